@@ -1,0 +1,216 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import {
+  createRunContext,
+  DativoError,
+  formatWarning,
+  JsonlDeadLetterQueue,
+  LocalFileStateStore,
+  newRunId,
+  Redactor,
+  runPipeline,
+  toDativoError,
+  type RunResult,
+} from '@dativo/core';
+import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL } from '../exit-codes.js';
+import { loadSecrets, makeLogger, type GlobalOptions, type SecretOptions } from '../globals.js';
+import { formatBytes, formatCount, ProgressLine, rowsPerSecond } from '../output.js';
+import { planJob, type JobPlan } from '../plan.js';
+
+export interface RunOptions extends SecretOptions {
+  config?: string;
+  jobDir?: string;
+  tenantId?: string;
+  mode?: string;
+}
+
+/** What `dativo run --json` prints per job. */
+export interface JobReport {
+  file: string;
+  job?: string;
+  tenant?: string;
+  runId?: string;
+  status: 'succeeded' | 'partial' | 'failed';
+  rows: number;
+  files: number;
+  bytes: number;
+  rejected: number;
+  seconds: number;
+  rowsPerSecond: number;
+  deadLetterFile?: string;
+  error?: { kind: string; message: string; code?: string };
+  streams?: Array<{ name: string; rows: number; files: number; bytes: number; rejected: number; resumed: boolean }>;
+}
+
+async function jobFiles(options: RunOptions, g: GlobalOptions): Promise<string[]> {
+  if (options.config && options.jobDir) throw new DativoError('use either --config or --job-dir, not both', { kind: 'config' });
+  if (options.config) return [options.config];
+  if (!options.jobDir) throw new DativoError('no job given: dativo run --config <job.yaml> (or a path), or --job-dir <dir>', { kind: 'config' });
+  const dir = path.resolve(g.cwd, options.jobDir);
+  let entries: string[];
+  try {
+    entries = (await fs.readdir(dir, { recursive: true })) as string[];
+  } catch (error) {
+    throw new DativoError(`--job-dir ${options.jobDir}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'directory not found' : (error as Error).message}`, { kind: 'config' });
+  }
+  const files = entries.filter((e) => /\.ya?ml$/i.test(e)).sort().map((e) => path.join(options.jobDir as string, e));
+  if (files.length === 0) throw new DativoError(`--job-dir ${options.jobDir}: no .yaml job files found`, { kind: 'config' });
+  return files;
+}
+
+function failedReport(file: string, error: DativoError, plan?: JobPlan): JobReport {
+  return {
+    file,
+    ...(plan ? { job: plan.name, tenant: plan.tenant } : {}),
+    status: 'failed',
+    rows: 0,
+    files: 0,
+    bytes: 0,
+    rejected: 0,
+    seconds: 0,
+    rowsPerSecond: 0,
+    error: { kind: error.kind, message: error.message, ...(error.code ? { code: error.code } : {}) },
+  };
+}
+
+async function runOne(file: string, options: RunOptions, g: GlobalOptions, signal: AbortSignal): Promise<JobReport> {
+  const redactor = new Redactor();
+  const secrets = loadSecrets(options, g, redactor);
+  let plan: JobPlan;
+  try {
+    plan = await planJob(file, { cwd: g.cwd, env: secrets.env, redactor });
+  } catch (error) {
+    return failedReport(file, toDativoError(error, 'config'));
+  }
+  if (options.tenantId && options.tenantId !== plan.tenant) {
+    return failedReport(file, new DativoError(`job tenant_id '${plan.tenant}' differs from --tenant-id '${options.tenantId}'`, { kind: 'config' }), plan);
+  }
+  const runId = newRunId();
+  const log = makeLogger(g, redactor, { runId, tenant: plan.tenant, job: plan.name }, plan.loaded.job.logging.level);
+  for (const w of plan.warnings) log.warn(formatWarning(w), { kind: 'config_warning' });
+  for (const note of plan.notes) log.info(note);
+  const dlq = new JsonlDeadLetterQueue(g.dlqDir, { tenant: plan.tenant, job: plan.name, runId }, redactor);
+  const ctx = createRunContext({
+    tenant: plan.tenant,
+    job: plan.name,
+    runId,
+    signal,
+    cwd: g.cwd,
+    configDir: plan.configDir,
+    log,
+    state: new LocalFileStateStore(g.stateDir),
+    dlq,
+    secrets: secrets.resolver,
+    redactor,
+  });
+  const showProgress = g.stderr.isTTY === true && !g.json && !g.quiet;
+  const progress = showProgress ? new ProgressLine(g.stderr, `${plan.tenant}/${plan.name}`) : undefined;
+  log.info('run started', { source: plan.source.packageName, target: plan.sink.packageName, streams: plan.streams.map((s) => s.name), syncMode: plan.streams[0]?.syncMode });
+  let result: RunResult;
+  try {
+    const job = plan.loaded.job;
+    result = await runPipeline({
+      extractor: plan.source.connector,
+      sourceConfig: plan.sourceConfig,
+      sink: plan.sink.connector,
+      sinkConfig: plan.sinkConfig,
+      streams: plan.streams,
+      ctx,
+      validationMode: job.schema_validation_mode,
+      ...(job.commit
+        ? {
+            commitPolicy: {
+              ...(job.commit.every_rows ? { everyRows: job.commit.every_rows } : {}),
+              ...(job.commit.every_bytes ? { everyBytes: job.commit.every_bytes } : {}),
+              ...(job.commit.every_seconds ? { everySeconds: job.commit.every_seconds } : {}),
+            },
+          }
+        : {}),
+      ...(plan.transform ? { transform: plan.transform } : {}),
+      ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+    });
+  } finally {
+    progress?.clear();
+    await dlq.close();
+  }
+  const seconds = result.durationMs / 1000;
+  const report: JobReport = {
+    file: plan.file,
+    job: plan.name,
+    tenant: plan.tenant,
+    runId,
+    status: result.status,
+    rows: result.rows,
+    files: result.files,
+    bytes: result.bytes,
+    rejected: result.rejected,
+    seconds: Math.round(seconds * 1000) / 1000,
+    rowsPerSecond: rowsPerSecond(result.rows, result.durationMs),
+    ...(dlq.count > 0 ? { deadLetterFile: dlq.file } : {}),
+    ...(result.error ? { error: { kind: result.error.kind, message: redactor.redactText(result.error.message), ...(result.error.code ? { code: result.error.code } : {}) } } : {}),
+    streams: result.streams.map((s) => ({ name: s.name, rows: s.rowsWritten, files: s.files, bytes: s.bytesOut, rejected: s.rejected, resumed: s.resumedFrom !== undefined })),
+  };
+  if (result.error) log.error('run failed', { error: result.error });
+  else log.info('run finished', { rows: report.rows, files: report.files, bytes: report.bytes, seconds: report.seconds, rejected: report.rejected });
+  return report;
+}
+
+function summaryLine(r: JobReport): string {
+  const name = r.job ? `${r.tenant}/${r.job}` : r.file;
+  if (r.status === 'failed') return `✖ ${name}  failed: ${r.error?.message ?? 'unknown error'}`;
+  const mark = r.status === 'partial' ? '!' : '✔';
+  const parts = [`${formatCount(r.rows)} rows`, `${formatCount(r.files)} file${r.files === 1 ? '' : 's'}`, formatBytes(r.bytes), `${r.seconds.toFixed(1)} s`, `${formatCount(r.rowsPerSecond)} rows/s`];
+  if (r.rejected) parts.push(`${formatCount(r.rejected)} rejected → ${r.deadLetterFile ?? 'dead-letter queue'}`);
+  return `${mark} ${name}  ${parts.join(' · ')}`;
+}
+
+/** Exit code of a set of job reports (v1 semantics). */
+export function exitCodeOf(reports: JobReport[]): number {
+  const failed = reports.filter((r) => r.status === 'failed').length;
+  if (failed === reports.length) return EXIT_FAILURE;
+  if (failed > 0 || reports.some((r) => r.status === 'partial')) return EXIT_PARTIAL;
+  return EXIT_OK;
+}
+
+export async function runCommand(options: RunOptions, g: GlobalOptions): Promise<number> {
+  let files: string[];
+  try {
+    files = await jobFiles(options, g);
+  } catch (error) {
+    const e = toDativoError(error, 'config');
+    if (g.json) g.stdout.write(`${JSON.stringify({ status: 'failed', exitCode: EXIT_FAILURE, error: { kind: e.kind, message: e.message }, jobs: [] }, null, 2)}\n`);
+    else g.stderr.write(`dativo: ${e.message}\n`);
+    return EXIT_FAILURE;
+  }
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    g.stderr.write(`\ndativo: ${signal} received, stopping after the current batch (nothing uncommitted is published); press again to quit at once\n`);
+    controller.abort(new Error(`${signal} received`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const reports: JobReport[] = [];
+  try {
+    for (const file of files) {
+      if (controller.signal.aborted) break;
+      const report = await runOne(file, options, g, controller.signal);
+      reports.push(report);
+      if (!g.json && !g.quiet) g.stdout.write(`${summaryLine(report)}\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const exitCode = controller.signal.aborted ? EXIT_FAILURE : exitCodeOf(reports);
+  if (g.json) {
+    const status = exitCode === EXIT_OK ? 'succeeded' : exitCode === EXIT_PARTIAL ? 'partial' : 'failed';
+    g.stdout.write(`${JSON.stringify({ status, exitCode, jobs: reports }, null, 2)}\n`);
+  } else if (reports.length > 1 && !g.quiet) {
+    const ok = reports.filter((r) => r.status !== 'failed').length;
+    g.stdout.write(`${ok}/${reports.length} jobs succeeded · ${formatCount(reports.reduce((n, r) => n + r.rows, 0))} rows\n`);
+  }
+  return exitCode;
+}

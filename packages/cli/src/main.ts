@@ -1,0 +1,141 @@
+import { Command, CommanderError, Option } from 'commander';
+import { checkCommand } from './commands/check.js';
+import { discoverCommand } from './commands/discover.js';
+import { dlqListCommand } from './commands/dlq.js';
+import { runCommand } from './commands/run.js';
+import { stateResetCommand, stateShowCommand } from './commands/state.js';
+import { validateCommand } from './commands/validate.js';
+import { EXIT_FAILURE } from './exit-codes.js';
+import { resolveGlobals, type RawGlobalOptions } from './globals.js';
+import { VERSION } from './version.js';
+
+export interface MainIo {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+}
+
+const secretOptions = (cmd: Command): Command =>
+  cmd
+    .option('--secret-manager <kind>', 'where secrets come from: env (default) or filesystem')
+    .option('--secrets-dir <dir>', 'directory with one file per secret (filesystem manager)')
+    .option('--secret-manager-config <file|json>', 'secret manager settings, e.g. {"dir": "/run/secrets"}');
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], io: MainIo = {}): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('dativo')
+    .description('Dativo: move data from files, databases and SaaS APIs into the lakehouse')
+    .version(VERSION, '-V, --version')
+    .option('--state-dir <dir>', 'incremental state directory (default .dativo/state, or DATIVO_STATE_DIR)')
+    .option('--dlq-dir <dir>', 'dead-letter queue directory (default .dativo/dlq, or DATIVO_DLQ_DIR)')
+    .option('--log-level <level>', 'debug, info, warn or error (default: the job\'s logging.level)')
+    .option('--json', 'machine-readable output on stdout')
+    .option('-q, --quiet', 'no summary or progress output')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => (io.stdout ?? process.stdout).write(s),
+      writeErr: (s) => (io.stderr ?? process.stderr).write(s),
+    });
+  const globals = (): ReturnType<typeof resolveGlobals> => resolveGlobals(program.opts<RawGlobalOptions>(), io);
+
+  secretOptions(
+    program
+      .command('run')
+      .description('run jobs: dativo run --config job.yaml | dativo run job.yaml | dativo run --job-dir jobs/')
+      .argument('[job]', 'job file (same as --config)')
+      .option('-c, --config <file>', 'job file')
+      .option('--job-dir <dir>', 'run every job file in a directory')
+      .option('--tenant-id <id>', 'only run jobs of this tenant')
+      .addOption(new Option('--mode <mode>', 'v1 run mode').choices(['self_hosted', 'cloud']).default('self_hosted')),
+  ).action(async (job: string | undefined, opts: Record<string, string | undefined>) => {
+    exitCode = await runCommand({ ...opts, ...(job && !opts.config ? { config: job } : {}) }, globals());
+  });
+
+  secretOptions(
+    program
+      .command('check')
+      .description('check configuration, connectivity and credentials of a job')
+      .argument('[job]', 'job file (same as --config)')
+      .option('-c, --config <file>', 'job file')
+      .option('-v, --verbose', 'show details of passing checks'),
+  ).action(async (job: string | undefined, opts: Record<string, string | boolean | undefined>) => {
+    exitCode = await checkCommand({ ...opts, ...(job && !opts.config ? { config: job } : {}) }, globals());
+  });
+
+  secretOptions(
+    program
+      .command('discover')
+      .description('list the streams and schemas a source offers, or a connector\'s settings')
+      .option('--connector <name>', 'connector name or package')
+      .option('-c, --config <file>', 'job file'),
+  ).action(async (opts: Record<string, string | undefined>) => {
+    exitCode = await discoverCommand(opts, globals());
+  });
+
+  program
+    .command('validate')
+    .description('validate job, asset and connector recipe files')
+    .argument('<files...>', 'YAML files')
+    .option('--environment <env>', 'environment for asset governance checks (default prod)')
+    .action(async (files: string[], opts: { environment?: string }) => {
+      exitCode = await validateCommand(files, opts, globals());
+    });
+
+  const state = program.command('state').description('incremental state');
+  secretOptions(
+    state
+      .command('show')
+      .description('show stored checkpoints')
+      .option('-c, --config <file>', 'job file (selects its tenant and job)')
+      .option('--tenant <id>')
+      .option('--job <name>')
+      .option('--stream <name>'),
+  ).action(async (opts: Record<string, string | undefined>) => {
+    exitCode = await stateShowCommand(opts, globals());
+  });
+  secretOptions(
+    state
+      .command('reset')
+      .description('forget checkpoints so the next run starts over')
+      .option('-c, --config <file>', 'job file (also resets the checkpoint its target keeps)')
+      .option('--tenant <id>')
+      .option('--job <name>')
+      .option('--stream <name>'),
+  ).action(async (opts: Record<string, string | undefined>) => {
+    exitCode = await stateResetCommand(opts, globals());
+  });
+
+  const dlq = program.command('dlq').description('dead-letter queue');
+  dlq
+    .command('list')
+    .description('list dead-letter files, or the entries of one run with --run')
+    .option('--tenant <id>')
+    .option('--job <name>')
+    .option('--run <runId>', 'show the entries of this run')
+    .option('--limit <n>', 'entries to show with --run')
+    .action(async (opts: Record<string, string | undefined>) => {
+      exitCode = await dlqListCommand(opts, globals());
+    });
+
+  program
+    .command('start')
+    .description('v1 long-running scheduler (not available yet)')
+    .argument('<mode>')
+    .allowUnknownOption()
+    .action(() => {
+      (io.stderr ?? process.stderr).write('dativo start orchestrated is not available in this version; schedule `dativo run` with cron or your orchestrator\n');
+      exitCode = EXIT_FAILURE;
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : EXIT_FAILURE;
+    }
+    throw error;
+  }
+  return exitCode;
+}

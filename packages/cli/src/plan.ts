@@ -1,0 +1,152 @@
+import path from 'node:path';
+import {
+  ConfigError,
+  isPlainObject,
+  loadJob,
+  Redactor,
+  SECRET_KEY_PATTERN,
+  validateConfig,
+  type BatchTransform,
+  type ConfigWarning,
+  type ConfiguredStream,
+  type Extractor,
+  type LoadedJob,
+  type Sink,
+} from '@dativo/core';
+import { isKnownConnector, loadSink, loadSource, type ResolvedConnector } from './connectors.js';
+
+/** Everything needed to run (or check) one job, validated. */
+export interface JobPlan {
+  file: string;
+  /** Directory of the job file (relative input paths fall back to it). */
+  configDir: string;
+  loaded: LoadedJob;
+  tenant: string;
+  name: string;
+  source: ResolvedConnector<Extractor<unknown>>;
+  sink: ResolvedConnector<Sink<unknown>>;
+  sourceConfig: unknown;
+  sinkConfig: unknown;
+  streams: ConfiguredStream[];
+  transform?: BatchTransform;
+  warnings: ConfigWarning[];
+  /** Notes for the user about how v1 settings were mapped. */
+  notes: string[];
+}
+
+export interface PlanOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  redactor: Redactor;
+}
+
+function schemaAccepts(schema: unknown, key: string): boolean {
+  const def = (schema as { _zod?: { def?: { shape?: Record<string, unknown> } } })._zod?.def;
+  return Boolean(def?.shape && key in def.shape);
+}
+
+/** Registers every value under a secret-looking key so it is masked in logs and errors. */
+function registerSecrets(value: unknown, redactor: Redactor, underSecret = false): void {
+  if (typeof value === 'string') {
+    if (underSecret) redactor.addSecret(value);
+    return;
+  }
+  if (Array.isArray(value)) value.forEach((v) => registerSecrets(v, redactor, underSecret));
+  else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) registerSecrets(v, redactor, underSecret || SECRET_KEY_PATTERN.test(k));
+}
+
+/** v1: an Iceberg target without a catalog lands plain Parquet files. */
+function hasCatalog(target: Record<string, unknown>): boolean {
+  const connection = isPlainObject(target.connection) ? target.connection : {};
+  return Boolean(connection.nessie || connection.rest || connection.catalog || target.catalog);
+}
+
+/** Puts each stream of a multi-stream job (Markdown-KV hybrid) in its own sub-directory. */
+function perStreamLocation(target: Record<string, unknown>): Record<string, unknown> {
+  const add = (p: unknown): unknown => (typeof p === 'string' && !p.includes('{stream}') ? `${p.replace(/\/+$/, '')}/{stream}` : p);
+  const out: Record<string, unknown> = { ...target };
+  if (out.path) out.path = add(out.path);
+  if (isPlainObject(out.connection)) {
+    const connection = { ...out.connection };
+    if (isPlainObject(connection.local)) connection.local = { ...connection.local, path: add(connection.local.path) };
+    if (isPlainObject(connection.s3)) connection.s3 = { ...connection.s3, prefix: add(connection.s3.prefix ?? '') };
+    out.connection = connection;
+  }
+  return out;
+}
+
+/** Loads a job file, resolves its connectors and validates their configuration. */
+export async function planJob(file: string, options: PlanOptions): Promise<JobPlan> {
+  const loaded = await loadJob(file, { cwd: options.cwd, env: options.env, isKnownConnector });
+  const job = loaded.job;
+  const notes: string[] = [];
+  for (const name of loaded.envVarsUsed) if (SECRET_KEY_PATTERN.test(name)) options.redactor.addSecret(options.env[name]);
+  registerSecrets(loaded.sourceInput, options.redactor);
+  registerSecrets(loaded.targetInput, options.redactor);
+  if (job.logging.redaction === false) notes.push('logging.redaction: false is ignored; secrets are always redacted');
+
+  let targetName = job.target_connector;
+  if (targetName === 'iceberg' && !hasCatalog(loaded.targetInput)) {
+    targetName = 'parquet';
+    notes.push('target_connector iceberg without a catalog (no target.connection.nessie): writing plain Parquet files, as v1 does');
+  }
+  const source = await loadSource(job.source_connector, options.cwd, { file: loaded.file, path: 'source_connector' });
+  const sink = await loadSink(targetName, options.cwd, { file: loaded.file, path: 'target_connector' });
+
+  let sourceInput = loaded.sourceInput;
+  const storage = loaded.targetInput.markdown_kv_storage;
+  if (storage !== undefined && sourceInput.markdown_kv_storage === undefined && schemaAccepts(source.connector.configSchema, 'markdown_kv_storage')) {
+    sourceInput = { ...sourceInput, markdown_kv_storage: storage };
+  }
+  const warnings = [...loaded.warnings];
+  const where = { file: loaded.file, lineOf: loaded.jobLineOf };
+  const sourceConfig = validateConfig(source.connector.configSchema, sourceInput, { ...where, prefix: ['source'] });
+  warnings.push(...sourceConfig.warnings);
+
+  const asset = { name: loaded.asset.value.name, schema: loaded.fields };
+  const incremental = isPlainObject(sourceInput.incremental) ? sourceInput.incremental : undefined;
+  const cursorField = typeof incremental?.cursor_field === 'string' ? incremental.cursor_field : undefined;
+  const descriptors = source.connector.outputStreams?.(sourceConfig.value, asset) ?? [
+    { name: asset.name, schema: asset.schema, syncModes: ['full_refresh', 'incremental'] as const, ...(loaded.primaryKey ? { primaryKey: loaded.primaryKey } : {}) },
+  ];
+  const streams: ConfiguredStream[] = descriptors.map((d) => ({
+    name: d.name,
+    schema: d.schema,
+    syncMode: incremental ? 'incremental' : 'full_refresh',
+    ...(cursorField ? { cursorField } : {}),
+    ...(d.primaryKey ? { primaryKey: d.primaryKey } : {}),
+  }));
+
+  const targetInput = streams.length > 1 ? perStreamLocation(loaded.targetInput) : loaded.targetInput;
+  const sinkConfig = validateConfig(sink.connector.configSchema, targetInput, { ...where, prefix: ['target'] });
+  warnings.push(...sinkConfig.warnings);
+
+  let transform: BatchTransform | undefined;
+  const mode = isPlainObject(storage) ? storage.mode : undefined;
+  if (mode === 'string' && !source.connector.outputStreams) {
+    const { markdownKvRenderTransform } = await import('@dativo/source-markdown-kv');
+    transform = markdownKvRenderTransform();
+    notes.push('target.markdown_kv_storage.mode: string: each row is written as a Markdown-KV document (doc_id, markdown_kv_content)');
+  } else if (mode !== undefined && mode !== 'string' && !source.connector.outputStreams) {
+    throw new ConfigError(`markdown_kv_storage.mode '${String(mode)}' needs a Markdown-KV source; a ${job.source_connector} source supports mode: string (rows rendered as documents)`, {
+      file: loaded.file,
+      path: 'target.markdown_kv_storage.mode',
+    });
+  }
+
+  return {
+    file: loaded.file,
+    configDir: path.dirname(path.resolve(options.cwd, file)),
+    loaded,
+    tenant: job.tenant_id,
+    name: loaded.name,
+    source,
+    sink,
+    sourceConfig: sourceConfig.value,
+    sinkConfig: sinkConfig.value,
+    streams,
+    ...(transform ? { transform } : {}),
+    warnings,
+    notes,
+  };
+}

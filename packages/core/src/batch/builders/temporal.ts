@@ -1,0 +1,137 @@
+import { DateDay, makeData, TimeMicrosecond, TimestampMicrosecond, type Data } from 'apache-arrow';
+import type { FieldSpec } from '../../schema/types.js';
+import { parseDateText, parseTimestampText, parseTimeText } from '../text-parse.js';
+import { BuilderCode, ColumnBuilder } from './base.js';
+import { Int64PairBuilder } from './numeric.js';
+
+const MAX_SAFE_MICROS = Number.MAX_SAFE_INTEGER;
+
+/** Dates as days since 1970-01-01. JS numbers and Dates are read as epoch milliseconds (UTC). */
+export class DateBuilder extends ColumnBuilder {
+  readonly code: BuilderCode = BuilderCode.DATE;
+  readonly arrowType = new DateDay();
+  readonly expected = 'a date (YYYY-MM-DD)';
+  private values: Int32Array;
+
+  constructor(field: FieldSpec, capacity: number) {
+    super(field, capacity);
+    this.values = new Int32Array(this.capacity);
+  }
+
+  appendText(buf: Uint8Array, start: number, end: number): string | undefined {
+    let days = parseDateText(buf, start, end);
+    if (days !== days) {
+      // Accept a timestamp at midnight, as many exports write dates that way.
+      const micros = parseTimestampText(buf, start, end);
+      if (micros !== micros || micros % 86_400_000_000 !== 0) return 'is not a date (YYYY-MM-DD)';
+      days = micros / 86_400_000_000;
+    }
+    this.put(days);
+    return undefined;
+  }
+
+  protected appendJsValue(value: unknown): string | undefined {
+    const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : NaN;
+    if (!Number.isFinite(ms)) return 'is not a date';
+    this.put(Math.floor(ms / 86_400_000));
+    return undefined;
+  }
+
+  private put(days: number): void {
+    this.ensureCapacity(this.length + 1);
+    this.values[this.length] = days;
+    this.commitValid();
+  }
+
+  protected appendEmptySlot(): void {
+    this.values[this.length] = 0;
+  }
+  protected grow(capacity: number): void {
+    const bigger = new Int32Array(capacity);
+    bigger.set(this.values.subarray(0, this.length));
+    this.values = bigger;
+  }
+  protected truncateValues(): void {}
+  byteLength(): number {
+    return this.length * 4;
+  }
+  protected reset(): void {
+    this.values = new Int32Array(this.capacity);
+  }
+  protected buildData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
+    return makeData({ type: this.arrowType, length, nullCount, nullBitmap, data: this.values.subarray(0, length) });
+  }
+}
+
+/**
+ * Timestamps in microseconds since the epoch. With time zone: stored as UTC instants (Arrow
+ * timezone `UTC`, Parquet `isAdjustedToUTC=true`); without: wall-clock values. Text with an
+ * offset is converted to UTC in both cases.
+ */
+export class TimestampBuilder extends Int64PairBuilder {
+  readonly code: BuilderCode = BuilderCode.TIMESTAMP;
+  readonly arrowType: TimestampMicrosecond;
+  readonly expected = 'a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff][±HH:MM])';
+
+  constructor(field: FieldSpec, capacity: number) {
+    super(field, capacity);
+    const withTz = field.type.kind === 'timestamp' && field.type.withTimeZone;
+    this.arrowType = withTz ? new TimestampMicrosecond('UTC') : new TimestampMicrosecond();
+  }
+
+  appendText(buf: Uint8Array, start: number, end: number): string | undefined {
+    const micros = parseTimestampText(buf, start, end);
+    if (micros !== micros) return 'is not a timestamp';
+    if (Math.abs(micros) > MAX_SAFE_MICROS) return 'is out of the supported timestamp range';
+    this.putSafe(micros);
+    return undefined;
+  }
+
+  protected appendJsValue(value: unknown): string | undefined {
+    if (value instanceof Date) {
+      const ms = value.getTime();
+      if (!Number.isFinite(ms)) return 'is an invalid date';
+      this.putSafe(ms * 1000);
+      return undefined;
+    }
+    if (typeof value === 'number' && Number.isFinite(value)) {
+      this.putSafe(Math.round(value * 1000));
+      return undefined;
+    }
+    if (typeof value === 'bigint') {
+      this.putBig(value);
+      return undefined;
+    }
+    return 'is not a timestamp';
+  }
+
+  protected buildData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
+    return makeData({ type: this.arrowType, length, nullCount, nullBitmap, data: this.int64Data() });
+  }
+}
+
+/** Time of day in microseconds. */
+export class TimeBuilder extends Int64PairBuilder {
+  readonly code: BuilderCode = BuilderCode.TIME;
+  readonly arrowType = new TimeMicrosecond();
+  readonly expected = 'a time (HH:MM:SS[.ffffff])';
+
+  appendText(buf: Uint8Array, start: number, end: number): string | undefined {
+    const micros = parseTimeText(buf, start, end);
+    if (micros !== micros) return 'is not a time of day';
+    this.putSafe(micros);
+    return undefined;
+  }
+
+  protected appendJsValue(value: unknown): string | undefined {
+    if (typeof value === 'bigint') {
+      this.putBig(value);
+      return undefined;
+    }
+    return 'is not a time of day';
+  }
+
+  protected buildData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
+    return makeData({ type: this.arrowType, length, nullCount, nullBitmap, data: this.int64Data() });
+  }
+}

@@ -1,0 +1,190 @@
+import { Binary, makeData, Utf8, type Data } from 'apache-arrow';
+import type { FieldSpec } from '../../schema/types.js';
+import { utf8Text } from '../text-parse.js';
+import { BuilderCode, ColumnBuilder } from './base.js';
+
+const ENCODER = new TextEncoder();
+
+/** Offsets + bytes, shared by string, json and binary columns. */
+abstract class VariableWidthBuilder extends ColumnBuilder {
+  protected offsets: Int32Array;
+  protected data: Uint8Array;
+  protected used = 0;
+
+  constructor(field: FieldSpec, capacity: number) {
+    super(field, capacity);
+    this.offsets = new Int32Array(this.capacity + 1);
+    this.data = new Uint8Array(Math.max(1024, this.capacity * 16));
+  }
+
+  protected ensureBytes(extra: number): void {
+    const need = this.used + extra;
+    if (need <= this.data.length) return;
+    if (need > 0x7fffffff) throw new RangeError(`column '${this.field.name}' exceeds 2 GiB in one batch; lower the batch size`);
+    let next = this.data.length * 2;
+    while (next < need) next *= 2;
+    const bigger = new Uint8Array(Math.min(next, 0x7fffffff));
+    bigger.set(this.data.subarray(0, this.used));
+    this.data = bigger;
+  }
+
+  /** Appends bytes as they are. */
+  appendBytes(buf: Uint8Array, start: number, end: number): void {
+    this.ensureCapacity(this.length + 1);
+    const n = end - start;
+    this.ensureBytes(n);
+    if (n < 24) {
+      // A JS loop beats a native copy's call overhead for short values.
+      const d = this.data;
+      let p = this.used;
+      for (let i = start; i < end; i++) d[p++] = buf[i] as number;
+    } else {
+      this.data.set(buf.subarray(start, end), this.used);
+    }
+    this.used += n;
+    this.offsets[this.length + 1] = this.used;
+    this.commitValid();
+  }
+
+  protected appendUtf8String(value: string): void {
+    this.ensureCapacity(this.length + 1);
+    this.ensureBytes(value.length * 3);
+    const { written } = ENCODER.encodeInto(value, this.data.subarray(this.used));
+    this.used += written;
+    this.offsets[this.length + 1] = this.used;
+    this.commitValid();
+  }
+
+  protected appendEmptySlot(): void {
+    this.offsets[this.length + 1] = this.used;
+  }
+
+  protected grow(capacity: number): void {
+    const bigger = new Int32Array(capacity + 1);
+    bigger.set(this.offsets.subarray(0, this.length + 1));
+    this.offsets = bigger;
+  }
+
+  protected truncateValues(length: number): void {
+    this.used = this.offsets[length] as number;
+  }
+
+  byteLength(): number {
+    return this.used + this.length * 4;
+  }
+
+  protected reset(): void {
+    this.offsets = new Int32Array(this.capacity + 1);
+    this.data = new Uint8Array(Math.max(1024, Math.min(this.data.length, this.capacity * 64)));
+    this.used = 0;
+  }
+}
+
+export class StringBuilder extends VariableWidthBuilder {
+  readonly code: BuilderCode = BuilderCode.STRING;
+  readonly arrowType = new Utf8();
+  readonly expected: string = 'text';
+
+  appendText(buf: Uint8Array, start: number, end: number): string | undefined {
+    this.appendBytes(buf, start, end);
+    return undefined;
+  }
+
+  protected override appendString(value: string): string | undefined {
+    this.appendUtf8String(value);
+    return undefined;
+  }
+
+  protected appendJsValue(value: unknown): string | undefined {
+    if (value instanceof Date) this.appendUtf8String(Number.isNaN(value.getTime()) ? String(value) : value.toISOString());
+    else if (typeof value === 'object') this.appendUtf8String(JSON.stringify(value, jsonReplacer));
+    else this.appendUtf8String(String(value));
+    return undefined;
+  }
+
+  protected buildData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
+    return makeData({ type: this.arrowType, length, nullCount, nullBitmap, valueOffsets: this.offsets.subarray(0, length + 1), data: this.data.subarray(0, this.used) });
+  }
+}
+
+/** JSON documents stored as UTF-8 text; every value is checked to be valid JSON. */
+export class JsonBuilder extends StringBuilder {
+  override readonly code: BuilderCode = BuilderCode.JSON;
+  override readonly expected = 'a JSON document';
+
+  override appendText(buf: Uint8Array, start: number, end: number): string | undefined {
+    try {
+      JSON.parse(utf8Text(buf, start, end));
+    } catch {
+      return 'is not valid JSON';
+    }
+    this.appendBytes(buf, start, end);
+    return undefined;
+  }
+
+  protected override appendString(value: string): string | undefined {
+    try {
+      JSON.parse(value);
+    } catch {
+      return 'is not valid JSON';
+    }
+    this.appendUtf8String(value);
+    return undefined;
+  }
+
+  protected override appendJsValue(value: unknown): string | undefined {
+    const text = JSON.stringify(value, jsonReplacer);
+    if (text === undefined) return 'cannot be represented as JSON';
+    this.appendUtf8String(text);
+    return undefined;
+  }
+}
+
+/** JSON.stringify replacer keeping bigints exact and bytes as base64. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+    return Buffer.from((value as { data: number[] }).data).toString('base64');
+  }
+  return value;
+}
+
+/** Binary values. As text: `\x`-prefixed hex (PostgreSQL style) or base64. */
+export class BinaryBuilder extends VariableWidthBuilder {
+  readonly code: BuilderCode = BuilderCode.BINARY;
+  readonly arrowType = new Binary();
+  readonly expected = 'binary as base64 or \\x-prefixed hex';
+
+  appendText(buf: Uint8Array, start: number, end: number): string | undefined {
+    const text = utf8Text(buf, start, end).trim();
+    let bytes: Buffer;
+    if (text.startsWith('\\x')) {
+      const hex = text.slice(2);
+      if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return 'is not valid \\x hex';
+      bytes = Buffer.from(hex, 'hex');
+    } else {
+      if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) return 'is not valid base64';
+      bytes = Buffer.from(text, 'base64');
+    }
+    this.appendBytes(bytes, 0, bytes.length);
+    return undefined;
+  }
+
+  protected appendJsValue(value: unknown): string | undefined {
+    if (value instanceof Uint8Array) {
+      this.appendBytes(value, 0, value.length);
+      return undefined;
+    }
+    if (value instanceof ArrayBuffer) {
+      const bytes = new Uint8Array(value);
+      this.appendBytes(bytes, 0, bytes.length);
+      return undefined;
+    }
+    return 'is not binary data';
+  }
+
+  protected buildData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
+    return makeData({ type: this.arrowType, length, nullCount, nullBitmap, valueOffsets: this.offsets.subarray(0, length + 1), data: this.data.subarray(0, this.used) });
+  }
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { boolLike, positiveIntLike } from './coerce.js';
+
+/** The v1 job file (`jobs/<tenant>/<name>.yaml`) plus Dativo's optional run settings. */
+export const jobSchema = z.object({
+  $schema: z.string().optional(),
+  tenant_id: z.string().min(1),
+  environment: z.string().min(1).default('prod'),
+  /** Optional job name; defaults to the file name without extension. */
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  source_connector: z.string().min(1),
+  source_connector_path: z.string().min(1).optional(),
+  target_connector: z.string().min(1),
+  target_connector_path: z.string().min(1).optional(),
+  asset: z.string().min(1),
+  asset_path: z.string().min(1),
+  /** Connector specific; validated by the source connector's own schema. */
+  source: z.record(z.string(), z.unknown()).default({}),
+  /** Connector specific; validated by the target connector's own schema. */
+  target: z.record(z.string(), z.unknown()).default({}),
+  schema_validation_mode: z.enum(['strict', 'warn']).default('strict'),
+  logging: z
+    .object({
+      level: z.string().default('INFO'),
+      redaction: boolLike.default(true),
+      format: z.enum(['json', 'text']).optional(),
+    })
+    .default({ level: 'INFO', redaction: true }),
+  /** Dativo: batch and commit sizing. */
+  batch: z
+    .object({
+      max_rows: positiveIntLike.optional(),
+      max_bytes: positiveIntLike.optional(),
+    })
+    .optional(),
+  commit: z
+    .object({
+      every_rows: positiveIntLike.optional(),
+      every_bytes: positiveIntLike.optional(),
+      every_seconds: positiveIntLike.optional(),
+    })
+    .optional(),
+  /** v1 scheduling keys, accepted for `dativo start orchestrated`. */
+  schedule: z.unknown().optional(),
+  retry_config: z.unknown().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type JobConfig = z.output<typeof jobSchema>;

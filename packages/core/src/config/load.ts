@@ -1,0 +1,199 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, ConfigErrors } from '../errors.js';
+import type { FieldSpec } from '../schema/types.js';
+import { assetFields, assetPrimaryKey, assetSchema, checkGovernance, type AssetConfig } from './asset.js';
+import { substituteEnv } from './env.js';
+import { validateConfig, type ConfigWarning } from './issues.js';
+import { jobSchema, type JobConfig } from './job.js';
+import { deepMerge, isPlainObject } from './merge.js';
+import { recipeSchema, type RecipeConfig } from './recipe.js';
+import { displayPath, readYamlFile, type YamlFile } from './yaml.js';
+
+export interface LoadOptions {
+  /** Working directory relative paths resolve against first (as v1 did). */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Connector names whose packages carry defaults, so a missing recipe file is fine. */
+  isKnownConnector?: (name: string) => boolean;
+}
+
+export interface LoadedFile<T> {
+  file: string;
+  value: T;
+  lineOf: YamlFile['lineOf'];
+}
+
+export interface LoadedJob {
+  /** The job file as shown in messages. */
+  file: string;
+  /** Job name: `name:` or the file name without extension. */
+  name: string;
+  job: JobConfig;
+  jobLineOf: YamlFile['lineOf'];
+  asset: LoadedFile<AssetConfig>;
+  fields: FieldSpec[];
+  primaryKey?: string[];
+  sourceRecipe?: LoadedFile<RecipeConfig>;
+  targetRecipe?: LoadedFile<RecipeConfig>;
+  /** The job's `source:` with recipe defaults merged under it. */
+  sourceInput: Record<string, unknown>;
+  /** The job's `target:` with recipe and asset target defaults merged under it. */
+  targetInput: Record<string, unknown>;
+  warnings: ConfigWarning[];
+  /** Environment variables the files referenced (their values may be secrets). */
+  envVarsUsed: string[];
+}
+
+async function loadValidated<T>(
+  file: string,
+  what: string,
+  schema: Parameters<typeof validateConfig<T>>[0],
+  options: Required<Pick<LoadOptions, 'cwd' | 'env'>>,
+  warnings: ConfigWarning[],
+  used: Set<string>,
+): Promise<LoadedFile<T>> {
+  const yaml = await readYamlFile(file, what, options.cwd);
+  const substituted = substituteEnv(yaml.data, options.env, { file: yaml.file, lineOf: yaml.lineOf });
+  for (const name of substituted.used) used.add(name);
+  if (substituted.errors.length) throw new ConfigErrors(substituted.errors);
+  const { value, warnings: w } = validateConfig(schema, substituted.value, { file: yaml.file, lineOf: yaml.lineOf });
+  warnings.push(...w);
+  return { file: yaml.file, value, lineOf: yaml.lineOf };
+}
+
+/**
+ * Finds a file named in a job: relative to the working directory first (v1 behaviour), then
+ * relative to the job file's directory and its parents (so `examples/x/jobs/acme/job.yaml` can say
+ * `asset_path: assets/csv/v1.0/person.yaml`).
+ */
+export function resolveRelated(target: string, jobFile: string, cwd: string): string | undefined {
+  if (path.isAbsolute(target)) return existsSync(target) ? target : undefined;
+  const fromCwd = path.resolve(cwd, target);
+  if (existsSync(fromCwd)) return fromCwd;
+  let dir = path.dirname(path.resolve(cwd, jobFile));
+  for (;;) {
+    const candidate = path.resolve(dir, target);
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Recipe values a connector sees as defaults under the job's own values. */
+export function recipeDefaults(recipe: RecipeConfig | undefined, jobSection: Record<string, unknown>): Record<string, unknown> {
+  if (!recipe) return {};
+  const out: Record<string, unknown> = { ...(recipe.defaults ?? {}) };
+  if (recipe.connection_template) out.connection = recipe.connection_template;
+  if (recipe.credentials) out.credentials = recipe.credentials;
+  if (recipe.rate_limits) out.rate_limits = recipe.rate_limits;
+  if (recipe.incremental && isPlainObject(jobSection.incremental)) {
+    const inc: Record<string, unknown> = {};
+    if (recipe.incremental.strategy) inc.strategy = recipe.incremental.strategy;
+    if (recipe.incremental.cursor_field_default) inc.cursor_field = recipe.incremental.cursor_field_default;
+    if (recipe.incremental.lookback_days_default !== undefined) inc.lookback_days = recipe.incremental.lookback_days_default;
+    out.incremental = inc;
+  }
+  return out;
+}
+
+/** Loads a job with its asset and recipes, validates everything and merges defaults. */
+export async function loadJob(jobFile: string, options: LoadOptions = {}): Promise<LoadedJob> {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const warnings: ConfigWarning[] = [];
+  const used = new Set<string>();
+  const opts = { cwd, env };
+  const job = await loadValidated(jobFile, 'job', jobSchema, opts, warnings, used);
+  const j = job.value;
+  const errors: ConfigError[] = [];
+
+  const related = (key: 'asset_path' | 'source_connector_path' | 'target_connector_path', what: string): string | undefined => {
+    const value = j[key];
+    if (!value) return undefined;
+    const found = resolveRelated(value, jobFile, cwd);
+    if (!found) {
+      const line = job.lineOf([key]);
+      errors.push(new ConfigError(`${what} file '${value}' not found (looked relative to ${displayPath(cwd, cwd) || '.'} and to the job file)`, { file: job.file, path: key, ...(line ? { line } : {}) }));
+    }
+    return found;
+  };
+
+  const assetPath = related('asset_path', 'asset');
+  const known = options.isKnownConnector ?? (() => false);
+  let sourceRecipePath: string | undefined;
+  let targetRecipePath: string | undefined;
+  if (j.source_connector_path) {
+    sourceRecipePath = resolveRelated(j.source_connector_path, jobFile, cwd);
+    if (!sourceRecipePath && !known(j.source_connector)) related('source_connector_path', 'source connector recipe');
+  }
+  if (j.target_connector_path) {
+    targetRecipePath = resolveRelated(j.target_connector_path, jobFile, cwd);
+    if (!targetRecipePath && !known(j.target_connector)) related('target_connector_path', 'target connector recipe');
+  }
+  if (errors.length) throw new ConfigErrors(errors);
+
+  const asset = await loadValidated(assetPath as string, 'asset', assetSchema, opts, warnings, used);
+  const fields = assetFields(asset.value, { file: asset.file, lineOf: asset.lineOf });
+  const governance = checkGovernance(asset.value, j.environment, { file: asset.file });
+  warnings.push(...governance.warnings);
+  if (governance.errors.length) throw new ConfigErrors(governance.errors);
+  if (asset.value.name !== j.asset) {
+    warnings.push({ file: job.file, path: 'asset', message: `job names asset '${j.asset}' but ${asset.file} defines '${asset.value.name}'` });
+  }
+
+  const sourceRecipe = sourceRecipePath ? await loadValidated(sourceRecipePath, 'connector recipe', recipeSchema, opts, warnings, used) : undefined;
+  const targetRecipe = targetRecipePath ? await loadValidated(targetRecipePath, 'connector recipe', recipeSchema, opts, warnings, used) : undefined;
+  for (const [recipe, role, name] of [
+    [sourceRecipe, 'source', j.source_connector],
+    [targetRecipe, 'target', j.target_connector],
+  ] as const) {
+    if (recipe && !recipe.value.roles.includes(role)) {
+      throw new ConfigError(`recipe '${recipe.value.name}' does not have the ${role} role (roles: ${recipe.value.roles.join(', ')})`, { file: recipe.file, path: 'roles' });
+    }
+    if (recipe && recipe.value.type && recipe.value.type !== name && recipe.value.name !== name) {
+      warnings.push({ file: recipe.file, path: 'type', message: `recipe type '${recipe.value.type}' differs from the job's ${role}_connector '${name}'` });
+    }
+  }
+
+  const assetTarget: Record<string, unknown> = {};
+  if (asset.value.target?.markdown_kv_storage) assetTarget.markdown_kv_storage = asset.value.target.markdown_kv_storage;
+  if (asset.value.target?.partitioning) assetTarget.partitioning = asset.value.target.partitioning;
+  if (asset.value.target?.file_format) assetTarget.file_format = asset.value.target.file_format;
+
+  const pk = assetPrimaryKey(asset.value);
+  return {
+    file: job.file,
+    name: j.name ?? path.basename(jobFile).replace(/\.ya?ml$/i, ''),
+    job: j,
+    jobLineOf: job.lineOf,
+    asset,
+    fields,
+    ...(pk ? { primaryKey: pk } : {}),
+    ...(sourceRecipe ? { sourceRecipe } : {}),
+    ...(targetRecipe ? { targetRecipe } : {}),
+    sourceInput: deepMerge(recipeDefaults(sourceRecipe?.value, j.source), j.source),
+    targetInput: deepMerge(deepMerge(recipeDefaults(targetRecipe?.value, j.target), assetTarget), j.target),
+    warnings,
+    envVarsUsed: [...used],
+  };
+}
+
+/** Loads and validates one asset file on its own (`dativo validate <asset>`). */
+export async function loadAsset(file: string, options: LoadOptions & { environment?: string } = {}): Promise<{ asset: LoadedFile<AssetConfig>; fields: FieldSpec[]; warnings: ConfigWarning[] }> {
+  const warnings: ConfigWarning[] = [];
+  const asset = await loadValidated(file, 'asset', assetSchema, { cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env }, warnings, new Set());
+  const fields = assetFields(asset.value, { file: asset.file, lineOf: asset.lineOf });
+  const governance = checkGovernance(asset.value, options.environment ?? 'prod', { file: asset.file });
+  warnings.push(...governance.warnings);
+  if (governance.errors.length) throw new ConfigErrors(governance.errors);
+  return { asset, fields, warnings };
+}
+
+/** Loads a recipe file on its own. */
+export async function loadRecipe(file: string, options: LoadOptions = {}): Promise<{ recipe: LoadedFile<RecipeConfig>; warnings: ConfigWarning[] }> {
+  const warnings: ConfigWarning[] = [];
+  const recipe = await loadValidated(file, 'connector recipe', recipeSchema, { cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env }, warnings, new Set());
+  return { recipe, warnings };
+}

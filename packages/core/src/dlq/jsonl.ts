@@ -1,0 +1,81 @@
+import { createReadStream, createWriteStream, promises as fs, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { readdirSorted } from '../fs-util.js';
+import { Redactor } from '../log/redact.js';
+import { safeSegment } from '../state/local-file.js';
+import type { DeadLetterEntry, DeadLetterQueue } from './dlq.js';
+
+/**
+ * Appends entries as JSON lines to `<dir>/<tenant>/<job>/<runId>.jsonl`. Values under
+ * secret-looking keys and registered secret values are redacted before they are written.
+ */
+export class JsonlDeadLetterQueue implements DeadLetterQueue {
+  readonly file: string;
+  private stream: WriteStream | undefined;
+  private written = 0;
+  private readonly redactor: Redactor;
+
+  constructor(dir: string, ids: { tenant: string; job: string; runId: string }, redactor: Redactor = new Redactor()) {
+    this.file = path.join(path.resolve(dir), safeSegment(ids.tenant), safeSegment(ids.job), `${safeSegment(ids.runId)}.jsonl`);
+    this.redactor = redactor;
+  }
+
+  get count(): number {
+    return this.written;
+  }
+
+  async put(entry: DeadLetterEntry): Promise<void> {
+    if (!this.stream) {
+      await fs.mkdir(path.dirname(this.file), { recursive: true });
+      this.stream = createWriteStream(this.file, { flags: 'a' });
+    }
+    const line = `${JSON.stringify(this.redactor.redact(entry), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`;
+    this.written++;
+    if (!this.stream.write(line)) await new Promise<void>((resolve) => this.stream?.once('drain', resolve));
+  }
+
+  async close(): Promise<void> {
+    const stream = this.stream;
+    this.stream = undefined;
+    if (stream) await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
+}
+
+export interface DeadLetterFile {
+  tenant: string;
+  job: string;
+  runId: string;
+  file: string;
+  entries: number;
+  modified: string;
+}
+
+/** Lists dead-letter files under a directory, newest first. */
+export async function listDeadLetterFiles(dir: string, filter: { tenant?: string; job?: string } = {}): Promise<DeadLetterFile[]> {
+  const root = path.resolve(dir);
+  const out: DeadLetterFile[] = [];
+  for (const tenant of await readdirSorted(root)) {
+    if (filter.tenant && decodeURIComponent(tenant) !== filter.tenant) continue;
+    for (const job of await readdirSorted(path.join(root, tenant))) {
+      if (filter.job && decodeURIComponent(job) !== filter.job) continue;
+      for (const name of await readdirSorted(path.join(root, tenant, job))) {
+        if (!name.endsWith('.jsonl')) continue;
+        const file = path.join(root, tenant, job, name);
+        const stat = await fs.stat(file);
+        let entries = 0;
+        for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) if (line.trim()) entries++;
+        out.push({ tenant: decodeURIComponent(tenant), job: decodeURIComponent(job), runId: decodeURIComponent(name.slice(0, -6)), file, entries, modified: stat.mtime.toISOString() });
+      }
+    }
+  }
+  return out.sort((a, b) => b.modified.localeCompare(a.modified));
+}
+
+/** Streams the entries of one dead-letter file. */
+export async function* readDeadLetterFile(file: string): AsyncGenerator<DeadLetterEntry> {
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+    if (line.trim()) yield JSON.parse(line) as DeadLetterEntry;
+  }
+}
+

@@ -1,0 +1,130 @@
+/**
+ * One error family for the whole platform. Every error that crosses a package boundary is a
+ * {@link DativoError} with a {@link ErrorKind}, so retry, circuit breaking, dead-lettering and exit
+ * codes can be decided without string matching.
+ */
+
+export type ErrorKind =
+  | 'transient'
+  | 'rate_limit'
+  | 'auth_expired'
+  | 'validation'
+  | 'permanent'
+  | 'network'
+  | 'config';
+
+const MARKER = Symbol.for('@dativo/core/DativoError');
+
+export interface DativoErrorOptions {
+  kind: ErrorKind;
+  /** Overrides the default retryability of the kind. */
+  retryable?: boolean;
+  statusCode?: number;
+  retryAfterMs?: number;
+  /** Machine-readable code, e.g. `CSV_BAD_VALUE`, pg SQLSTATE, errno. */
+  code?: string;
+  /** Structured context (file, field, stream, row…). Must never hold secrets. */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+const RETRYABLE_KINDS: ReadonlySet<ErrorKind> = new Set(['transient', 'rate_limit', 'network', 'auth_expired']);
+
+export class DativoError extends Error {
+  readonly kind: ErrorKind;
+  readonly retryable: boolean;
+  readonly statusCode?: number;
+  readonly retryAfterMs?: number;
+  readonly code?: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(message: string, options: DativoErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DativoError';
+    this.kind = options.kind;
+    this.retryable = options.retryable ?? RETRYABLE_KINDS.has(options.kind);
+    if (options.statusCode !== undefined) this.statusCode = options.statusCode;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.code !== undefined) this.code = options.code;
+    if (options.details !== undefined) this.details = options.details;
+    Object.defineProperty(this, MARKER, { value: true, enumerable: false });
+  }
+
+  /** Recognises instances created by any copy of this package. */
+  static isInstance(value: unknown): value is DativoError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      kind: this.kind,
+      message: this.message,
+      retryable: this.retryable,
+      ...(this.code === undefined ? {} : { code: this.code }),
+      ...(this.statusCode === undefined ? {} : { statusCode: this.statusCode }),
+      ...(this.details === undefined ? {} : { details: this.details }),
+    };
+  }
+}
+
+/** A configuration problem: names the file, the YAML path and what was expected. */
+export class ConfigError extends DativoError {
+  readonly file?: string;
+  readonly path?: string;
+  readonly line?: number;
+
+  constructor(message: string, where: { file?: string; path?: string; line?: number; cause?: unknown } = {}) {
+    super(formatConfigMessage(message, where), {
+      kind: 'config',
+      retryable: false,
+      code: 'CONFIG',
+      details: { ...(where.file ? { file: where.file } : {}), ...(where.path ? { path: where.path } : {}) },
+      cause: where.cause,
+    });
+    this.name = 'ConfigError';
+    if (where.file !== undefined) this.file = where.file;
+    if (where.path !== undefined) this.path = where.path;
+    if (where.line !== undefined) this.line = where.line;
+  }
+}
+
+function formatConfigMessage(message: string, where: { file?: string; path?: string; line?: number }): string {
+  const location = [where.file ? `${where.file}${where.line ? `:${where.line}` : ''}` : undefined, where.path]
+    .filter(Boolean)
+    .join(': ');
+  return location ? `${location}: ${message}` : message;
+}
+
+/** Several configuration problems reported together. */
+export class ConfigErrors extends DativoError {
+  readonly errors: ConfigError[];
+  constructor(errors: ConfigError[]) {
+    super(errors.map((e) => e.message).join('\n'), { kind: 'config', retryable: false, code: 'CONFIG' });
+    this.name = 'ConfigError';
+    this.errors = errors;
+  }
+}
+
+/** Wraps anything thrown into a DativoError, keeping DativoErrors as they are. */
+export function toDativoError(error: unknown, fallbackKind: ErrorKind = 'permanent'): DativoError {
+  if (DativoError.isInstance(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new DativoError(message, { kind: fallbackKind, cause: error });
+}
+
+/** Thrown when a run is cancelled through its AbortSignal. */
+export class AbortedError extends DativoError {
+  constructor(reason?: unknown) {
+    super(`run aborted${reason instanceof Error ? `: ${reason.message}` : typeof reason === 'string' ? `: ${reason}` : ''}`, {
+      kind: 'permanent',
+      retryable: false,
+      code: 'ABORTED',
+    });
+    this.name = 'AbortedError';
+  }
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortedError(signal.reason);
+}

@@ -1,0 +1,253 @@
+import type { RecordBatch } from 'apache-arrow';
+import { AbortedError, DativoError, toDativoError } from '../errors.js';
+import type { FieldSpec } from '../schema/types.js';
+import type { RunContext } from '../spec/context.js';
+import type { Extractor } from '../spec/extractor.js';
+import type { Checkpoint, ConfiguredStream, RejectedMessage, StreamDescriptor } from '../spec/messages.js';
+import type { Sink, SinkWriter } from '../spec/sink.js';
+import { CommitTracker, defaultCommitPolicy, type CommitPolicy } from './commit-policy.js';
+
+/** Reshapes batches between source and sink (e.g. rows rendered as Markdown-KV documents). */
+export interface BatchTransform {
+  /** The schema the sink receives for a stream. */
+  schema(stream: ConfiguredStream): FieldSpec[];
+  apply(stream: string, batch: RecordBatch): RecordBatch;
+}
+
+export interface PipelineOptions<S, T> {
+  extractor: Extractor<S>;
+  sourceConfig: S;
+  sink: Sink<T>;
+  sinkConfig: T;
+  /** Streams to read, without `resumeFrom` (the runner decides it). */
+  streams: ConfiguredStream[];
+  ctx: RunContext;
+  /** `strict`: a rejected record fails the run; `warn`: it goes to the dead-letter queue. */
+  validationMode?: 'strict' | 'warn';
+  commitPolicy?: Partial<CommitPolicy>;
+  transform?: BatchTransform;
+  /** Called after every batch and commit. */
+  onProgress?: (progress: RunProgress) => void;
+}
+
+export interface StreamResult {
+  name: string;
+  rowsRead: number;
+  rowsWritten: number;
+  /** Arrow bytes handed to the sink. */
+  bytesIn: number;
+  rejected: number;
+  warnings: number;
+  commits: number;
+  files: number;
+  /** Bytes published by the sink (file sizes). */
+  bytesOut: number;
+  resumedFrom?: Checkpoint;
+}
+
+export interface RunProgress {
+  rows: number;
+  bytesIn: number;
+  rejected: number;
+  files: number;
+  bytesOut: number;
+  elapsedMs: number;
+}
+
+export interface RunResult {
+  runId: string;
+  status: 'succeeded' | 'partial' | 'failed';
+  streams: StreamResult[];
+  rows: number;
+  rejected: number;
+  files: number;
+  bytes: number;
+  durationMs: number;
+  error?: DativoError;
+}
+
+interface StreamRun {
+  configured: ConfiguredStream;
+  writer: SinkWriter;
+  tracker: CommitTracker;
+  pending?: Checkpoint;
+  /** Batches written since the last checkpoint message. */
+  unCheckpointed: number;
+  result: StreamResult;
+}
+
+/**
+ * Runs one extractor into one sink, stream by stream, following the batch / checkpoint / commit
+ * contract: batches are staged, checkpoints are committed by policy together with the data before
+ * them, and only after the sink's commit is the checkpoint stored in the state store. On any
+ * failure or abort, staged data is dropped and nothing past the last commit is published.
+ */
+export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise<RunResult> {
+  const { extractor, sink, ctx } = options;
+  const policy = { ...defaultCommitPolicy, ...options.commitPolicy };
+  const mode = options.validationMode ?? 'strict';
+  const started = Date.now();
+  const runs = new Map<string, StreamRun>();
+  const progress: RunProgress = { rows: 0, bytesIn: 0, rejected: 0, files: 0, bytesOut: 0, elapsedMs: 0 };
+  const report = (): void => {
+    progress.elapsedMs = Date.now() - started;
+    options.onProgress?.(progress);
+  };
+
+  const commit = async (run: StreamRun, checkpoint: Checkpoint): Promise<void> => {
+    const result = await run.writer.commit(checkpoint);
+    await ctx.state.put({ tenant: ctx.tenant, job: ctx.job, stream: run.configured.name }, checkpoint, ctx.runId);
+    run.result.commits++;
+    run.result.files += result.files;
+    run.result.bytesOut += result.bytes;
+    run.result.rowsWritten += result.rows;
+    progress.files += result.files;
+    progress.bytesOut += result.bytes;
+    ctx.metrics.inc('dativo_commits_total', 1, { stream: run.configured.name });
+    ctx.metrics.inc('dativo_files_written_total', result.files, { stream: run.configured.name });
+    ctx.metrics.inc('dativo_bytes_written_total', result.bytes, { stream: run.configured.name });
+    ctx.log.debug('committed', { stream: run.configured.name, rows: result.rows, files: result.files, checkpoint: checkpoint.state });
+    run.tracker.reset();
+    delete run.pending;
+    report();
+  };
+
+  let failure: DativoError | undefined;
+  try {
+    for (const configured of options.streams) {
+      const descriptor: StreamDescriptor = {
+        name: configured.name,
+        schema: options.transform ? options.transform.schema(configured) : configured.schema,
+        syncModes: [configured.syncMode],
+        ...(configured.primaryKey ? { primaryKey: configured.primaryKey } : {}),
+      };
+      const writer = await sink.open(options.sinkConfig, descriptor, ctx);
+      const fromSink = await writer.lastCommitted();
+      const fromState = fromSink ? undefined : (await ctx.state.get({ tenant: ctx.tenant, job: ctx.job, stream: configured.name }))?.checkpoint;
+      const resumeFrom = fromSink ?? fromState;
+      const result: StreamResult = { name: configured.name, rowsRead: 0, rowsWritten: 0, bytesIn: 0, rejected: 0, warnings: 0, commits: 0, files: 0, bytesOut: 0 };
+      if (resumeFrom) {
+        result.resumedFrom = resumeFrom;
+        ctx.log.info('resuming stream from its last committed checkpoint', { stream: configured.name, source: fromSink ? 'sink' : 'state store', checkpoint: resumeFrom.state });
+      }
+      runs.set(configured.name, { configured: { ...configured, ...(resumeFrom ? { resumeFrom } : {}) }, writer, tracker: new CommitTracker(policy), unCheckpointed: 0, result });
+    }
+
+    const request = { streams: [...runs.values()].map((r) => r.configured) };
+    for await (const message of extractor.read(options.sourceConfig, request, ctx)) {
+      if (ctx.signal.aborted) throw new AbortedError(ctx.signal.reason);
+      switch (message.kind) {
+        case 'batch': {
+          const run = streamRun(runs, message.stream);
+          const batch = options.transform ? options.transform.apply(message.stream, message.batch) : message.batch;
+          const bytes = batchBytes(batch);
+          await run.writer.write(batch);
+          run.tracker.add(batch.numRows, bytes);
+          run.unCheckpointed++;
+          run.result.rowsRead += message.batch.numRows;
+          run.result.bytesIn += bytes;
+          progress.rows += batch.numRows;
+          progress.bytesIn += bytes;
+          ctx.metrics.inc('dativo_rows_read_total', message.batch.numRows, { stream: message.stream });
+          report();
+          break;
+        }
+        case 'checkpoint': {
+          const run = streamRun(runs, message.checkpoint.stream);
+          run.pending = message.checkpoint;
+          run.unCheckpointed = 0;
+          if (run.tracker.due) await commit(run, message.checkpoint);
+          break;
+        }
+        case 'rejected': {
+          const run = streamRun(runs, message.stream);
+          if (mode === 'strict') {
+            throw new DativoError(`${message.error.message} (schema_validation_mode: strict; use warn to send bad records to the dead-letter queue)`, {
+              kind: 'validation',
+              retryable: false,
+              ...(message.error.code ? { code: message.error.code } : {}),
+              ...(message.context ? { details: message.context } : {}),
+              cause: message.error,
+            });
+          }
+          await deadLetter(ctx, message);
+          run.result.rejected++;
+          progress.rejected++;
+          ctx.metrics.inc('dativo_records_rejected_total', 1, { stream: message.stream });
+          break;
+        }
+        case 'warning': {
+          const run = runs.get(message.stream);
+          if (run) run.result.warnings++;
+          ctx.log.warn(message.message, { stream: message.stream, ...message.context });
+          break;
+        }
+      }
+    }
+    if (ctx.signal.aborted) throw new AbortedError(ctx.signal.reason);
+
+    for (const run of runs.values()) {
+      if (run.unCheckpointed > 0) {
+        ctx.log.warn('source ended without a checkpoint after its last batches; committing them without a resume position', { stream: run.configured.name });
+        run.pending = { stream: run.configured.name, state: run.pending?.state ?? null };
+      }
+      if (run.pending) await commit(run, run.pending);
+    }
+  } catch (error) {
+    failure = ctx.signal.aborted && !DativoError.isInstance(error) ? new AbortedError(ctx.signal.reason) : toDativoError(error);
+  } finally {
+    for (const run of runs.values()) {
+      if (failure) await run.writer.abort().catch((e: unknown) => ctx.log.warn('abort failed', { stream: run.configured.name, error: e }));
+      await run.writer.close().catch((e: unknown) => ctx.log.warn('close failed', { stream: run.configured.name, error: e }));
+    }
+  }
+
+  const streams = [...runs.values()].map((r) => r.result);
+  const rejected = streams.reduce((n, s) => n + s.rejected, 0);
+  const result: RunResult = {
+    runId: ctx.runId,
+    status: failure ? 'failed' : rejected > 0 ? 'partial' : 'succeeded',
+    streams,
+    rows: streams.reduce((n, s) => n + s.rowsWritten, 0),
+    rejected,
+    files: streams.reduce((n, s) => n + s.files, 0),
+    bytes: streams.reduce((n, s) => n + s.bytesOut, 0),
+    durationMs: Date.now() - started,
+    ...(failure ? { error: failure } : {}),
+  };
+  report();
+  return result;
+}
+
+function streamRun(runs: Map<string, StreamRun>, name: string): StreamRun {
+  const run = runs.get(name);
+  if (!run) throw new DativoError(`source yielded data for stream '${name}', which was not requested (requested: ${[...runs.keys()].join(', ')})`, { kind: 'permanent' });
+  return run;
+}
+
+async function deadLetter(ctx: RunContext, message: RejectedMessage): Promise<void> {
+  await ctx.dlq.put({
+    time: new Date().toISOString(),
+    tenant: ctx.tenant,
+    job: ctx.job,
+    runId: ctx.runId,
+    stream: message.stream,
+    error: { kind: message.error.kind, message: message.error.message, ...(message.error.code ? { code: message.error.code } : {}) },
+    raw: message.raw,
+    ...(message.context ? { context: message.context } : {}),
+  });
+}
+
+/** Bytes held by a batch's buffers. */
+export function batchBytes(batch: RecordBatch): number {
+  let total = 0;
+  const visit = (data: { buffers: ArrayLike<unknown>; children: unknown[] }): void => {
+    for (let i = 0; i < data.buffers.length; i++) {
+      const b = data.buffers[i] as ArrayBufferView | undefined;
+      if (b) total += b.byteLength;
+    }
+    for (const c of data.children) visit(c as { buffers: ArrayLike<unknown>; children: unknown[] });
+  };
+  visit(batch.data as unknown as { buffers: ArrayLike<unknown>; children: unknown[] });
+  return total;
+}

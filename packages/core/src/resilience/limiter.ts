@@ -1,0 +1,57 @@
+import Bottleneck from 'bottleneck';
+
+export interface RateLimitPolicy {
+  /** Sustained requests per second (v1 recipe `rate_limits.rps_default`). */
+  requestsPerSecond?: number;
+  /** Requests allowed at once above the sustained rate (v1 `burst_default`). */
+  burst?: number;
+  /** Requests per window, for APIs that state limits like "100 per 10 s". */
+  perWindow?: { requests: number; windowMs: number };
+  /** Calls in flight at once. */
+  maxConcurrent?: number;
+}
+
+/**
+ * A token-bucket rate limiter (built on bottleneck). Connectors declare their API's limit and run
+ * every request through {@link RateLimiter.schedule}; the pipeline never sends faster.
+ */
+export class RateLimiter {
+  private readonly bottleneck: Bottleneck;
+
+  constructor(policy: RateLimitPolicy = {}) {
+    const options: { -readonly [K in keyof Bottleneck.ConstructorOptions]: Bottleneck.ConstructorOptions[K] } = {};
+    if (policy.maxConcurrent !== undefined) options.maxConcurrent = policy.maxConcurrent;
+    if (policy.perWindow) {
+      options.reservoir = policy.perWindow.requests;
+      options.reservoirRefreshAmount = policy.perWindow.requests;
+      options.reservoirRefreshInterval = policy.perWindow.windowMs;
+    } else if (policy.requestsPerSecond !== undefined && policy.requestsPerSecond > 0) {
+      const burst = Math.max(1, Math.floor(policy.burst ?? policy.requestsPerSecond));
+      const interval = 1000 / policy.requestsPerSecond;
+      // Refill one token per interval, up to `burst` tokens.
+      options.reservoir = burst;
+      options.reservoirIncreaseAmount = 1;
+      options.reservoirIncreaseInterval = Math.max(1, Math.round(interval));
+      options.reservoirIncreaseMaximum = burst;
+    }
+    this.bottleneck = new Bottleneck(options);
+  }
+
+  schedule<T>(fn: () => Promise<T>): Promise<T> {
+    return this.bottleneck.schedule(fn);
+  }
+
+  /** Empties the bucket for `ms` (a 429 told us to back off). */
+  async pause(ms: number): Promise<void> {
+    const current = await this.bottleneck.currentReservoir();
+    if (current === null) return;
+    await this.bottleneck.updateSettings({ reservoir: 0 });
+    setTimeout(() => {
+      void this.bottleneck.incrementReservoir(Math.max(1, current));
+    }, ms).unref?.();
+  }
+
+  async stop(): Promise<void> {
+    await this.bottleneck.stop({ dropWaitingJobs: true });
+  }
+}

@@ -1,0 +1,79 @@
+import type { RecordBatch } from 'apache-arrow';
+import type { DativoError } from '../errors.js';
+import type { FieldSpec } from '../schema/types.js';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * A stream's durable position: small JSON (a cursor value, a file and row offset, a page token).
+ * Its size must not depend on how much history was read.
+ */
+export interface Checkpoint {
+  stream: string;
+  state: JsonValue;
+}
+
+export type SyncMode = 'full_refresh' | 'incremental';
+
+/** What a source offers (from `discover`). */
+export interface StreamDescriptor {
+  name: string;
+  schema: FieldSpec[];
+  primaryKey?: string[];
+  cursorFields?: string[];
+  syncModes: SyncMode[];
+  /**
+   * `connector` when the connector decides the output columns itself (Markdown-KV structured
+   * rows); `asset` (default) when the asset's schema is the contract the source is coerced to.
+   */
+  schemaOwner?: 'asset' | 'connector';
+  description?: string;
+}
+
+/** One stream the pipeline asks a source to read. */
+export interface ConfiguredStream {
+  name: string;
+  /** The output schema: the asset's, or the connector's own for `schemaOwner: 'connector'`. */
+  schema: FieldSpec[];
+  syncMode: SyncMode;
+  cursorField?: string;
+  primaryKey?: string[];
+  /** Resume position: the last checkpoint the sink (or state store) durably recorded. */
+  resumeFrom?: Checkpoint;
+}
+
+export interface ReadRequest {
+  streams: ConfiguredStream[];
+}
+
+export interface BatchMessage {
+  kind: 'batch';
+  stream: string;
+  batch: RecordBatch;
+}
+
+export interface CheckpointMessage {
+  kind: 'checkpoint';
+  checkpoint: Checkpoint;
+}
+
+/** A record the source could not turn into a row; it goes to the dead-letter queue. */
+export interface RejectedMessage {
+  kind: 'rejected';
+  stream: string;
+  /** The raw record as read (a CSV line's fields, a JSON object…). */
+  raw: unknown;
+  error: DativoError;
+  /** Where it came from: file, row, line, page… */
+  context?: Record<string, unknown>;
+}
+
+/** A non-fatal notice to surface to the user (zero dates, ignored columns…). */
+export interface WarningMessage {
+  kind: 'warning';
+  stream: string;
+  message: string;
+  context?: Record<string, unknown>;
+}
+
+export type ExtractMessage = BatchMessage | CheckpointMessage | RejectedMessage | WarningMessage;

@@ -1,0 +1,43 @@
+import type { Checkpoint } from '../spec/messages.js';
+
+export interface StateKey {
+  tenant: string;
+  job: string;
+  stream: string;
+}
+
+export interface StoredState {
+  key: StateKey;
+  checkpoint: Checkpoint;
+  runId?: string;
+  updatedAt: string;
+}
+
+/** Where incremental state lives between runs (per tenant / job / stream). */
+export interface StateStore {
+  get(key: StateKey): Promise<StoredState | undefined>;
+  put(key: StateKey, checkpoint: Checkpoint, runId?: string): Promise<void>;
+  delete(key: StateKey): Promise<boolean>;
+  list(filter?: Partial<Pick<StateKey, 'tenant' | 'job'>>): Promise<StoredState[]>;
+}
+
+/** In-memory store for tests and programmatic one-off pipelines. */
+export class MemoryStateStore implements StateStore {
+  private readonly map = new Map<string, StoredState>();
+
+  private id(key: StateKey): string {
+    return JSON.stringify([key.tenant, key.job, key.stream]);
+  }
+  async get(key: StateKey): Promise<StoredState | undefined> {
+    return this.map.get(this.id(key));
+  }
+  async put(key: StateKey, checkpoint: Checkpoint, runId?: string): Promise<void> {
+    this.map.set(this.id(key), { key, checkpoint, ...(runId ? { runId } : {}), updatedAt: new Date().toISOString() });
+  }
+  async delete(key: StateKey): Promise<boolean> {
+    return this.map.delete(this.id(key));
+  }
+  async list(filter: Partial<Pick<StateKey, 'tenant' | 'job'>> = {}): Promise<StoredState[]> {
+    return [...this.map.values()].filter((s) => (!filter.tenant || s.key.tenant === filter.tenant) && (!filter.job || s.key.job === filter.job));
+  }
+}

@@ -1,0 +1,194 @@
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { DativoError } from '@dativo/core';
+import { Schema, Table, tableToIPC, type RecordBatch } from 'apache-arrow';
+import { serializeBatch } from './batch-transfer.js';
+
+export interface EncoderProps {
+  compression: string;
+  rowGroupRows: number;
+  /** Columns to dictionary-encode (the string columns). */
+  dictionaryColumns: string[];
+  createdBy: string;
+  metadata?: Record<string, string>;
+}
+
+type WorkerMessage =
+  | { type: 'consumed'; id: number }
+  | { type: 'chunk'; id: number; data: Uint8Array }
+  | { type: 'closed'; id: number }
+  | { type: 'error'; id: number; message: string };
+
+/** Batches handed to the encoder but not yet taken by it; past this, `write` waits. */
+const MAX_IN_FLIGHT = 2;
+/** Encoded bytes received but not yet written to storage; past this, `write` waits. */
+const MAX_PENDING_OUTPUT = 64 * 1024 * 1024;
+
+/** The schema as an Arrow IPC stream with no batches (how the worker learns the types). */
+function schemaIpc(schema: Schema): Uint8Array {
+  return tableToIPC(new Table(schema), 'stream');
+}
+
+/**
+ * One Parquet file being encoded on the worker thread. The encoded bytes come back in row-group
+ * sized chunks and are handed, in order, to `sink`.
+ */
+export class EncodedFile {
+  readonly id: number;
+  /** Encoded bytes written so far (whole row groups). */
+  outputBytes = 0;
+  rows = 0;
+  private inFlight = 0;
+  private schemaSent = false;
+  private pendingOutput = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private waiters: Array<() => void> = [];
+  private failure: Error | undefined;
+  private closed: { resolve: () => void; reject: (e: Error) => void; promise: Promise<void> };
+  private readonly encoder: ParquetEncoder;
+  private readonly sink: (chunk: Uint8Array) => Promise<void>;
+
+  constructor(encoder: ParquetEncoder, id: number, sink: (chunk: Uint8Array) => Promise<void>) {
+    this.encoder = encoder;
+    this.id = id;
+    this.sink = sink;
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => undefined);
+    this.closed = { resolve, reject, promise };
+  }
+
+  /** @internal */
+  onMessage(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'consumed':
+        this.inFlight--;
+        this.wakeAll();
+        break;
+      case 'chunk': {
+        const data = message.data;
+        this.pendingOutput += data.length;
+        this.chain = this.chain.then(async () => {
+          if (this.failure) return;
+          try {
+            await this.sink(data);
+            this.outputBytes += data.length;
+          } catch (error) {
+            this.fail(error instanceof Error ? error : new Error(String(error)));
+          } finally {
+            this.pendingOutput -= data.length;
+            this.wakeAll();
+          }
+        });
+        break;
+      }
+      case 'closed':
+        void this.chain.then(() => (this.failure ? this.closed.reject(this.failure) : this.closed.resolve()));
+        break;
+      case 'error':
+        this.fail(new DativoError(`Parquet encoding failed: ${message.message}`, { kind: 'permanent', code: 'PARQUET_ENCODE' }));
+        break;
+    }
+  }
+
+  /** @internal */
+  fail(error: Error): void {
+    if (!this.failure) this.failure = error;
+    this.closed.reject(error);
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private async waitForRoom(): Promise<void> {
+    while (!this.failure && (this.inFlight >= MAX_IN_FLIGHT || this.pendingOutput > MAX_PENDING_OUTPUT)) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  async write(batch: RecordBatch): Promise<void> {
+    await this.waitForRoom();
+    if (!this.schemaSent) {
+      this.encoder.post({ type: 'schema', id: this.id, ipc: schemaIpc(batch.schema) });
+      this.schemaSent = true;
+    }
+    const { payload, transfer } = serializeBatch(batch);
+    this.inFlight++;
+    this.rows += batch.numRows;
+    this.encoder.post({ type: 'batch', id: this.id, batch: payload }, transfer);
+  }
+
+  /** Finishes the file: the footer is written and every chunk has reached the sink. */
+  async finish(): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.encoder.post({ type: 'close', id: this.id });
+    try {
+      await this.closed.promise;
+      await this.chain;
+      if (this.failure) throw this.failure;
+    } finally {
+      this.encoder.release(this.id);
+    }
+  }
+
+  abort(): void {
+    this.encoder.post({ type: 'abort', id: this.id });
+    this.fail(new DativoError('file aborted', { kind: 'permanent' }));
+    this.encoder.release(this.id);
+  }
+}
+
+/** A worker thread that turns Arrow batches into Parquet bytes (parquet-wasm), one per writer. */
+export class ParquetEncoder {
+  private readonly worker: Worker;
+  private readonly files = new Map<number, EncodedFile>();
+  private nextId = 1;
+  private crashed: Error | undefined;
+
+  constructor() {
+    this.worker = new Worker(fileURLToPath(new URL('./encoder-worker.mjs', import.meta.url)));
+    this.worker.on('message', (message: WorkerMessage) => this.files.get(message.id)?.onMessage(message));
+    this.worker.on('error', (error) => this.crash(error));
+    this.worker.on('exit', (code) => {
+      if (code !== 0) this.crash(new Error(`Parquet encoder thread exited with code ${code}`));
+    });
+  }
+
+  private crash(error: Error): void {
+    this.crashed = new DativoError(`Parquet encoder thread failed: ${error.message}`, { kind: 'permanent', cause: error });
+    for (const file of this.files.values()) file.fail(this.crashed);
+  }
+
+  /** @internal */
+  post(message: unknown, transfer?: ArrayBuffer[]): void {
+    if (this.crashed) throw this.crashed;
+    this.worker.postMessage(message, transfer);
+  }
+
+  /** @internal */
+  release(id: number): void {
+    this.files.delete(id);
+  }
+
+  open(props: EncoderProps, sink: (chunk: Uint8Array) => Promise<void>): EncodedFile {
+    const id = this.nextId++;
+    const file = new EncodedFile(this, id, sink);
+    this.files.set(id, file);
+    this.post({ type: 'open', id, props });
+    return file;
+  }
+
+  async terminate(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,17 @@
+import { defineConnector } from '@dativo/core';
+import { parquetSink } from './sink.js';
+
+export { parquetSink, storageFor } from './sink.js';
+export { parquetSinkConfigSchema, s3ConnectionSchema, COMPRESSIONS, type ParquetSinkConfig, type S3Connection } from './config.js';
+export { ParquetSinkWriter } from './writer.js';
+export { RawFileWriter, type RawFileOptions } from './raw-writer.js';
+export { CommitLog, COMMITS_DIR, STAGING_DIR, type CommitRecord, type CommittedFile } from './commit-log.js';
+export { ParquetEncoder, EncodedFile, type EncoderProps } from './encoder.js';
+export { LocalStorage } from './storage/local.js';
+export { S3Storage } from './storage/s3.js';
+export type { Storage, StorageUpload } from './storage/storage.js';
+export { VERSION } from './version.js';
+
+
+/** Loaded by the CLI for `target_connector: parquet | s3 | local`. */
+export const dativoConnector = defineConnector({ specificationVersion: 'v1', ids: ['parquet', 's3', 'local', 'file'], sink: parquetSink });

@@ -1,0 +1,70 @@
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { DativoError } from '@dativo/core';
+
+const READ_CHUNK = 1 << 20;
+
+export interface InputOptions {
+  encoding: string;
+  compression: 'auto' | 'gzip' | 'none';
+  /** Byte offset to start at; only for uncompressed UTF-8 files. */
+  offset?: number;
+  signal?: AbortSignal;
+}
+
+/** True when byte offsets in the file equal offsets in the parsed UTF-8 text, so resume can seek. */
+export function isSeekable(file: string, options: Pick<InputOptions, 'encoding' | 'compression'>): boolean {
+  return options.encoding === 'utf-8' && !isGzip(file, options.compression);
+}
+
+export function isGzip(file: string, compression: InputOptions['compression']): boolean {
+  return compression === 'gzip' || (compression === 'auto' && /\.gz$/i.test(file));
+}
+
+/** Checks an encoding label before any file is opened, so a typo is a configuration error. */
+export function checkEncoding(encoding: string): void {
+  try {
+    new TextDecoder(encoding);
+  } catch {
+    throw new DativoError(`unsupported encoding '${encoding}'; use utf-8, utf-16-le, utf-16-be, latin1, windows-1252 or another WHATWG encoding label`, {
+      kind: 'config',
+      code: 'CSV_ENCODING',
+    });
+  }
+}
+
+/**
+ * Reads a file as UTF-8 byte chunks: gunzips `.gz`, transcodes other encodings and drops a
+ * leading byte order mark. Memory stays at a few chunks whatever the file size.
+ */
+export async function* openUtf8Chunks(file: string, options: InputOptions): AsyncGenerator<Buffer> {
+  const seekable = isSeekable(file, options);
+  const start = seekable && options.offset ? options.offset : 0;
+  const raw = createReadStream(file, { highWaterMark: READ_CHUNK, start, ...(options.signal ? { signal: options.signal } : {}) });
+  const source: AsyncIterable<Buffer> = isGzip(file, options.compression) ? raw.pipe(createGunzip({ chunkSize: 256 * 1024 })) : raw;
+  let first = start === 0;
+  if (options.encoding === 'utf-8') {
+    for await (const chunk of source) {
+      if (first) {
+        first = false;
+        if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
+          yield chunk.subarray(3);
+          continue;
+        }
+      }
+      yield chunk;
+    }
+    return;
+  }
+  const decoder = new TextDecoder(options.encoding, { fatal: false });
+  for await (const chunk of source) {
+    let text = decoder.decode(chunk, { stream: true });
+    if (first && text.length > 0) {
+      first = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    if (text.length > 0) yield Buffer.from(text, 'utf8');
+  }
+  const rest = decoder.decode();
+  if (rest.length > 0) yield Buffer.from(rest, 'utf8');
+}

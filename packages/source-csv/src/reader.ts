@@ -1,0 +1,319 @@
+import { isUtf8 } from 'node:buffer';
+import { appendTextFast, BatchBuilder, DativoError, textParse, type ColumnBuilder, type ExtractMessage, type FieldSpec, type RejectedMessage } from '@dativo/core';
+import type { CsvOptions } from './config.js';
+import { openUtf8Chunks } from './input.js';
+import { BAD_QUOTE, CsvScanner, FIELD_ESCAPED, FIELD_PLAIN, NEED_MORE, unescapeQuotes } from './scanner.js';
+
+/** Where reading a file starts (resume) and where it got to. */
+export interface FileProgress {
+  /** Data rows consumed (appended, rejected or skipped). */
+  rows: number;
+  /** Physical line where the next row starts (1-based). */
+  line: number;
+  /** Byte offset of the next row, for seekable files. */
+  offset?: number;
+}
+
+export interface ReadFileOptions {
+  file: string;
+  /** The file as shown in messages. */
+  shown: string;
+  stream: string;
+  fields: readonly FieldSpec[];
+  options: CsvOptions;
+  builder: BatchBuilder;
+  seekable: boolean;
+  resume?: FileProgress;
+  signal?: AbortSignal;
+  /** The checkpoint message to yield after each batch. */
+  checkpoint: (progress: FileProgress) => ExtractMessage;
+}
+
+/** Column mapping decided from the header (or from the asset when there is none). */
+interface Layout {
+  /** For each CSV column: index of the asset field, or -1 when the column is ignored. */
+  target: Int32Array;
+  names: string[];
+  /** Asset fields with no CSV column: filled with nulls. */
+  missing: ColumnBuilder[];
+}
+
+const DECODER = new TextDecoder();
+const ROW_OK = Symbol('row-ok');
+const SKIPPED = Symbol('skipped');
+
+function fieldText(buf: Uint8Array, start: number, end: number, flag: number, quote: number): string {
+  if (flag !== FIELD_ESCAPED) return DECODER.decode(buf.subarray(start, end));
+  const out = new Uint8Array(end - start);
+  return DECODER.decode(out.subarray(0, unescapeQuotes(buf, start, end, quote, out)));
+}
+
+function matchColumn(fields: readonly FieldSpec[], name: string): number {
+  const exact = fields.findIndex((f) => f.name === name);
+  if (exact >= 0) return exact;
+  const lower = name.trim().toLowerCase();
+  return fields.findIndex((f) => f.name.toLowerCase() === lower);
+}
+
+/**
+ * Parses one CSV file into the batch builder and yields batches, checkpoints, rejected rows and
+ * warnings. Values go from the file's bytes straight into Arrow buffers.
+ */
+export class CsvFileReader {
+  private readonly o: ReadFileOptions;
+  private readonly scanner: CsvScanner;
+  private layout: Layout | undefined;
+  private rows = 0;
+  private line = 1;
+  /** Data rows to skip when resuming a file that cannot be seeked (gzip, transcoded). */
+  private skipUntil = 0;
+  private rawRows = 0;
+  private scratch = new Uint8Array(4096);
+  private checkRowsUtf8 = false;
+  private readonly nullTokens: Uint8Array[];
+
+  constructor(options: ReadFileOptions) {
+    this.o = options;
+    this.scanner = new CsvScanner(options.options.delimiter, options.options.quote);
+    this.nullTokens = options.options.nullValues.map((v) => Buffer.from(v, 'utf8'));
+  }
+
+  async *read(): AsyncGenerator<ExtractMessage> {
+    const o = this.o;
+    const resumeOffset = o.seekable ? o.resume?.offset : undefined;
+    if (resumeOffset !== undefined && resumeOffset > 0 && o.options.header) {
+      yield* this.readHeaderOnly();
+    } else if (!o.options.header) {
+      this.layout = this.positionalLayout();
+    }
+    if (resumeOffset !== undefined && o.resume) {
+      this.rows = o.resume.rows;
+      this.line = o.resume.line;
+      this.rawRows = Number.MAX_SAFE_INTEGER; // skip_rows and the header lie before the offset
+    } else {
+      this.skipUntil = o.resume?.rows ?? 0;
+    }
+    let base = resumeOffset ?? 0;
+    let carry: Buffer | undefined;
+    const chunks = openUtf8Chunks(o.file, { encoding: o.options.encoding, compression: o.options.compression, ...(resumeOffset ? { offset: resumeOffset } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+    const utf8Input = o.options.encoding === 'utf-8';
+    for await (const chunk of chunks) {
+      const buf = carry && carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      if (utf8Input) {
+        const lastLf = buf.lastIndexOf(10);
+        this.checkRowsUtf8 = lastLf >= 0 && !isUtf8(buf.subarray(0, lastLf + 1));
+      }
+      let pos = 0;
+      for (;;) {
+        const n = this.scanner.scanRow(buf, pos, buf.length, false);
+        if (n === NEED_MORE) break;
+        const rowStart = pos;
+        pos = n === BAD_QUOTE ? this.skipBadRow(buf, pos) : this.scanner.rowEnd;
+        const message = this.handleRow(buf, rowStart, n);
+        if (message !== undefined && message !== ROW_OK && message !== SKIPPED) yield message;
+        if (o.builder.full) {
+          const batch = o.builder.flush();
+          if (batch) yield { kind: 'batch', stream: o.stream, batch };
+          yield o.checkpoint({ rows: this.rows, line: this.line, ...(o.seekable ? { offset: base + pos } : {}) });
+        }
+      }
+      carry = buf.subarray(pos);
+      base += pos;
+      if (o.signal?.aborted) return;
+    }
+    if (carry && carry.length > 0) {
+      if (utf8Input) this.checkRowsUtf8 = !isUtf8(carry);
+      let pos = 0;
+      while (pos < carry.length) {
+        const n = this.scanner.scanRow(carry, pos, carry.length, true);
+        const rowStart = pos;
+        if (n === BAD_QUOTE && this.scanner.rowEnd <= pos) {
+          this.rows++;
+          yield this.reject(carry, rowStart, carry.length, `row ${this.rows} (line ${this.line}): unterminated quoted field at end of file`, this.line, undefined, 'CSV_BAD_QUOTE');
+          break;
+        }
+        pos = n === BAD_QUOTE ? this.skipBadRow(carry, pos) : this.scanner.rowEnd;
+        const message = this.handleRow(carry, rowStart, n);
+        if (message !== undefined && message !== ROW_OK && message !== SKIPPED) yield message;
+        if (pos === rowStart) break;
+      }
+      base += carry.length;
+    }
+    if (!this.layout && o.options.header) {
+      throw new DativoError(`${o.shown}: the file is empty; expected a header row`, { kind: 'validation', code: 'CSV_EMPTY', details: { file: o.shown } });
+    }
+  }
+
+  /** Positions after a row with a stray quote: the next line break. */
+  private skipBadRow(buf: Uint8Array, from: number): number {
+    const nl = buf.indexOf(10, Math.max(from, this.scanner.rowEnd));
+    return nl === -1 ? buf.length : nl + 1;
+  }
+
+  private async *readHeaderOnly(): AsyncGenerator<ExtractMessage> {
+    const o = this.o;
+    let carry: Buffer | undefined;
+    for await (const chunk of openUtf8Chunks(o.file, { encoding: o.options.encoding, compression: o.options.compression })) {
+      const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
+      let pos = 0;
+      while (!this.layout) {
+        const n = this.scanner.scanRow(buf, pos, buf.length, false);
+        if (n === NEED_MORE) break;
+        const start = pos;
+        pos = this.scanner.rowEnd;
+        const message = this.handleRow(buf, start, n);
+        if (message && message !== ROW_OK && message !== SKIPPED) yield message;
+      }
+      if (this.layout) break;
+      carry = buf.subarray(pos);
+    }
+  }
+
+  private positionalLayout(): Layout {
+    const fields = this.o.fields;
+    const target = new Int32Array(fields.length);
+    for (let i = 0; i < fields.length; i++) target[i] = i;
+    return { target, names: fields.map((f) => f.name), missing: [] };
+  }
+
+  private headerLayout(buf: Uint8Array, n: number): Layout | RejectedMessage {
+    const s = this.scanner;
+    const names: string[] = [];
+    for (let k = 0; k < n; k++) names.push(fieldText(buf, s.starts[k] as number, s.ends[k] as number, s.flags[k] as number, this.o.options.quote).trim());
+    const fields = this.o.fields;
+    const target = new Int32Array(n).fill(-1);
+    const used = new Set<number>();
+    const ignored: string[] = [];
+    names.forEach((name, k) => {
+      const idx = matchColumn(fields, name);
+      if (idx >= 0 && !used.has(idx)) {
+        target[k] = idx;
+        used.add(idx);
+      } else ignored.push(name || `(column ${k + 1})`);
+    });
+    const missingFields = fields.filter((_, i) => !used.has(i));
+    const required = missingFields.filter((f) => !f.nullable);
+    if (required.length) {
+      throw new DativoError(
+        `${this.o.shown}: the header has no column ${required.map((f) => `'${f.name}'`).join(', ')} required by the asset (header: ${names.join(', ')})`,
+        { kind: 'validation', code: 'CSV_MISSING_COLUMN', details: { file: this.o.shown, columns: required.map((f) => f.name) } },
+      );
+    }
+    this.pendingWarnings = [];
+    if (ignored.length) this.pendingWarnings.push(`${this.o.shown}: columns not in the asset schema are ignored: ${ignored.join(', ')}`);
+    if (missingFields.length) this.pendingWarnings.push(`${this.o.shown}: asset columns missing from the file are written as null: ${missingFields.map((f) => f.name).join(', ')}`);
+    return { target, names, missing: missingFields.map((f) => this.o.builder.columns[fields.indexOf(f)] as ColumnBuilder) };
+  }
+
+  /** Warnings produced while reading the header, taken by the extractor. */
+  pendingWarnings: string[] = [];
+
+  private matchesNullToken(buf: Uint8Array, start: number, end: number): boolean {
+    for (const token of this.nullTokens) {
+      if (token.length !== end - start) continue;
+      let same = true;
+      for (let i = 0; i < token.length; i++) {
+        if (buf[start + i] !== token[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Handles one scanned row: header, blank line, skip, or data appended to the builder. Returns
+   * {@link ROW_OK} for an appended data row, {@link SKIPPED} for a data row skipped on resume, a
+   * rejected message for a bad data row, or undefined for rows that are not data.
+   */
+  private handleRow(buf: Uint8Array, rowStart: number, n: number): ExtractMessage | typeof ROW_OK | typeof SKIPPED | undefined {
+    const s = this.scanner;
+    const line = this.line;
+    this.line += 1 + s.innerLines;
+    if (this.rawRows < this.o.options.skipRows) {
+      this.rawRows++;
+      return undefined;
+    }
+    if (n === 1 && s.flags[0] === FIELD_PLAIN && s.starts[0] === s.ends[0]) return undefined; // blank line
+    if (!this.layout) {
+      if (n === BAD_QUOTE) throw new DativoError(`${this.o.shown} line ${line}: malformed header (stray quote)`, { kind: 'validation', code: 'CSV_BAD_HEADER' });
+      const layout = this.headerLayout(buf, n);
+      if ('kind' in layout) return layout;
+      this.layout = layout;
+      return this.pendingWarnings.length ? { kind: 'warning', stream: this.o.stream, message: this.pendingWarnings.join('; '), context: { file: this.o.shown } } : undefined;
+    }
+    this.rows++;
+    if (this.rows <= this.skipUntil) return SKIPPED;
+    const row = this.rows;
+    if (n === BAD_QUOTE) return this.reject(buf, rowStart, s.rowEnd, `row ${row} (line ${line}): unexpected character after a closing quote`, line, undefined, 'CSV_BAD_QUOTE');
+    const layout = this.layout;
+    if (n !== layout.target.length) {
+      return this.reject(buf, rowStart, s.rowEnd, `row ${row} (line ${line}): expected ${layout.target.length} fields, found ${n}`, line, undefined, 'CSV_RAGGED_ROW');
+    }
+    if (this.checkRowsUtf8 && !isUtf8(buf.subarray(rowStart, s.rowEnd))) {
+      return this.reject(buf, rowStart, s.rowEnd, `row ${row} (line ${line}): invalid UTF-8 bytes; set source.engine.options.encoding to the file's encoding`, line, undefined, 'CSV_ENCODING');
+    }
+    const builder = this.o.builder;
+    const columns = builder.columns;
+    const target = layout.target;
+    const quote = this.o.options.quote;
+    const emptyString = this.o.options.emptyAs === 'empty_string';
+    const hasNullTokens = this.nullTokens.length > 0;
+    for (let k = 0; k < n; k++) {
+      const col = target[k] as number;
+      if (col < 0) continue;
+      const column = columns[col] as ColumnBuilder;
+      const start = s.starts[k] as number;
+      const end = s.ends[k] as number;
+      const flag = s.flags[k] as number;
+      let problem: string | undefined;
+      if (start === end) {
+        const kind = column.field.type.kind;
+        const isText = kind === 'string' || kind === 'json';
+        if (isText && kind === 'string' && (flag !== FIELD_PLAIN || emptyString)) problem = appendTextFast(column, buf, start, end);
+        else if (column.field.nullable) column.appendNull();
+        else problem = 'is required but empty';
+      } else if (flag === FIELD_PLAIN) {
+        if (hasNullTokens && this.matchesNullToken(buf, start, end)) {
+          if (column.field.nullable) column.appendNull();
+          else problem = 'is required but null';
+        } else problem = appendTextFast(column, buf, start, end);
+      } else if (flag === FIELD_ESCAPED) {
+        if (this.scratch.length < end - start) this.scratch = new Uint8Array((end - start) * 2);
+        problem = appendTextFast(column, this.scratch, 0, unescapeQuotes(buf, start, end, quote, this.scratch));
+      } else problem = appendTextFast(column, buf, start, end);
+      if (problem !== undefined) {
+        builder.rollbackRow();
+        const preview = textParse.previewText(buf, start, end);
+        return this.reject(buf, rowStart, s.rowEnd, `row ${row} (line ${line}), column '${column.field.name}': '${preview}' ${problem}`, line, column.field.name, 'CSV_BAD_VALUE');
+      }
+    }
+    for (const column of layout.missing) column.appendNull();
+    builder.endRow();
+    return ROW_OK;
+  }
+
+  private reject(buf: Uint8Array, start: number, end: number, what: string, line: number, column: string | undefined, code: string): RejectedMessage {
+    const raw = this.rawRecord(buf, start, end, this.layout?.names ?? []);
+    const context = { file: this.o.shown, row: this.rows, line, ...(column ? { column } : {}) };
+    return {
+      kind: 'rejected',
+      stream: this.o.stream,
+      raw,
+      error: new DativoError(`${this.o.shown} ${what}`, { kind: 'validation', code, details: context }),
+      context,
+    };
+  }
+
+  /** The rejected row as `{column: text}` (or the raw line when it could not be split). */
+  private rawRecord(buf: Uint8Array, start: number, end: number, names: string[]): Record<string, string> | string {
+    const s = this.scanner;
+    const n = s.scanRow(buf, start, end, true);
+    if (n < 0) return DECODER.decode(buf.subarray(start, end)).replace(/\r?\n$/, '');
+    const out: Record<string, string> = {};
+    for (let k = 0; k < n; k++) out[names[k] ?? `_extra_${k + 1}`] = fieldText(buf, s.starts[k] as number, s.ends[k] as number, s.flags[k] as number, this.o.options.quote);
+    return out;
+  }
+}

@@ -1,0 +1,158 @@
+const LF = 10;
+const CR = 13;
+
+/** Field flags set by {@link CsvScanner.scanRow}. */
+export const FIELD_PLAIN = 0;
+export const FIELD_QUOTED = 1;
+/** Quoted and containing doubled quotes (`""`) that must be unescaped. */
+export const FIELD_ESCAPED = 2;
+
+/** Result codes of {@link CsvScanner.scanRow} besides a field count. */
+export const NEED_MORE = -1;
+export const BAD_QUOTE = -2;
+
+/**
+ * An RFC 4180 row tokenizer over UTF-8 bytes. It finds field boundaries without copying or
+ * decoding: `starts[i]`/`ends[i]` delimit field i (quotes excluded), `flags[i]` says whether it
+ * was quoted or needs unescaping. Quoted fields may contain delimiters, doubled quotes and line
+ * breaks; rows end at LF, CRLF or CR.
+ */
+export class CsvScanner {
+  starts: Int32Array = new Int32Array(64);
+  ends: Int32Array = new Int32Array(64);
+  flags: Uint8Array = new Uint8Array(64);
+  /** Position just after the row terminator of the last complete row. */
+  rowEnd = 0;
+  /** Line breaks inside quoted fields of the last row (for line numbers). */
+  innerLines = 0;
+  private readonly delimiter: number;
+  private readonly quote: number;
+  /** Largest byte that can end an unquoted field: one comparison skips most bytes. */
+  private readonly maxStop: number;
+
+  constructor(delimiter: number, quote: number) {
+    this.delimiter = delimiter;
+    this.quote = quote;
+    this.maxStop = Math.max(delimiter, LF, CR);
+  }
+
+  private grow(): void {
+    const n = this.starts.length * 2;
+    const s = new Int32Array(n);
+    s.set(this.starts);
+    this.starts = s;
+    const e = new Int32Array(n);
+    e.set(this.ends);
+    this.ends = e;
+    const f = new Uint8Array(n);
+    f.set(this.flags);
+    this.flags = f;
+  }
+
+  /**
+   * Scans one row starting at `pos`. Returns the number of fields, {@link NEED_MORE} when the row
+   * continues past `end` (and `final` is false), or {@link BAD_QUOTE} for a stray character after a
+   * closing quote or an unterminated quote at the end of input.
+   */
+  scanRow(buf: Uint8Array, pos: number, end: number, final: boolean): number {
+    const delimiter = this.delimiter;
+    const quote = this.quote;
+    let field = 0;
+    let i = pos;
+    this.innerLines = 0;
+    for (;;) {
+      if (field >= this.starts.length) this.grow();
+      if (i < end && buf[i] === quote) {
+        const open = i + 1;
+        let j = open;
+        let escaped = false;
+        for (;;) {
+          j = buf.indexOf(quote, j);
+          if (j === -1 || j >= end) {
+            return final ? BAD_QUOTE : NEED_MORE;
+          }
+          if (j + 1 < end) {
+            if (buf[j + 1] === quote) {
+              escaped = true;
+              j += 2;
+              continue;
+            }
+            break;
+          }
+          if (!final) return NEED_MORE;
+          break;
+        }
+        this.starts[field] = open;
+        this.ends[field] = j;
+        this.flags[field] = escaped ? FIELD_ESCAPED : FIELD_QUOTED;
+        let nl = buf.indexOf(LF, open);
+        while (nl !== -1 && nl < j) {
+          this.innerLines++;
+          nl = buf.indexOf(LF, nl + 1);
+        }
+        i = j + 1;
+        if (i >= end) {
+          if (!final) return NEED_MORE;
+          this.rowEnd = end;
+          return field + 1;
+        }
+        const c = buf[i];
+        if (c === delimiter) {
+          field++;
+          i++;
+          continue;
+        }
+        if (c === LF) {
+          this.rowEnd = i + 1;
+          return field + 1;
+        }
+        if (c === CR) {
+          if (i + 1 >= end && !final) return NEED_MORE;
+          this.rowEnd = buf[i + 1] === LF ? i + 2 : i + 1;
+          return field + 1;
+        }
+        this.rowEnd = i;
+        return BAD_QUOTE;
+      }
+      let j = i;
+      let c = 0;
+      const maxStop = this.maxStop;
+      while (j < end) {
+        c = buf[j] as number;
+        if (c <= maxStop && (c === delimiter || c === LF || c === CR)) break;
+        j++;
+      }
+      this.starts[field] = i;
+      this.ends[field] = j;
+      this.flags[field] = FIELD_PLAIN;
+      if (j >= end) {
+        if (!final) return NEED_MORE;
+        this.rowEnd = end;
+        return field + 1;
+      }
+      if (c === delimiter) {
+        field++;
+        i = j + 1;
+        continue;
+      }
+      if (c === LF) {
+        this.rowEnd = j + 1;
+        return field + 1;
+      }
+      if (j + 1 >= end && !final) return NEED_MORE;
+      this.rowEnd = buf[j + 1] === LF ? j + 2 : j + 1;
+      return field + 1;
+    }
+  }
+}
+
+/** Copies a quoted field's bytes with doubled quotes collapsed; returns the length written. */
+export function unescapeQuotes(buf: Uint8Array, start: number, end: number, quote: number, out: Uint8Array): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = buf[i] as number;
+    out[n++] = c;
+    if (c === quote && buf[i + 1] === quote) i++;
+  }
+  return n;
+}

@@ -1,0 +1,191 @@
+import { promises as fs } from 'node:fs';
+import {
+  BatchBuilder,
+  comparePosition,
+  DativoError,
+  displayPath,
+  listInputFiles,
+  type Checkpoint,
+  type ConfiguredStream,
+  type ExtractMessage,
+  type Extractor,
+  type FilePosition,
+  type InputFile,
+  type JsonValue,
+  type RunContext,
+  type StreamDescriptor,
+} from '@dativo/core';
+import { markdownKvSourceConfigSchema, type MarkdownKvSourceConfig } from './config.js';
+import { MarkdownKvError, parseMarkdownKv, type ParsedDocument } from './parse.js';
+import { documentsStream, DOCUMENT_LEVEL_SCHEMA, RAW_FILE_SCHEMA, ROW_PER_KV_SCHEMA, STRING_SCHEMA } from './schemas.js';
+import { VERSION } from './version.js';
+
+/** Checkpoint: the last document fully read, in (modification time, path) order. */
+interface MarkdownKvCheckpoint {
+  v: 1;
+  done: boolean;
+  after?: FilePosition;
+}
+
+function parseState(state: JsonValue | undefined): MarkdownKvCheckpoint | undefined {
+  if (!state || typeof state !== 'object' || Array.isArray(state)) return undefined;
+  const s = state as unknown as MarkdownKvCheckpoint;
+  return s.v === 1 ? s : undefined;
+}
+
+/** The streams a configuration produces, with their fixed schemas. */
+export function markdownKvStreams(config: MarkdownKvSourceConfig, name: string): StreamDescriptor[] {
+  const storage = config.markdown_kv_storage;
+  const base = { syncModes: ['full_refresh', 'incremental'] as const, schemaOwner: 'connector' as const, primaryKey: ['doc_id'] };
+  if (storage.mode === 'string') return [{ ...base, syncModes: [...base.syncModes], name, schema: STRING_SCHEMA }];
+  if (storage.mode === 'raw_file') return [{ ...base, syncModes: [...base.syncModes], name, schema: RAW_FILE_SCHEMA }];
+  const rows = { ...base, syncModes: [...base.syncModes], name, schema: ROW_PER_KV_SCHEMA, primaryKey: ['doc_id', 'section', 'ord'] };
+  const docs = { ...base, syncModes: [...base.syncModes], name, schema: DOCUMENT_LEVEL_SCHEMA };
+  switch (storage.structured_pattern) {
+    case 'row_per_kv':
+      return [rows];
+    case 'document_level':
+      return [docs];
+    case 'hybrid':
+      return [rows, { ...docs, name: documentsStream(name) }];
+  }
+}
+
+type Output = { stream: string; kind: 'string' | 'raw' | 'rows' | 'documents'; builder: BatchBuilder };
+
+function outputsFor(config: MarkdownKvSourceConfig, streams: ConfiguredStream[]): Output[] {
+  const storage = config.markdown_kv_storage;
+  const main = streams[0];
+  if (!main) return [];
+  const make = (stream: ConfiguredStream, kind: Output['kind']): Output => ({ stream: stream.name, kind, builder: new BatchBuilder(stream.schema, { maxRows: 1024 }) });
+  if (storage.mode === 'string') return [make(main, 'string')];
+  if (storage.mode === 'raw_file') return [make(main, 'raw')];
+  if (storage.structured_pattern === 'row_per_kv') return [make(main, 'rows')];
+  if (storage.structured_pattern === 'document_level') return [make(main, 'documents')];
+  const docs = streams.find((s) => s.name === documentsStream(main.name)) ?? streams[1];
+  return docs ? [make(main, 'rows'), make(docs, 'documents')] : [make(main, 'rows')];
+}
+
+function append(output: Output, doc: ParsedDocument, raw: Buffer, text: string, file: InputFile, shown: string, extractedAt: Date): string | undefined {
+  const b = output.builder;
+  const problem = (p: { column: string; message: string } | undefined): string | undefined => (p ? `column '${p.column}' ${p.message}` : undefined);
+  switch (output.kind) {
+    case 'string':
+      return problem(b.appendRecord({ doc_id: doc.doc_id, markdown_kv_content: text }));
+    case 'raw':
+      return problem(b.appendRecord({ doc_id: doc.doc_id, file_name: shown, content: raw, modified_at: new Date(file.mtimeMs) }));
+    case 'rows':
+      for (const section of doc.sections) {
+        for (const kv of section.kv) {
+          const p = problem(b.appendRecord({ doc_id: doc.doc_id, section: section.section, key: kv.key, value: kv.value, value_json: kv.value_json, ord: kv.ord, extracted_at: extractedAt }));
+          if (p) return p;
+        }
+      }
+      return undefined;
+    case 'documents':
+      return problem(b.appendRecord({ doc_id: doc.doc_id, title: doc.title, sections: doc.sections, raw_md: text, extracted_at: extractedAt }));
+  }
+}
+
+/**
+ * The Markdown-KV source: `key:: value` documents as one row per pair, one row per document
+ * (nested sections), the whole text, or the raw file, following v1's parsing rules.
+ */
+export function markdownKvSource(): Extractor<MarkdownKvSourceConfig> {
+  return {
+    specificationVersion: 'v1',
+    spec: { id: 'markdown_kv', version: VERSION, description: 'Markdown-KV documents on local disk' },
+    configSchema: markdownKvSourceConfigSchema,
+
+    async check(config, ctx) {
+      await listInputFiles(config.files, ctx, { what: 'Markdown-KV file' });
+    },
+
+    async discover(config, ctx) {
+      await listInputFiles(config.files, ctx, { what: 'Markdown-KV file' });
+      const first = config.files[0];
+      return markdownKvStreams(config, first && 'object' in first && first.object ? first.object : 'markdown_kv');
+    },
+
+    async *read(config, request, ctx) {
+      yield* readDocuments(config, request.streams, ctx);
+    },
+
+    outputStreams(config, asset) {
+      return markdownKvStreams(config, asset.name);
+    },
+  };
+}
+
+async function* readDocuments(config: MarkdownKvSourceConfig, streams: ConfiguredStream[], ctx: RunContext): AsyncGenerator<ExtractMessage> {
+  const outputs = outputsFor(config, streams);
+  const main = streams[0];
+  if (!main) return;
+  // Every output stream shares one position: the documents fully read.
+  const previous = parseState(main.resumeFrom?.state);
+  const incremental = main.syncMode === 'incremental';
+  let after = previous && (incremental || !previous.done) ? previous.after : undefined;
+  const files = await listInputFiles(config.files, ctx, { what: 'Markdown-KV file' });
+  const maxBytes = config.max_document_mb * 1024 * 1024;
+  const extractedAt = new Date();
+  const checkpoint = (done: boolean): ExtractMessage[] =>
+    outputs.map((o) => ({ kind: 'checkpoint', checkpoint: { stream: o.stream, state: { v: 1, done, ...(after ? { after } : {}) } as unknown as Checkpoint['state'] } }));
+  const flush = function* (): Generator<ExtractMessage> {
+    for (const o of outputs) {
+      const batch = o.builder.flush();
+      if (batch) yield { kind: 'batch', stream: o.stream, batch };
+    }
+    yield* checkpoint(false);
+  };
+  let pendingDocs = 0;
+  for (const file of files) {
+    const position: FilePosition = { m: file.mtimeMs, p: file.path };
+    if (after && comparePosition(position, after) <= 0) continue;
+    if (ctx.signal.aborted) return;
+    const shown = displayPath(file.path, ctx.cwd);
+    if (file.size > maxBytes) {
+      for (const o of outputs) yield reject(o.stream, shown, `document is ${(file.size / 1048576).toFixed(1)} MiB, larger than max_document_mb (${config.max_document_mb})`, { file: shown });
+    } else {
+      const raw = await fs.readFile(file.path);
+      const text = raw.toString('utf8');
+      let doc: ParsedDocument | undefined;
+      try {
+        doc = parseMarkdownKv(text, file.path);
+      } catch (error) {
+        if (!(error instanceof MarkdownKvError)) throw error;
+        for (const o of outputs) yield reject(o.stream, shown, error.message, { file: shown, content: text.slice(0, 2000) });
+      }
+      if (doc) {
+        for (const o of outputs) {
+          const before = o.builder.rows;
+          const problem = append(o, doc, raw, text, file, shown, extractedAt);
+          if (problem) {
+            o.builder.truncate(before);
+            yield reject(o.stream, shown, problem, { file: shown, doc_id: doc.doc_id });
+          }
+        }
+      }
+    }
+    after = position;
+    pendingDocs++;
+    if (pendingDocs >= 256 || outputs.some((o) => o.builder.full)) {
+      yield* flush();
+      pendingDocs = 0;
+    }
+  }
+  for (const o of outputs) {
+    const batch = o.builder.flush();
+    if (batch) yield { kind: 'batch', stream: o.stream, batch };
+  }
+  yield* checkpoint(true);
+}
+
+function reject(stream: string, shown: string, message: string, context: Record<string, unknown>): ExtractMessage {
+  return {
+    kind: 'rejected',
+    stream,
+    raw: context,
+    error: new DativoError(`${shown}: ${message}`, { kind: 'validation', code: 'MARKDOWN_KV_BAD_DOCUMENT', details: { file: shown } }),
+    context: { file: shown },
+  };
+}
