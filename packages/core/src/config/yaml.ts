@@ -39,7 +39,7 @@ export function parseYamlText(text: string, shown: string, absolutePath: string,
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
-    const pos = first.linePos?.[0];
+    const pos = first.linePos?.[0] ?? (first.pos ? lineCounter.linePos(first.pos[0]) : undefined);
     throw new ConfigError(`malformed YAML: ${first.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}`, {
       file: shown,
       ...(pos ? { line: pos.line } : {}),
@@ -56,9 +56,13 @@ export function parseYamlText(text: string, shown: string, absolutePath: string,
   };
 }
 
+/**
+ * The line of the node at a YAML path. For a key that is missing, the line of its parent mapping
+ * (nothing for a missing top-level key, where a line would mislead).
+ */
 function lineOfPath(doc: Document, counter: LineCounter, p: (string | number)[]): number | undefined {
   let node: unknown = doc.contents;
-  let last: Node | undefined = doc.contents ?? undefined;
+  let last: Node | undefined;
   for (const part of p) {
     if (isMap(node)) {
       const pair = node.items.find((item) => (isScalar(item.key) ? String(item.key.value) : String(item.key)) === String(part));

@@ -27,12 +27,14 @@ export class RateLimiter {
       options.reservoirRefreshInterval = policy.perWindow.windowMs;
     } else if (policy.requestsPerSecond !== undefined && policy.requestsPerSecond > 0) {
       const burst = Math.max(1, Math.floor(policy.burst ?? policy.requestsPerSecond));
-      const interval = 1000 / policy.requestsPerSecond;
-      // Refill one token per interval, up to `burst` tokens.
+      // bottleneck refills only on its heartbeat: tick often enough and add the tokens one tick
+      // earns (fractions accumulate), up to `burst` tokens.
+      const tick = Math.max(10, Math.min(250, Math.round(1000 / policy.requestsPerSecond)));
       options.reservoir = burst;
-      options.reservoirIncreaseAmount = 1;
-      options.reservoirIncreaseInterval = Math.max(1, Math.round(interval));
+      options.reservoirIncreaseInterval = tick;
+      options.reservoirIncreaseAmount = (policy.requestsPerSecond * tick) / 1000;
       options.reservoirIncreaseMaximum = burst;
+      options.heartbeatInterval = tick;
     }
     this.bottleneck = new Bottleneck(options);
   }

@@ -1,0 +1,5 @@
+export { describeExtractorConformance, describeSinkConformance, type ExtractorConformanceOptions, type SinkConformanceOptions } from './conformance.js';
+export { testRunContext, type TestRunContext } from './context.js';
+export { startS3Server, type TestS3Server } from './s3.js';
+export { queryDuckDb, sqlString, type DuckRow } from './duckdb.js';
+export { tempDir } from './temp.js';
