@@ -22,6 +22,8 @@ export default defineConfig({
           hookTimeout: 300_000,
           pool: 'forks',
           maxWorkers: 1,
+          // s3rver's ListObjectsV2 needs the legacy OpenSSL provider on Node 17+.
+          execArgv: ['--openssl-legacy-provider'],
         },
       },
     ],

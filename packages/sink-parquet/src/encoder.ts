@@ -38,6 +38,11 @@ export class EncodedFile {
   /** Encoded bytes written so far (whole row groups). */
   outputBytes = 0;
   rows = 0;
+  /** Arrow bytes handed to the encoder, and how many of them it had taken when output last arrived. */
+  private inputBytes = 0;
+  private consumedBytes = 0;
+  private consumedAtLastOutput = 0;
+  private readonly inFlightSizes: number[] = [];
   private inFlight = 0;
   private schemaSent = false;
   private pendingOutput = 0;
@@ -67,10 +72,12 @@ export class EncodedFile {
     switch (message.type) {
       case 'consumed':
         this.inFlight--;
+        this.consumedBytes += this.inFlightSizes.shift() ?? 0;
         this.wakeAll();
         break;
       case 'chunk': {
         const data = message.data;
+        this.consumedAtLastOutput = this.consumedBytes;
         this.pendingOutput += data.length;
         this.chain = this.chain.then(async () => {
           if (this.failure) return;
@@ -122,9 +129,21 @@ export class EncodedFile {
       this.schemaSent = true;
     }
     const { payload, transfer } = serializeBatch(batch);
+    const size = transfer.reduce((n, b) => n + b.byteLength, 0);
+    this.inputBytes += size;
+    this.inFlightSizes.push(size);
     this.inFlight++;
     this.rows += batch.numRows;
     this.encoder.post({ type: 'batch', id: this.id, batch: payload }, transfer);
+  }
+
+  /**
+   * The file's size so far, estimated: encoded bytes received, plus the Arrow bytes not yet encoded
+   * scaled by the compression ratio seen so far (a quarter before any output arrived).
+   */
+  get estimatedBytes(): number {
+    const ratio = this.consumedAtLastOutput > 0 ? this.outputBytes / this.consumedAtLastOutput : 0.25;
+    return this.outputBytes + (this.inputBytes - this.consumedAtLastOutput) * ratio;
   }
 
   /** Finishes the file: the footer is written and every chunk has reached the sink. */

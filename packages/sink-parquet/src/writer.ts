@@ -71,7 +71,7 @@ export class ParquetSinkWriter implements SinkWriter {
     if (batch.numRows === 0) return;
     this.current ??= await this.startFile();
     await this.current.encoded.write(batch);
-    if (this.current.encoded.outputBytes >= this.targetBytes) await this.finishFile();
+    if (this.current.encoded.estimatedBytes >= this.targetBytes) await this.finishFile();
   }
 
   private async finishFile(): Promise<void> {

@@ -115,6 +115,7 @@ export class CsvFileReader {
           const batch = o.builder.flush();
           if (batch) yield { kind: 'batch', stream: o.stream, batch };
           yield o.checkpoint({ rows: this.rows, line: this.line, ...(o.seekable ? { offset: base + pos } : {}) });
+          if (o.signal?.aborted) return;
         }
       }
       carry = buf.subarray(pos);

@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import {
   BatchBuilder,
   comparePosition,
@@ -153,7 +154,13 @@ async function* readDocuments(config: MarkdownKvSourceConfig, streams: Configure
         doc = parseMarkdownKv(text, file.path);
       } catch (error) {
         if (!(error instanceof MarkdownKvError)) throw error;
-        for (const o of outputs) yield reject(o.stream, shown, error.message, { file: shown, content: text.slice(0, 2000) });
+        if (outputs.every((o) => o.kind === 'string' || o.kind === 'raw')) {
+          // The whole text is kept either way: only the doc_id falls back to the file name.
+          doc = { doc_id: path.basename(file.path).replace(/\.[^.]*$/, ''), title: '', frontMatter: undefined, sections: [] };
+          for (const o of outputs) yield { kind: 'warning', stream: o.stream, message: `${shown}: ${error.message}; doc_id taken from the file name`, context: { file: shown } };
+        } else {
+          for (const o of outputs) yield reject(o.stream, shown, error.message, { file: shown, content: text.slice(0, 2000) });
+        }
       }
       if (doc) {
         for (const o of outputs) {

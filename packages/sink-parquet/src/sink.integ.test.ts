@@ -1,0 +1,174 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { BatchBuilder, parseDataType, type FieldSpec, type StreamDescriptor } from '@dativo/core';
+import { describeSinkConformance, queryDuckDb, sqlString, startS3Server, tempDir, testRunContext, type TestS3Server } from '@dativo/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMITS_DIR } from './commit-log.js';
+import { parquetSink } from './sink.js';
+
+const FIELDS: FieldSpec[] = [
+  { name: 'id', type: parseDataType('bigint'), nullable: false },
+  { name: 'name', type: parseDataType('string'), nullable: true },
+  { name: 'amount', type: parseDataType('decimal(12,2)'), nullable: true },
+  { name: 'at', type: parseDataType('timestamptz'), nullable: true },
+];
+const STREAM: StreamDescriptor = { name: 'orders', schema: FIELDS, syncModes: ['full_refresh'] };
+
+function batches(count: number, rows: number, start = 0) {
+  const out = [];
+  for (let b = 0; b < count; b++) {
+    const builder = new BatchBuilder(FIELDS, { maxRows: rows });
+    for (let i = 0; i < rows; i++) {
+      const id = start + b * rows + i;
+      builder.appendRecord({ id: BigInt(id), name: `order ${id} ${'x'.repeat(id % 50)}`, amount: `${id}.${String(id % 100).padStart(2, '0')}`, at: new Date(Date.UTC(2024, 0, 1) + id * 1000) });
+    }
+    out.push(builder.flush()!);
+  }
+  return out;
+}
+
+const dir = tempDir('dativo-parquet-');
+let s3: TestS3Server;
+beforeAll(async () => {
+  s3 = await startS3Server({ buckets: ['lake'] });
+});
+afterAll(async () => {
+  await s3?.stop();
+  dir.cleanup();
+});
+
+async function localRows(root: string): Promise<number> {
+  const hasFiles = readdirSync(root, { recursive: true }).some((f) => String(f).endsWith('.parquet') && !String(f).includes('_dativo'));
+  if (!hasFiles) return 0;
+  const [row] = await queryDuckDb(`SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(path.join(root, '**', '*.parquet'))}, filename = true) WHERE filename NOT LIKE '%/_dativo/%'`);
+  return Number(row?.n ?? 0);
+}
+
+function s3Client(): S3Client {
+  return new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+}
+
+/** Downloads the published objects under a prefix and counts their rows with DuckDB. */
+async function s3Rows(prefix: string): Promise<number> {
+  const client = s3Client();
+  const listed = await client.send(new ListObjectsV2Command({ Bucket: 'lake', Prefix: `${prefix}/` }));
+  const keys = (listed.Contents ?? []).map((o) => o.Key as string).filter((k) => k.endsWith('.parquet') && !k.includes('/_dativo/'));
+  const local = path.join(dir.path, 'download', prefix.replace(/\//g, '_'));
+  mkdirSync(local, { recursive: true });
+  let total = 0;
+  for (const key of keys) {
+    const body = await (await client.send(new GetObjectCommand({ Bucket: 'lake', Key: key }))).Body!.transformToByteArray();
+    const file = path.join(local, key.replace(/\//g, '_'));
+    writeFileSync(file, body);
+    const [row] = await queryDuckDb(`SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(file)})`);
+    total += Number(row?.n ?? 0);
+  }
+  client.destroy();
+  return total;
+}
+
+const s3Config = (prefix: string) => ({ connection: { s3: { bucket: 'lake', prefix, endpoint: s3.endpoint, access_key_id: s3.accessKeyId, secret_access_key: s3.secretAccessKey, path_style_access: true } } });
+
+describeSinkConformance('parquet (local directory)', {
+  create: () => parquetSink(),
+  config: () => ({ path: path.join(dir.path, 'conformance') }),
+  stream: STREAM,
+  batches: () => batches(3, 1000),
+  visibleRows: async () => localRows(path.join(dir.path, 'conformance')),
+});
+
+describeSinkConformance('parquet (S3)', {
+  create: () => parquetSink(),
+  config: () => s3Config('conformance/orders'),
+  stream: STREAM,
+  batches: () => batches(2, 500),
+  visibleRows: async () => s3Rows('conformance/orders'),
+});
+
+describe('parquet sink', () => {
+  it('writes every value so that DuckDB reads it back equal, with each codec', async () => {
+    for (const compression of ['zstd', 'snappy', 'gzip', 'none']) {
+      const root = path.join(dir.path, `codec-${compression}`);
+      const sink = parquetSink();
+      const writer = await sink.open(sink.configSchema.parse({ path: root, compression }), STREAM, testRunContext());
+      for (const b of batches(2, 100)) await writer.write(b);
+      await writer.commit({ stream: 'orders', state: { done: true } });
+      await writer.close();
+      const rows = await queryDuckDb(`SELECT id::VARCHAR AS sid, name, amount::VARCHAR AS amount, strftime("at" AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S') AS "at", ingest_date::VARCHAR AS d FROM read_parquet(${sqlString(`${root}/ingest_date=*/*.parquet`)}, hive_partitioning = true) ORDER BY id::BIGINT`);
+      expect(rows).toHaveLength(200);
+      expect(rows[123]).toEqual({ sid: '123', name: `order 123 ${'x'.repeat(23)}`, amount: '123.23', at: '2024-01-01T00:02:03', d: new Date().toISOString().slice(0, 10) });
+      const [meta] = await queryDuckDb(`SELECT compression FROM parquet_metadata(${sqlString(`${root}/ingest_date=*/*.parquet`)}) LIMIT 1`);
+      expect(String(meta?.compression).toUpperCase()).toBe(compression === 'none' ? 'UNCOMPRESSED' : compression.toUpperCase());
+    }
+  });
+
+  it('rolls over to a new file past the target size and commits them together', async () => {
+    const root = path.join(dir.path, 'rollover');
+    const sink = parquetSink();
+    const writer = await sink.open(sink.configSchema.parse({ path: root, target_file_size_mb: 0.02, row_group_rows: 1000, partitioning: [] }), STREAM, testRunContext());
+    for (const b of batches(10, 1000)) await writer.write(b);
+    const result = await writer.commit({ stream: 'orders', state: 1 });
+    await writer.close();
+    expect(result.files).toBeGreaterThan(3);
+    expect(result.rows).toBe(10_000);
+    const files = readdirSync(root).filter((f) => f.endsWith('.parquet'));
+    expect(files).toHaveLength(result.files);
+    const [row] = await queryDuckDb(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS d FROM read_parquet(${sqlString(`${root}/*.parquet`)})`);
+    expect(row).toEqual({ n: 10_000, d: 10_000 });
+  });
+
+  it('rolls an interrupted commit forward and removes staged files no commit names', async () => {
+    const root = path.join(dir.path, 'recover');
+    const sink = parquetSink();
+    const config = sink.configSchema.parse({ path: root, partitioning: [] });
+    // A run that crashed after writing its intent record but before moving its files…
+    const w1 = await sink.open(config, STREAM, testRunContext());
+    for (const b of batches(1, 100)) await w1.write(b);
+    await w1.commit({ stream: 'orders', state: 'first' });
+    await w1.close();
+    const published = readdirSync(root).filter((f) => f.endsWith('.parquet'))[0] as string;
+    mkdirSync(path.join(root, '_dativo', 'staging', 'crashed-run'), { recursive: true });
+    const staged = '_dativo/staging/crashed-run/pending.parquet';
+    const { renameSync } = await import('node:fs');
+    renameSync(path.join(root, published), path.join(root, staged));
+    writeFileSync(path.join(root, COMMITS_DIR, '00000000000000000002.json'), JSON.stringify({ version: 1, seq: 2, runId: 'crashed-run', time: new Date().toISOString(), status: 'pending', checkpoint: { stream: 'orders', state: 'second' }, files: [{ staged, final: 'part-crashed.parquet', rows: 100, bytes: 1 }] }));
+    // …and a staged file of a run that never got to commit.
+    writeFileSync(path.join(root, '_dativo', 'staging', 'crashed-run', 'orphan.parquet'), 'partial');
+    const ctx = testRunContext();
+    const w2 = await sink.open(config, STREAM, ctx);
+    expect(await w2.lastCommitted()).toEqual({ stream: 'orders', state: 'second' });
+    await w2.close();
+    expect(readdirSync(root).filter((f) => f.endsWith('.parquet'))).toEqual(['part-crashed.parquet']);
+    expect(readdirSync(path.join(root, '_dativo', 'staging'), { recursive: true }).filter((f) => String(f).endsWith('.parquet'))).toEqual([]);
+    expect(ctx.logs.records().map((r) => r.msg)).toContain('rolling forward an unfinished commit from a previous run');
+  });
+
+  it('names the endpoint when S3 is unreachable and the bucket when it is missing', async () => {
+    const sink = parquetSink();
+    const unreachable = sink.configSchema.parse({ connection: { s3: { bucket: 'lake', prefix: 'x', endpoint: 'http://127.0.0.1:1', access_key_id: 'AKIAEXAMPLE', secret_access_key: 'very-secret-key', path_style_access: true } } });
+    const error = await sink.check(unreachable, testRunContext()).catch((e: unknown) => e as Error);
+    expect((error as Error).message).toBe("S3 endpoint http://127.0.0.1:1 is unreachable while trying to reach bucket 'lake' (ECONNREFUSED); check target.connection.s3.endpoint and the network");
+    expect((error as Error).message).not.toContain('very-secret-key');
+    const missing = sink.configSchema.parse(s3Config('x'));
+    missing.connection!.s3!.bucket = 'no-such-bucket';
+    await expect(sink.check(missing, testRunContext())).rejects.toThrow(`S3 bucket 'no-such-bucket' does not exist at ${s3.endpoint} (while trying to reach bucket 'no-such-bucket')`);
+  });
+
+  it('writes Markdown-KV raw files unchanged under the path pattern', async () => {
+    const root = path.join(dir.path, 'raw');
+    const schema: FieldSpec[] = [
+      { name: 'doc_id', type: { kind: 'string' }, nullable: false },
+      { name: 'content', type: { kind: 'binary' }, nullable: false },
+    ];
+    const sink = parquetSink();
+    const writer = await sink.open(sink.configSchema.parse({ path: root, markdown_kv_storage: { mode: 'raw_file', file_extension: '.md', path_pattern: 'docs/{doc_id}{ext}' } }), { name: 'notes', schema, syncModes: ['full_refresh'] }, testRunContext());
+    const b = new BatchBuilder(schema);
+    b.appendRecord({ doc_id: 'runbook', content: Buffer.from('k:: v\n') });
+    b.appendRecord({ doc_id: '../escape', content: Buffer.from('x:: y\n') });
+    await writer.write(b.flush()!);
+    await writer.commit({ stream: 'notes', state: 1 });
+    await writer.close();
+    expect(readdirSync(path.join(root, 'docs')).sort()).toEqual(['__escape.md', 'runbook.md']);
+  });
+});
