@@ -271,9 +271,9 @@ export class CsvFileReader {
       const flag = s.flags[k] as number;
       let problem: string | undefined;
       if (start === end) {
+        // "" is an empty string (or empty binary); an empty unquoted field is null unless empty_as says otherwise.
         const kind = column.field.type.kind;
-        const isText = kind === 'string' || kind === 'json';
-        if (isText && kind === 'string' && (flag !== FIELD_PLAIN || emptyString)) problem = appendTextFast(column, buf, start, end);
+        if ((kind === 'string' || kind === 'binary') && (flag !== FIELD_PLAIN || emptyString)) problem = appendTextFast(column, buf, start, end);
         else if (column.field.nullable) column.appendNull();
         else problem = 'is required but empty';
       } else if (flag === FIELD_PLAIN) {
