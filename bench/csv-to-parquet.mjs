@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// Benchmark: CSV → zstd Parquet with dativo, divided by DuckDB's COPY … TO … (FORMAT parquet,
+// COMPRESSION zstd) on one thread, both measured in this run on the same file.
+//
+//   node bench/csv-to-parquet.mjs [--rows 2000000] [--runs 3]
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { BENCH_COLUMNS } from './lib/generate-csv.mjs';
+import { benchCsv, DATA_DIR, fresh, measureDativo, median } from './lib/bench-util.mjs';
+
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '2000000' }, runs: { type: 'string', default: '3' } } });
+const rows = Number(values.rows);
+const runs = Number(values.runs);
+const { file, bytes } = await benchCsv(rows);
+const work = path.join(DATA_DIR, 'csv-to-parquet');
+fresh(work);
+
+writeFileSync(
+  path.join(work, 'asset.yaml'),
+  `name: bench\nschema:\n${BENCH_COLUMNS.map((c) => `  - { name: ${c.name}, type: "${c.type}" }`).join('\n')}\n`,
+);
+writeFileSync(
+  path.join(work, 'job.yaml'),
+  `tenant_id: bench\nenvironment: dev\nsource_connector: csv\ntarget_connector: parquet\nasset: bench\nasset_path: asset.yaml\nsource:\n  files: [{ path: ${JSON.stringify(file)} }]\ntarget:\n  path: out\n  compression: zstd\n  partitioning: []\nlogging: { level: WARN }\n`,
+);
+
+async function duckdb() {
+  const out = path.join(work, 'duckdb.parquet');
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await instance.connect();
+  const columns = BENCH_COLUMNS.map((c) => `'${c.name}': '${c.duck}'`).join(', ');
+  const started = performance.now();
+  await connection.run(`COPY (SELECT * FROM read_csv('${file}', header = true, columns = {${columns}})) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`);
+  const seconds = (performance.now() - started) / 1000;
+  connection.closeSync();
+  instance.closeSync();
+  return seconds;
+}
+
+async function dativo() {
+  fresh(path.join(work, 'out'));
+  fresh(path.join(work, '.dativo'));
+  return measureDativo(['run', '--config', 'job.yaml', '--quiet'], work);
+}
+
+const duck = [];
+const ours = [];
+for (let i = 0; i < runs; i++) {
+  duck.push(await duckdb());
+  ours.push(await dativo());
+  process.stderr.write(`run ${i + 1}/${runs}: duckdb ${duck.at(-1).toFixed(2)} s, dativo ${ours.at(-1).seconds.toFixed(2)} s (peak RSS ${ours.at(-1).peakRssMb.toFixed(0)} MB)\n`);
+}
+const duckSeconds = median(duck);
+const ourSeconds = median(ours.map((o) => o.seconds));
+const peak = Math.max(...ours.map((o) => o.peakRssMb));
+console.log(`csv-to-parquet: ${rows} rows, ${(bytes / 1048576).toFixed(0)} MiB CSV`);
+console.log(`  duckdb (1 thread): ${duckSeconds.toFixed(2)} s`);
+console.log(`  dativo:            ${ourSeconds.toFixed(2)} s  (${Math.round(rows / ourSeconds).toLocaleString('en-US')} rows/s, peak RSS ${peak.toFixed(0)} MB)`);
+console.log(`  ratio dativo/duckdb: ${(ourSeconds / duckSeconds).toFixed(2)}  (goal ≤ 2.0)`);

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateCsv } from './generate-csv.mjs';
+
+export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const ROOT = path.resolve(BENCH_DIR, '..');
+export const DATA_DIR = path.join(BENCH_DIR, '.data');
+
+/** The benchmark CSV, generated once and reused (bench/.data is git-ignored). */
+export async function benchCsv(rows) {
+  mkdirSync(DATA_DIR, { recursive: true });
+  const file = path.join(DATA_DIR, `bench-${rows}.csv`);
+  if (!existsSync(file)) {
+    process.stderr.write(`generating ${rows} rows into ${path.relative(ROOT, file)}…\n`);
+    await generateCsv(`${file}.tmp`, rows);
+    const { renameSync } = await import('node:fs');
+    renameSync(`${file}.tmp`, file);
+  }
+  return { file, bytes: statSync(file).size };
+}
+
+/** Runs `dativo` through bench/lib/measure.mjs and returns its time and peak RSS. */
+export function measureDativo(args, cwd) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(BENCH_DIR, 'lib', 'measure.mjs'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', () => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      try {
+        const result = JSON.parse(last);
+        if (result.exitCode !== 0) reject(new Error(`dativo exited with ${result.exitCode}\n${out}\n${err}`));
+        else resolve(result);
+      } catch {
+        reject(new Error(`no measurement from dativo\n${out}\n${err}`));
+      }
+    });
+  });
+}
+
+export function fresh(dir) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}

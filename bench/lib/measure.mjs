@@ -1,0 +1,12 @@
+// Runs the dativo CLI in this process and prints {"seconds", "peakRssMb", "exitCode"} as the
+// last line of stdout: peak RSS is VmHWM, the kernel's high-water mark of this process.
+import { readFileSync } from 'node:fs';
+import { main } from '@dativo/cli';
+
+const started = performance.now();
+const exitCode = await main(process.argv.slice(2));
+const seconds = (performance.now() - started) / 1000;
+const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+const peakRssMb = hwm ? Number(hwm[1]) / 1024 : process.memoryUsage().rss / 1048576;
+process.stdout.write(`${JSON.stringify({ seconds, peakRssMb, exitCode })}\n`);
+process.exit(exitCode);
