@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { queryDuckDb, sqlString, tempDir } from '@dativo/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyExample, logLines, runCli } from './helpers.js';
+import { copyExample, logLines, ROOT, runCli } from './helpers.js';
 
 const scratch = tempDir('dativo-examples-');
 afterAll(() => scratch.cleanup());
@@ -49,5 +50,22 @@ describe('examples/quickstart', () => {
       [0, 0],
       [0, 0],
     ]);
+  });
+});
+
+describe('examples/programmatic', () => {
+  it('runs the pipeline built in code, then finds nothing new', async () => {
+    const out = path.join(scratch.path, 'programmatic');
+    const script = path.join(ROOT, 'examples', 'programmatic', 'pipeline.mjs');
+    const first = JSON.parse(execFileSync(process.execPath, [script, out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    expect(first).toEqual({ status: 'succeeded', rows: 3, files: 1 });
+    const rows = await queryDuckDb(`SELECT id::INTEGER AS id, name, signed_up::VARCHAR AS d FROM read_parquet(${sqlString(path.join(out, 'people/ingest_date=*/*.parquet'))}) ORDER BY id`);
+    expect(rows).toEqual([
+      { id: 1, name: 'Ada', d: '2024-01-15' },
+      { id: 2, name: 'Alan', d: '2024-02-01' },
+      { id: 3, name: 'Grace', d: '2024-03-10' },
+    ]);
+    const second = JSON.parse(execFileSync(process.execPath, [script, out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    expect(second).toEqual({ status: 'succeeded', rows: 0, files: 0 });
   });
 });
