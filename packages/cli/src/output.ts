@@ -38,7 +38,7 @@ export class ProgressLine {
     const now = Date.now();
     if (!force && now - this.last < 200) return;
     this.last = now;
-    const text = `${this.label}  ${formatCount(p.rows)} rows · ${formatBytes(p.bytesIn)} read · ${formatCount(p.files)} files · ${(p.elapsedMs / 1000).toFixed(1)} s · ${formatCount(rowsPerSecond(p.rows, p.elapsedMs))} rows/s${p.rejected ? ` · ${formatCount(p.rejected)} rejected` : ''}`;
+    const text = `${this.label}  ${formatCount(p.rows)} rows · ${formatBytes(p.bytesIn)} read · ${formatCount(p.files)} file${p.files === 1 ? '' : 's'} · ${(p.elapsedMs / 1000).toFixed(1)} s · ${formatCount(rowsPerSecond(p.rows, p.elapsedMs))} rows/s${p.rejected ? ` · ${formatCount(p.rejected)} rejected` : ''}`;
     const width = this.stream.columns ?? 120;
     this.stream.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
     this.shown = true;

@@ -161,6 +161,7 @@ function summaryLine(r: JobReport): string {
   const mark = r.status === 'partial' ? '!' : '✔';
   const parts = [`${formatCount(r.rows)} rows`, `${formatCount(r.files)} file${r.files === 1 ? '' : 's'}`, formatBytes(r.bytes), `${r.seconds.toFixed(1)} s`, `${formatCount(r.rowsPerSecond)} rows/s`];
   if (r.rejected) parts.push(`${formatCount(r.rejected)} rejected → ${r.deadLetterFile ?? 'dead-letter queue'}`);
+  if (r.rows === 0 && r.streams?.length && r.streams.every((s) => s.resumed)) parts.push('nothing new since the last run');
   return `${mark} ${name}  ${parts.join(' · ')}`;
 }
 
