@@ -6,6 +6,8 @@ import path from 'node:path';
 import { installAndBuild, ROOT } from './toolchain.mjs';
 
 const env = installAndBuild();
+// Type errors fail the suite too (packages, their tests, and tests/).
+const typecheck = spawnSync('pnpm', ['run', 'typecheck'], { cwd: ROOT, env, stdio: 'inherit', shell: process.platform === 'win32' });
 const results = path.join(ROOT, '.vitest-results.json');
 rmSync(results, { force: true });
 const vitest = path.join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
@@ -20,6 +22,10 @@ if (existsSync(results)) {
   failed = (report.numFailedTests ?? 0) + brokenFiles;
 } else {
   failed = 1; // vitest did not even produce a report
+}
+if (typecheck.status !== 0) {
+  console.error('dativo: typecheck failed (counted as one failed test)');
+  failed++;
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(run.status === 0 && failed === 0 ? 0 : 1);

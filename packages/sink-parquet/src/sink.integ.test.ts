@@ -155,6 +155,24 @@ describe('parquet sink', () => {
     await expect(sink.check(missing, testRunContext())).rejects.toThrow(`S3 bucket 'no-such-bucket' does not exist at ${s3.endpoint} (while trying to reach bucket 'no-such-bucket')`);
   });
 
+  it('uploads large files to S3 in multipart uploads and publishes them whole', async () => {
+    const sink = parquetSink();
+    const config = sink.configSchema.parse({ ...s3Config('multipart/orders'), compression: 'none', partitioning: [] });
+    config.connection!.s3!.part_size_mb = 5;
+    const writer = await sink.open(config, STREAM, testRunContext());
+    const builder = new BatchBuilder(FIELDS, { maxRows: 200_000 });
+    let seed = 1;
+    for (let i = 0; i < 120_000; i++) {
+      seed = (seed * 48271) % 2147483647;
+      builder.appendRecord({ id: BigInt(i), name: `${seed.toString(36)}-${(seed * 7).toString(36)}-${'r'.repeat(i % 90)}`, amount: '1.00', at: null });
+    }
+    await writer.write(builder.flush()!);
+    const result = await writer.commit({ stream: 'orders', state: 'big' });
+    await writer.close();
+    expect(result.bytes).toBeGreaterThan(6 * 1024 * 1024); // more than one 5 MiB part
+    expect(await s3Rows('multipart/orders')).toBe(120_000);
+  });
+
   it('writes Markdown-KV raw files unchanged under the path pattern', async () => {
     const root = path.join(dir.path, 'raw');
     const schema: FieldSpec[] = [
