@@ -1,12 +1,4 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  shims: true,
-  external: ['vitest', '@duckdb/node-api'],
-});
+export default defineConfig(packageBuild({ external: ['vitest', '@duckdb/node-api'] }));

@@ -7,10 +7,9 @@ const TWO_32 = 4294967296;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-abstract class SmallIntBuilder<A extends Int16Array | Int32Array> extends ColumnBuilder {
+/** Values in one typed array: the fixed-width columns (small integers, floats, dates). */
+export abstract class FixedWidthBuilder<A extends Int16Array | Int32Array | Float32Array | Float64Array> extends ColumnBuilder {
   protected values: A;
-  protected abstract readonly min: number;
-  protected abstract readonly max: number;
   protected abstract alloc(n: number): A;
 
   constructor(field: FieldSpec, capacity: number) {
@@ -18,29 +17,10 @@ abstract class SmallIntBuilder<A extends Int16Array | Int32Array> extends Column
     this.values = this.alloc(this.capacity);
   }
 
-  appendText(buf: Uint8Array, start: number, end: number): string | undefined {
-    const v = parseSafeInt(buf, start, end);
-    if (v !== v) return 'is not an integer';
-    return this.put(v);
-  }
-
-  protected appendJsValue(value: unknown): string | undefined {
-    if (typeof value === 'number') return Number.isInteger(value) ? this.put(value) : 'is not an integer';
-    if (typeof value === 'bigint') return value >= BigInt(this.min) && value <= BigInt(this.max) ? this.put(Number(value)) : this.outOfRange();
-    if (typeof value === 'boolean') return this.put(value ? 1 : 0);
-    return 'is not an integer';
-  }
-
-  private put(v: number): string | undefined {
-    if (v < this.min || v > this.max) return this.outOfRange();
+  protected put(v: number): void {
     this.ensureCapacity(this.length + 1);
     this.values[this.length] = v;
     this.commitValid();
-    return undefined;
-  }
-
-  private outOfRange(): string {
-    return `is out of range for ${this.expected} (${this.min}..${this.max})`;
   }
 
   protected appendEmptySlot(): void {
@@ -58,6 +38,37 @@ abstract class SmallIntBuilder<A extends Int16Array | Int32Array> extends Column
   protected reset(): void {
     this.values = this.alloc(this.capacity);
   }
+  protected buildData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
+    return makeData({ type: this.arrowType, length, nullCount, nullBitmap, data: this.values.subarray(0, length) } as Parameters<typeof makeData>[0]);
+  }
+}
+
+abstract class SmallIntBuilder<A extends Int16Array | Int32Array> extends FixedWidthBuilder<A> {
+  protected abstract readonly min: number;
+  protected abstract readonly max: number;
+
+  appendText(buf: Uint8Array, start: number, end: number): string | undefined {
+    const v = parseSafeInt(buf, start, end);
+    if (v !== v) return 'is not an integer';
+    return this.checked(v);
+  }
+
+  protected appendJsValue(value: unknown): string | undefined {
+    if (typeof value === 'number') return Number.isInteger(value) ? this.checked(value) : 'is not an integer';
+    if (typeof value === 'bigint') return value >= BigInt(this.min) && value <= BigInt(this.max) ? this.checked(Number(value)) : this.outOfRange();
+    if (typeof value === 'boolean') return this.checked(value ? 1 : 0);
+    return 'is not an integer';
+  }
+
+  private checked(v: number): string | undefined {
+    if (v < this.min || v > this.max) return this.outOfRange();
+    this.put(v);
+    return undefined;
+  }
+
+  private outOfRange(): string {
+    return `is out of range for ${this.expected} (${this.min}..${this.max})`;
+  }
 }
 
 export class Int16Builder extends SmallIntBuilder<Int16Array> {
@@ -69,9 +80,6 @@ export class Int16Builder extends SmallIntBuilder<Int16Array> {
   protected alloc(n: number): Int16Array {
     return new Int16Array(n);
   }
-  protected buildData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
-    return makeData({ type: this.arrowType, length, nullCount, nullBitmap, data: this.values.subarray(0, length) });
-  }
 }
 
 export class Int32Builder extends SmallIntBuilder<Int32Array> {
@@ -82,9 +90,6 @@ export class Int32Builder extends SmallIntBuilder<Int32Array> {
   protected readonly max = 2147483647;
   protected alloc(n: number): Int32Array {
     return new Int32Array(n);
-  }
-  protected buildData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
-    return makeData({ type: this.arrowType, length, nullCount, nullBitmap, data: this.values.subarray(0, length) });
   }
 }
 
@@ -181,15 +186,7 @@ export class Int64Builder extends Int64PairBuilder {
   }
 }
 
-abstract class FloatBuilder<A extends Float32Array | Float64Array> extends ColumnBuilder {
-  protected values: A;
-  protected abstract alloc(n: number): A;
-
-  constructor(field: FieldSpec, capacity: number) {
-    super(field, capacity);
-    this.values = this.alloc(this.capacity);
-  }
-
+abstract class FloatBuilder<A extends Float32Array | Float64Array> extends FixedWidthBuilder<A> {
   appendText(buf: Uint8Array, start: number, end: number): string | undefined {
     const v = parseFloatText(buf, start, end);
     if (v !== v && !isNaNText(buf, start, end)) return 'is not a number';
@@ -203,28 +200,6 @@ abstract class FloatBuilder<A extends Float32Array | Float64Array> extends Colum
     else return 'is not a number';
     return undefined;
   }
-
-  protected put(v: number): void {
-    this.ensureCapacity(this.length + 1);
-    this.values[this.length] = v;
-    this.commitValid();
-  }
-
-  protected appendEmptySlot(): void {
-    this.values[this.length] = 0;
-  }
-  protected grow(capacity: number): void {
-    const bigger = this.alloc(capacity);
-    bigger.set(this.values.subarray(0, this.length));
-    this.values = bigger;
-  }
-  protected truncateValues(): void {}
-  byteLength(): number {
-    return this.length * this.values.BYTES_PER_ELEMENT;
-  }
-  protected reset(): void {
-    this.values = this.alloc(this.capacity);
-  }
 }
 
 export class Float64Builder extends FloatBuilder<Float64Array> {
@@ -234,9 +209,6 @@ export class Float64Builder extends FloatBuilder<Float64Array> {
   protected alloc(n: number): Float64Array {
     return new Float64Array(n);
   }
-  protected buildData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
-    return makeData({ type: this.arrowType, length, nullCount, nullBitmap, data: this.values.subarray(0, length) });
-  }
 }
 
 export class Float32Builder extends FloatBuilder<Float32Array> {
@@ -245,9 +217,6 @@ export class Float32Builder extends FloatBuilder<Float32Array> {
   readonly expected = 'real';
   protected alloc(n: number): Float32Array {
     return new Float32Array(n);
-  }
-  protected buildData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
-    return makeData({ type: this.arrowType, length, nullCount, nullBitmap, data: this.values.subarray(0, length) });
   }
 }
 

@@ -1,21 +1,19 @@
 import { DateDay, makeData, TimeMicrosecond, TimestampMicrosecond, type Data } from 'apache-arrow';
 import type { FieldSpec } from '../../schema/types.js';
 import { parseDateText, parseTimestampText, parseTimeText } from '../text-parse.js';
-import { BuilderCode, ColumnBuilder } from './base.js';
-import { Int64PairBuilder } from './numeric.js';
+import { BuilderCode } from './base.js';
+import { FixedWidthBuilder, Int64PairBuilder } from './numeric.js';
 
 const MAX_SAFE_MICROS = Number.MAX_SAFE_INTEGER;
 
 /** Dates as days since 1970-01-01. JS numbers and Dates are read as epoch milliseconds (UTC). */
-export class DateBuilder extends ColumnBuilder {
+export class DateBuilder extends FixedWidthBuilder<Int32Array> {
   readonly code: BuilderCode = BuilderCode.DATE;
   readonly arrowType = new DateDay();
   readonly expected = 'a date (YYYY-MM-DD)';
-  private values: Int32Array;
 
-  constructor(field: FieldSpec, capacity: number) {
-    super(field, capacity);
-    this.values = new Int32Array(this.capacity);
+  protected alloc(n: number): Int32Array {
+    return new Int32Array(n);
   }
 
   appendText(buf: Uint8Array, start: number, end: number): string | undefined {
@@ -35,31 +33,6 @@ export class DateBuilder extends ColumnBuilder {
     if (!Number.isFinite(ms)) return 'is not a date';
     this.put(Math.floor(ms / 86_400_000));
     return undefined;
-  }
-
-  private put(days: number): void {
-    this.ensureCapacity(this.length + 1);
-    this.values[this.length] = days;
-    this.commitValid();
-  }
-
-  protected appendEmptySlot(): void {
-    this.values[this.length] = 0;
-  }
-  protected grow(capacity: number): void {
-    const bigger = new Int32Array(capacity);
-    bigger.set(this.values.subarray(0, this.length));
-    this.values = bigger;
-  }
-  protected truncateValues(): void {}
-  byteLength(): number {
-    return this.length * 4;
-  }
-  protected reset(): void {
-    this.values = new Int32Array(this.capacity);
-  }
-  protected buildData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
-    return makeData({ type: this.arrowType, length, nullCount, nullBitmap, data: this.values.subarray(0, length) });
   }
 }
 
