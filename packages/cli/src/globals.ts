@@ -20,6 +20,7 @@ export interface GlobalOptions {
   stateDir: string;
   dlqDir: string;
   logLevel?: LogLevel;
+  logFormat: 'json' | 'text';
   json: boolean;
   quiet: boolean;
   stdout: NodeJS.WriteStream;
@@ -30,6 +31,7 @@ export interface RawGlobalOptions {
   stateDir?: string;
   dlqDir?: string;
   logLevel?: string;
+  logFormat?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -43,6 +45,8 @@ export function resolveGlobals(raw: RawGlobalOptions, io: { cwd?: string; env?: 
     stateDir: path.resolve(cwd, raw.stateDir ?? env.DATIVO_STATE_DIR ?? '.dativo/state'),
     dlqDir: path.resolve(cwd, raw.dlqDir ?? env.DATIVO_DLQ_DIR ?? '.dativo/dlq'),
     ...(raw.logLevel ? { logLevel: parseLogLevel(raw.logLevel) } : {}),
+    // JSON lines for machines; readable lines when a person watches a terminal.
+    logFormat: raw.logFormat === 'json' || raw.logFormat === 'text' ? raw.logFormat : (io.stderr ?? process.stderr).isTTY ? 'text' : 'json',
     json: raw.json ?? false,
     quiet: raw.quiet ?? false,
     stdout: io.stdout ?? process.stdout,
@@ -51,7 +55,7 @@ export function resolveGlobals(raw: RawGlobalOptions, io: { cwd?: string; env?: 
 }
 
 export function makeLogger(g: GlobalOptions, redactor: Redactor, fields: Record<string, unknown>, level?: string): Logger {
-  return new JsonLogger({ level: g.logLevel ?? parseLogLevel(level, 'info'), redactor, fields, sink: { write: (line) => g.stderr.write(line) } });
+  return new JsonLogger({ level: g.logLevel ?? parseLogLevel(level, 'info'), format: g.logFormat, redactor, fields, sink: { write: (line) => g.stderr.write(line) } });
 }
 
 export interface SecretOptions {

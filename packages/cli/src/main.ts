@@ -31,6 +31,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .option('--state-dir <dir>', 'incremental state directory (default .dativo/state, or DATIVO_STATE_DIR)')
     .option('--dlq-dir <dir>', 'dead-letter queue directory (default .dativo/dlq, or DATIVO_DLQ_DIR)')
     .option('--log-level <level>', 'debug, info, warn or error (default: the job\'s logging.level)')
+    .addOption(new Option('--log-format <format>', 'logs on stderr: json lines, or text (default: text on a terminal, json otherwise)').choices(['json', 'text']))
     .option('--json', 'machine-readable output on stdout')
     .option('-q, --quiet', 'no summary or progress output')
     .exitOverride()

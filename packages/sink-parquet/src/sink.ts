@@ -10,13 +10,12 @@ import { VERSION } from './version.js';
 import { ParquetSinkWriter } from './writer.js';
 import { RawFileWriter } from './raw-writer.js';
 
-const rawFileStorage = z
-  .object({
-    mode: z.literal('raw_file'),
-    file_extension: z.string().default('.mdkv'),
-    path_pattern: z.string().default('{date}/{doc_id}{ext}'),
-  })
-  .passthrough();
+/** The Markdown-KV `raw_file` storage settings this sink acts on (other keys are the source's). */
+const rawFileStorage = z.looseObject({
+  mode: z.literal('raw_file'),
+  file_extension: z.string().default('.mdkv'),
+  path_pattern: z.string().default('{date}/{doc_id}{ext}'),
+});
 
 /** Where a stream's files go: a local directory or an S3 prefix. */
 export function storageFor(config: ParquetSinkConfig, stream: string, ctx: Pick<RunContext, 'tenant' | 'job' | 'cwd'>): Storage {

@@ -71,6 +71,8 @@ export class CsvFileReader {
   private scratch = new Uint8Array(4096);
   private checkRowsUtf8 = false;
   private readonly nullTokens: Uint8Array[];
+  /** Warnings about the header (ignored or missing columns), yielded once per file. */
+  private pendingWarnings: string[] = [];
 
   constructor(options: ReadFileOptions) {
     this.o = options;
@@ -205,9 +207,6 @@ export class CsvFileReader {
     if (missingFields.length) this.pendingWarnings.push(`${this.o.shown}: asset columns missing from the file are written as null: ${missingFields.map((f) => f.name).join(', ')}`);
     return { target, names, missing: missingFields.map((f) => this.o.builder.columns[fields.indexOf(f)] as ColumnBuilder) };
   }
-
-  /** Warnings produced while reading the header, taken by the extractor. */
-  pendingWarnings: string[] = [];
 
   private matchesNullToken(buf: Uint8Array, start: number, end: number): boolean {
     for (const token of this.nullTokens) {

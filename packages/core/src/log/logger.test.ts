@@ -30,6 +30,13 @@ describe('JsonLogger', () => {
     expect(record.error).toMatchObject({ name: 'DativoError', kind: 'auth_expired', message: 'auth failed for token [REDACTED]' });
   });
 
+  it('writes readable text lines for terminals, still redacted', () => {
+    const sink = new MemoryLogSink();
+    const log = new JsonLogger({ sink, format: 'text', fields: { runId: 'r' }, now: () => new Date('2026-01-01T07:35:12Z') });
+    log.warn('columns ignored', { file: 'a.csv', token: 'abc123', n: 2n });
+    expect(sink.lines).toEqual(['07:35:12 warn  columns ignored  file=a.csv token=[REDACTED] n=2\n']);
+  });
+
   it('reads v1 level names', () => {
     expect(parseLogLevel('INFO')).toBe('info');
     expect(parseLogLevel('WARNING')).toBe('warn');

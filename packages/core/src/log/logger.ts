@@ -25,6 +25,8 @@ export interface JsonLoggerOptions {
   /** Fields on every line: runId (correlation id), tenant, job. */
   fields?: LogFields;
   redactor?: Redactor;
+  /** `json` (default): one JSON object per line; `text`: a readable line for terminals. */
+  format?: 'json' | 'text';
   now?: () => Date;
 }
 
@@ -38,6 +40,8 @@ export function parseLogLevel(value: string | undefined, fallback: LogLevel = 'i
 
 /** One JSON object per line: time, level, msg, run id and fields, with secrets redacted. */
 export class JsonLogger implements Logger {
+  private readonly levelName: LogLevel;
+  private readonly format: 'json' | 'text';
   private readonly level: number;
   private readonly sink: LogSink;
   private readonly fields: LogFields;
@@ -45,7 +49,9 @@ export class JsonLogger implements Logger {
   private readonly now: () => Date;
 
   constructor(options: JsonLoggerOptions = {}) {
-    this.level = ORDER[options.level ?? 'info'];
+    this.levelName = options.level ?? 'info';
+    this.format = options.format ?? 'json';
+    this.level = ORDER[this.levelName];
     this.sink = options.sink ?? { write: (line) => process.stderr.write(line) };
     this.fields = options.fields ?? {};
     this.redactor = options.redactor ?? new Redactor();
@@ -57,7 +63,7 @@ export class JsonLogger implements Logger {
     const record = { time: this.now().toISOString(), level, msg: message, ...this.fields, ...fields };
     // Always redacted: v1's `logging.redaction: false` is accepted but cannot turn this off.
     const safe = this.redactor.redact(record);
-    this.sink.write(`${JSON.stringify(safe, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
+    this.sink.write(this.format === 'text' ? textLine(safe) : `${JSON.stringify(safe, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
   }
 
   debug(message: string, fields?: LogFields): void {
@@ -75,13 +81,26 @@ export class JsonLogger implements Logger {
 
   child(fields: LogFields): Logger {
     return new JsonLogger({
-      level: (Object.keys(ORDER) as LogLevel[]).find((l) => ORDER[l] === this.level) ?? 'info',
+      level: this.levelName,
       sink: this.sink,
       fields: { ...this.fields, ...fields },
       redactor: this.redactor,
+      format: this.format,
       now: this.now,
     });
   }
+}
+
+const TEXT_SKIP = new Set(['time', 'level', 'msg', 'runId', 'tenant', 'job']);
+
+/** `07:35:12 warn  message  key=value …` (run id, tenant and job are left to the summary). */
+function textLine(record: Record<string, unknown>): string {
+  const time = typeof record.time === 'string' ? record.time.slice(11, 19) : '';
+  const extra = Object.entries(record)
+    .filter(([k]) => !TEXT_SKIP.has(k))
+    .map(([k, v]) => `${k}=${typeof v === 'string' || typeof v === 'bigint' ? String(v) : JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))}`)
+    .join(' ');
+  return `${time} ${String(record.level).padEnd(5)} ${String(record.msg)}${extra ? `  ${extra}` : ''}\n`;
 }
 
 /** Drops everything. */
