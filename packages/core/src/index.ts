@@ -12,6 +12,7 @@ export type {
   JsonValue,
   ReadRequest,
   RejectedMessage,
+  StartMessage,
   StreamDescriptor,
   SyncMode,
   WarningMessage,
@@ -63,3 +64,5 @@ export { CommitTracker, defaultCommitPolicy, type CommitPolicy } from './pipelin
 export { createRunContext, newRunId, type RunContextOptions } from './pipeline/context.js';
 export { inputBaseDirs, resolveInputPath } from './paths.js';
 export { comparePosition, listInputFiles, type FilePosition, type InputFile } from './files/local-files.js';
+export { takeData, takeRows } from './batch/take.js';
+export { parseJsonLossless, stringifyJsonLossless, toBigInt } from './json.js';

@@ -4,7 +4,7 @@
 // Protocol (all messages carry the file id):
 //   in:  open {props} · schema {ipc: schema-only Arrow IPC stream} · batch {batch: plain Data tree,
 //        buffers transferred} · close · abort
-//   out: consumed (a batch entered the encoder; backpressure) · chunk {data} · closed · error {message}
+//   out: consumed (a batch entered the encoder; backpressure) · chunk {data} · closed {stats} · error {message}
 import { parentPort } from 'node:worker_threads';
 import { makeData, RecordBatch, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import * as P from 'parquet-wasm/node';
@@ -38,14 +38,114 @@ function rebuild(type, node) {
   });
 }
 
-/** Arrow IPC stream bytes of one transferred batch. */
-function toIpc(schema, payload) {
+/** Arrow IPC stream bytes of one transferred batch (and its statistics, when asked for). */
+function toIpc(state, payload) {
+  const schema = state.schema;
   const struct = new Struct(schema.fields);
-  const data = makeData({ type: struct, length: payload.length, nullCount: 0, children: schema.fields.map((f, i) => rebuild(f.type, payload.columns[i])) });
+  const children = schema.fields.map((f, i) => rebuild(f.type, payload.columns[i]));
+  for (const s of state.stats ?? []) updateStats(s.st, children[s.column], s.kind);
+  const data = makeData({ type: struct, length: payload.length, nullCount: 0, children });
   return tableToIPC(new Table([new RecordBatch(schema, data)]), 'stream');
 }
 
-/** @type {Map<number, { queue: Uint8Array[], ended: boolean, aborted: boolean, wake: (() => void) | undefined, schema?: import('apache-arrow').Schema }>} */
+// --- Column statistics (Iceberg metrics), computed here so the main thread stays free ---
+
+const PREFIX = 16;
+
+function compareBytes(a, b) {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/** Compares two 128-bit two's-complement values stored as 4 little-endian uint32 words. */
+function compareDecimal(w, i, j) {
+  const hi = (w[i * 4 + 3] | 0) - (w[j * 4 + 3] | 0);
+  if (hi !== 0) return hi;
+  for (let k = 2; k >= 0; k--) {
+    const d = w[i * 4 + k] - w[j * 4 + k];
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function newStats() {
+  return { values: 0, nulls: 0, nans: 0, min: null, max: null, truncated: false };
+}
+
+function valid(data, i) {
+  const b = data.nullBitmap;
+  return data.nullCount === 0 || !b || b.length === 0 || ((b[(data.offset + i) >> 3] >> ((data.offset + i) & 7)) & 1) === 1;
+}
+
+function updateStats(st, data, kind) {
+  st.values += data.length;
+  st.nulls += data.nullCount;
+  const n = data.length;
+  const off = data.offset;
+  if (kind === 'string' || kind === 'binary') {
+    const bytes = data.values;
+    const offsets = data.valueOffsets;
+    for (let i = 0; i < n; i++) {
+      if (!valid(data, i)) continue;
+      const s = offsets[off + i];
+      const e = offsets[off + i + 1];
+      const prefix = bytes.subarray(s, Math.min(e, s + PREFIX));
+      if (st.min === null || compareBytes(prefix, st.min) < 0) st.min = prefix.slice();
+      const c = st.max === null ? 1 : compareBytes(prefix, st.max);
+      if (c > 0) {
+        st.max = prefix.slice();
+        st.truncated = e - s > PREFIX;
+      } else if (c === 0 && e - s > PREFIX) st.truncated = true;
+    }
+    return;
+  }
+  if (kind === 'decimal') {
+    const w = data.values;
+    let minI = -1;
+    let maxI = -1;
+    for (let i = 0; i < n; i++) {
+      if (!valid(data, i)) continue;
+      if (minI < 0 || compareDecimal(w, off + i, off + minI) < 0) minI = i;
+      if (maxI < 0 || compareDecimal(w, off + i, off + maxI) > 0) maxI = i;
+    }
+    const words = (i) => Array.from(w.subarray((off + i) * 4, (off + i) * 4 + 4));
+    if (minI >= 0) {
+      if (st.min === null || compareDecimal(Uint32Array.from([...words(minI), ...st.min]), 0, 1) < 0) st.min = words(minI);
+      if (st.max === null || compareDecimal(Uint32Array.from([...words(maxI), ...st.max]), 0, 1) > 0) st.max = words(maxI);
+    }
+    return;
+  }
+  if (kind === 'boolean') {
+    const bits = data.values;
+    for (let i = 0; i < n; i++) {
+      if (!valid(data, i)) continue;
+      const v = ((bits[(off + i) >> 3] >> ((off + i) & 7)) & 1) === 1;
+      if (st.min === null || (!v && st.min)) st.min = v;
+      if (st.max === null || (v && !st.max)) st.max = v;
+    }
+    return;
+  }
+  const values = data.values;
+  const isFloat = kind === 'float' || kind === 'double';
+  let min = st.min;
+  let max = st.max;
+  for (let i = 0; i < n; i++) {
+    if (!valid(data, i)) continue;
+    const v = values[off + i];
+    if (isFloat && v !== v) {
+      st.nans++;
+      continue;
+    }
+    // -0 sorts before +0 (IEEE totalOrder), as Iceberg bounds require.
+    if (min === null || v < min || (v === 0 && min === 0 && Object.is(v, -0))) min = v;
+    if (max === null || v > max || (v === 0 && max === 0 && Object.is(max, -0) && !Object.is(v, -0))) max = v;
+  }
+  st.min = min;
+  st.max = max;
+}
+
+/** @type {Map<number, { queue: Uint8Array[], ended: boolean, aborted: boolean, wake: (() => void) | undefined, schema?: import('apache-arrow').Schema, stats?: { column: number, kind: string, st: ReturnType<typeof newStats> }[] }>} */
 const files = new Map();
 
 function writerProperties(props) {
@@ -70,7 +170,7 @@ function ownBuffer(chunk) {
 }
 
 function open(id, props) {
-  const state = { queue: [], ended: false, aborted: false, wake: undefined };
+  const state = { queue: [], ended: false, aborted: false, wake: undefined, stats: (props.stats ?? []).map((s) => ({ ...s, st: newStats() })) };
   files.set(id, state);
   const input = new ReadableStream(
     {
@@ -81,7 +181,7 @@ function open(id, props) {
               controller.error(new Error('aborted'));
               resolve();
             } else if (state.queue.length > 0) {
-              const ipc = toIpc(state.schema, state.queue.shift());
+              const ipc = toIpc(state, state.queue.shift());
               const table = P.Table.fromIPCStream(ipc);
               const batches = table.recordBatches();
               table.free();
@@ -112,7 +212,7 @@ function open(id, props) {
         const owned = ownBuffer(chunk);
         post({ type: 'chunk', id, data: owned }, [owned.buffer]);
       }
-      if (!state.aborted) post({ type: 'closed', id });
+      if (!state.aborted) post({ type: 'closed', id, stats: state.stats.map((s) => s.st) });
     } catch (error) {
       if (!state.aborted) post({ type: 'error', id, message: error instanceof Error ? error.message : String(error) });
     } finally {

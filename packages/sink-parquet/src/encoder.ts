@@ -4,6 +4,26 @@ import { DativoError } from '@dativo/core';
 import { Schema, Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import { serializeBatch } from './batch-transfer.js';
 
+/** A top-level column to compute statistics for (value, null and NaN counts, bounds). */
+export interface StatsRequest {
+  column: number;
+  kind: 'int' | 'long' | 'float' | 'double' | 'date' | 'time' | 'timestamp' | 'string' | 'binary' | 'decimal' | 'boolean';
+}
+
+/**
+ * Statistics of one column of a finished file. Bounds are raw: numbers or bigints, booleans,
+ * decimal words (4 little-endian uint32), or for strings and binary a prefix of at most 16 bytes
+ * (`truncated` when the largest value was longer than its prefix).
+ */
+export interface ColumnStats {
+  values: number;
+  nulls: number;
+  nans: number;
+  min: number | bigint | boolean | number[] | Uint8Array | null;
+  max: number | bigint | boolean | number[] | Uint8Array | null;
+  truncated: boolean;
+}
+
 export interface EncoderProps {
   compression: string;
   rowGroupRows: number;
@@ -11,12 +31,13 @@ export interface EncoderProps {
   dictionaryColumns: string[];
   createdBy: string;
   metadata?: Record<string, string>;
+  stats?: StatsRequest[];
 }
 
 type WorkerMessage =
   | { type: 'consumed'; id: number }
   | { type: 'chunk'; id: number; data: Uint8Array }
-  | { type: 'closed'; id: number }
+  | { type: 'closed'; id: number; stats: ColumnStats[] }
   | { type: 'error'; id: number; message: string };
 
 /** Batches handed to the encoder but not yet taken by it; past this, `write` waits. */
@@ -38,6 +59,8 @@ export class EncodedFile {
   /** Encoded bytes written so far (whole row groups). */
   outputBytes = 0;
   rows = 0;
+  /** Column statistics, once the file is finished (when requested). */
+  stats: ColumnStats[] = [];
   /** Arrow bytes handed to the encoder, and how many of them it had taken when output last arrived. */
   private inputBytes = 0;
   private consumedBytes = 0;
@@ -94,6 +117,7 @@ export class EncodedFile {
         break;
       }
       case 'closed':
+        this.stats = message.stats;
         void this.chain.then(() => (this.failure ? this.closed.reject(this.failure) : this.closed.resolve()));
         break;
       case 'error':

@@ -6,7 +6,7 @@ export { parquetSinkConfigSchema, s3ConnectionSchema, COMPRESSIONS, type Parquet
 export { ParquetSinkWriter } from './writer.js';
 export { RawFileWriter, type RawFileOptions } from './raw-writer.js';
 export { CommitLog, COMMITS_DIR, STAGING_DIR, type CommitRecord, type CommittedFile } from './commit-log.js';
-export { ParquetEncoder, EncodedFile, type EncoderProps } from './encoder.js';
+export { ParquetEncoder, EncodedFile, type ColumnStats, type EncoderProps, type StatsRequest } from './encoder.js';
 export { LocalStorage } from './storage/local.js';
 export { S3Storage } from './storage/s3.js';
 export type { Storage, StorageUpload } from './storage/storage.js';

@@ -84,6 +84,7 @@ async function* readStream(config: CsvSourceConfig, opts: CsvOptions, stream: Co
   // A finished full refresh starts over; an unfinished run (or any incremental run) continues.
   const state: CsvCheckpointState | undefined = previous && (incremental || !previous.done) ? previous : undefined;
   let after: FilePosition | undefined = state?.after;
+  yield { kind: 'start', stream: stream.name, resumed: state !== undefined };
   const builder = new BatchBuilder(stream.schema, { ...(options.batchRows ? { maxRows: options.batchRows } : {}), ...(options.batchBytes ? { maxBytes: options.batchBytes } : {}) });
   const checkpoint = (s: CsvCheckpointState): ExtractMessage => ({ kind: 'checkpoint', checkpoint: { stream: stream.name, state: s as unknown as Checkpoint['state'] } });
   let read = 0;

@@ -125,7 +125,9 @@ async function* readDocuments(config: MarkdownKvSourceConfig, streams: Configure
   // Every output stream shares one position: the documents fully read.
   const previous = parseState(main.resumeFrom?.state);
   const incremental = main.syncMode === 'incremental';
-  let after = previous && (incremental || !previous.done) ? previous.after : undefined;
+  const resumed = previous !== undefined && (incremental || !previous.done);
+  let after = resumed ? previous.after : undefined;
+  for (const o of outputs) yield { kind: 'start', stream: o.stream, resumed };
   const files = await listInputFiles(config.files, ctx, { what: 'Markdown-KV file' });
   const maxBytes = config.max_document_mb * 1024 * 1024;
   const extractedAt = new Date();

@@ -69,6 +69,7 @@ export interface RunResult {
 interface StreamRun {
   configured: ConfiguredStream;
   writer: SinkWriter;
+  begun: boolean;
   tracker: CommitTracker;
   pending?: Checkpoint;
   /** Batches written since the last checkpoint message. */
@@ -130,13 +131,25 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
         result.resumedFrom = resumeFrom;
         ctx.log.info('resuming stream from its last committed checkpoint', { stream: configured.name, source: fromSink ? 'sink' : 'state store', checkpoint: resumeFrom.state });
       }
-      runs.set(configured.name, { configured: { ...configured, ...(resumeFrom ? { resumeFrom } : {}) }, writer, tracker: new CommitTracker(policy), unCheckpointed: 0, result });
+      runs.set(configured.name, { configured: { ...configured, ...(resumeFrom ? { resumeFrom } : {}) }, writer, begun: false, tracker: new CommitTracker(policy), unCheckpointed: 0, result });
     }
 
+    const begin = async (run: StreamRun, resumed: boolean): Promise<void> => {
+      if (run.begun) return;
+      run.begun = true;
+      await run.writer.begin?.({ resumed });
+    };
     const request = { streams: [...runs.values()].map((r) => r.configured) };
     for await (const message of extractor.read(options.sourceConfig, request, ctx)) {
       if (ctx.signal.aborted) throw new AbortedError(ctx.signal.reason);
+      if (message.kind !== 'start' && message.kind !== 'warning') {
+        const run = runs.get(message.kind === 'checkpoint' ? message.checkpoint.stream : message.stream);
+        if (run && !run.begun) await begin(run, run.configured.resumeFrom !== undefined);
+      }
       switch (message.kind) {
+        case 'start':
+          await begin(streamRun(runs, message.stream), message.resumed);
+          break;
         case 'batch': {
           const run = streamRun(runs, message.stream);
           const batch = options.transform ? options.transform.apply(message.stream, message.batch) : message.batch;

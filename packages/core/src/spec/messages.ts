@@ -76,4 +76,16 @@ export interface WarningMessage {
   context?: Record<string, unknown>;
 }
 
-export type ExtractMessage = BatchMessage | CheckpointMessage | RejectedMessage | WarningMessage;
+/**
+ * Sent by a source when it starts reading a stream: `resumed` says whether it continues from the
+ * requested checkpoint (true) or reads from the beginning (false). Sinks with replace semantics
+ * (Iceberg overwrite) use it so a resumed run does not replace what its crashed predecessor wrote.
+ * Optional: without it the runner assumes `resumed` when a checkpoint was given.
+ */
+export interface StartMessage {
+  kind: 'start';
+  stream: string;
+  resumed: boolean;
+}
+
+export type ExtractMessage = BatchMessage | CheckpointMessage | RejectedMessage | WarningMessage | StartMessage;

@@ -15,6 +15,8 @@ export interface CommitResult {
 export interface SinkWriter {
   /** The checkpoint stored by the sink's own last commit, when it records one. */
   lastCommitted(): Promise<Checkpoint | undefined>;
+  /** Optional: told once, before the first batch, whether the source resumes or starts over. */
+  begin?(info: { resumed: boolean }): Promise<void>;
   /** Stages a batch; awaiting it is the backpressure. */
   write(batch: RecordBatch): Promise<void>;
   /** Publishes everything staged together with the checkpoint. */

@@ -1,5 +1,6 @@
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DativoError, fsyncDir, writeFileAtomic } from '@dativo/core';
 import type { Storage, StorageUpload } from './storage.js';
 
@@ -15,7 +16,8 @@ export class LocalStorage implements Storage {
 
   private abs(key: string): string {
     const full = path.resolve(this.root, key);
-    if (full !== this.root && !full.startsWith(this.root + path.sep)) throw new DativoError(`key '${key}' escapes the table directory`, { kind: 'permanent' });
+    const inside = this.root.endsWith(path.sep) ? this.root : this.root + path.sep;
+    if (full !== this.root && !full.startsWith(inside)) throw new DativoError(`key '${key}' escapes the table directory`, { kind: 'permanent' });
     return full;
   }
 
@@ -117,16 +119,29 @@ export class LocalStorage implements Storage {
   }
 
   async readText(key: string): Promise<string | undefined> {
+    const bytes = await this.readBytes(key);
+    return bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  }
+
+  async writeText(key: string, text: string): Promise<void> {
+    await writeFileAtomic(this.abs(key), text);
+  }
+
+  async readBytes(key: string): Promise<Uint8Array | undefined> {
     try {
-      return await fs.readFile(this.abs(key), 'utf8');
+      return await fs.readFile(this.abs(key));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
   }
 
-  async writeText(key: string, text: string): Promise<void> {
-    await writeFileAtomic(this.abs(key), text);
+  async writeBytes(key: string, data: Uint8Array): Promise<void> {
+    await writeFileAtomic(this.abs(key), data);
+  }
+
+  uri(key: string): string {
+    return pathToFileURL(this.abs(key)).href;
   }
 
   async createText(key: string, text: string): Promise<boolean> {

@@ -175,21 +175,34 @@ export class S3Storage implements Storage {
   }
 
   async readText(key: string): Promise<string | undefined> {
+    const bytes = await this.readBytes(key);
+    return bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  }
+
+  async writeText(key: string, text: string): Promise<void> {
+    await this.writeBytes(key, Buffer.from(text, 'utf8'));
+  }
+
+  async readBytes(key: string): Promise<Uint8Array | undefined> {
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
-      return await res.Body?.transformToString('utf8');
+      return await res.Body?.transformToByteArray();
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw this.fail(`read ${key}`, error);
     }
   }
 
-  async writeText(key: string, text: string): Promise<void> {
+  async writeBytes(key: string, data: Uint8Array): Promise<void> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: text, ContentType: 'application/json' }));
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: data }));
     } catch (error) {
       throw this.fail(`write ${key}`, error);
     }
+  }
+
+  uri(key: string): string {
+    return `s3://${this.bucket}/${this.key(key)}`;
   }
 
   async createText(key: string, text: string): Promise<boolean> {

@@ -27,5 +27,11 @@ export interface Storage {
   writeText(key: string, text: string): Promise<void>;
   /** Creates a small file only when it does not exist yet; false when it did. */
   createText(key: string, text: string): Promise<boolean>;
+  /** A whole (small) file, or undefined when it does not exist. */
+  readBytes(key: string): Promise<Uint8Array | undefined>;
+  /** Replaces a small file atomically. */
+  writeBytes(key: string, data: Uint8Array): Promise<void>;
+  /** The file's URI: `file:///abs/path` or `s3://bucket/key`. */
+  uri(key: string): string;
   close(): Promise<void>;
 }

@@ -1,0 +1,73 @@
+import { boolLike, intLike, numberLike, positiveIntLike } from '@dativo/core';
+import { s3ConnectionSchema } from '@dativo/sink-parquet';
+import { z } from 'zod';
+
+export const WRITE_MODES = ['append', 'overwrite', 'overwrite_partitions', 'merge'] as const;
+export type WriteMode = (typeof WRITE_MODES)[number];
+
+export const catalogSchema = z.object({
+  /** `rest` (Nessie, Polaris, Lakekeeper, S3 Tables…), `sql` (PostgreSQL, JDBC layout) or `filesystem`. */
+  type: z.enum(['rest', 'sql', 'jdbc', 'filesystem', 'hadoop']),
+  /** REST: the catalog URI. SQL: `postgresql://user:password@host:5432/db`. */
+  uri: z.string().min(1).optional(),
+  warehouse: z.string().min(1).optional(),
+  /** REST: fixed path prefix (default: from the server's /v1/config). */
+  prefix: z.string().optional(),
+  /** REST: OAuth2 client credentials `client_id:client_secret`. */
+  credential: z.string().optional(),
+  /** REST: bearer token. */
+  token: z.string().optional(),
+  oauth2_server_uri: z.string().optional(),
+  scope: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  /** SQL: catalog_name in the catalog tables (default `dativo`). */
+  name: z.string().min(1).default('dativo'),
+  host: z.string().optional(),
+  port: intLike.optional(),
+  user: z.string().optional(),
+  password: z.string().optional(),
+  database: z.string().optional(),
+});
+
+export type CatalogConfig = z.output<typeof catalogSchema>;
+
+/**
+ * The job's `target:` for Iceberg. v1 jobs say `connection.nessie.uri`, `branch`, `warehouse` and
+ * `connection.s3`; `catalog:` selects any catalog explicitly.
+ */
+export const icebergSinkConfigSchema = z.object({
+  catalog: catalogSchema.optional(),
+  warehouse: z.string().min(1).optional(),
+  branch: z.string().min(1).default('main'),
+  /** Namespace of the table (dots for levels); default the tenant id. */
+  namespace: z.string().min(1).optional(),
+  /** Table name; default the stream (asset) name. */
+  table: z.string().min(1).optional(),
+  connection: z
+    .object({
+      nessie: z.object({ uri: z.string().min(1), token: z.string().optional() }).catchall(z.unknown()).optional(),
+      rest: z.object({ uri: z.string().min(1) }).catchall(z.unknown()).optional(),
+      s3: s3ConnectionSchema.partial({ bucket: true }).optional(),
+    })
+    .catchall(z.unknown())
+    .optional(),
+  /** `append` (default), `overwrite` (the whole table), `overwrite_partitions` (the partitions a run touches) or `merge` (upsert by primary key). */
+  mode: z.enum(WRITE_MODES).optional(),
+  /** Merge key; default the asset's primary key. */
+  primary_key: z.array(z.string().min(1)).optional(),
+  partitioning: z.array(z.unknown()).default(['ingest_date']),
+  create_namespace: boolLike.optional(),
+  compression: z.enum(['zstd', 'snappy', 'gzip', 'none', 'uncompressed']).default('zstd'),
+  target_file_size_mb: numberLike.pipe(z.number().positive()).default(512),
+  row_group_rows: positiveIntLike.default(131_072),
+  max_open_files: positiveIntLike.default(64),
+  commit_retries: positiveIntLike.default(10),
+  properties: z.record(z.string(), z.string()).optional(),
+  file_format: z.string().default('parquet'),
+  /** Accepted for v1 jobs. */
+  path: z.string().optional(),
+  markdown_kv_storage: z.unknown().optional(),
+  dictionary: z.unknown().optional(),
+});
+
+export type IcebergSinkConfig = z.output<typeof icebergSinkConfigSchema>;

@@ -1,0 +1,191 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BatchBuilder, parseDataType, parseJsonLossless, type Checkpoint, type FieldSpec, type StreamDescriptor } from '@dativo/core';
+import { icebergDataFiles, queryDuckDb, readIcebergTable, sqlString, startRestCatalog, tempDir, tempPostgresDatabase, testRunContext, type RestCatalogServer, type TempDatabase } from '@dativo/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { icebergSink } from './sink.js';
+import type { TableMetadata } from './types.js';
+
+const FIELDS: FieldSpec[] = [
+  { name: 'id', type: parseDataType('bigint'), nullable: false },
+  { name: 'region', type: parseDataType('string'), nullable: true },
+  { name: 'amount', type: parseDataType('decimal(12,2)'), nullable: true },
+  { name: 'qty', type: parseDataType('integer'), nullable: true },
+  { name: 'at', type: parseDataType('timestamptz'), nullable: true },
+  { name: 'day', type: parseDataType('date'), nullable: true },
+  { name: 'ok', type: parseDataType('boolean'), nullable: true },
+];
+const STREAM: StreamDescriptor = { name: 'orders', schema: FIELDS, syncModes: ['full_refresh'], primaryKey: ['id'] };
+const REGIONS = ['eu', 'us', 'apac'];
+
+interface Row {
+  id: number;
+  region: string;
+  amount: string;
+  qty: number;
+  at: string;
+  version: number;
+}
+
+function row(id: number, version = 1): Row {
+  return { id, region: REGIONS[id % 3] as string, amount: `${id * version}.${String(id % 100).padStart(2, '0')}`, qty: id * 10 + version, at: new Date(Date.UTC(2024, id % 12, 1 + (id % 27), 12)).toISOString(), version };
+}
+
+function batchOf(rows: Row[]) {
+  const b = new BatchBuilder(FIELDS);
+  for (const r of rows) b.appendRecord({ id: BigInt(r.id), region: r.region, amount: r.amount, qty: r.qty, at: new Date(r.at), day: new Date(r.at), ok: r.id % 2 === 0 });
+  return b.flush()!;
+}
+
+const range = (from: number, to: number, version = 1): Row[] => Array.from({ length: to - from }, (_, i) => row(from + i, version));
+
+const scratch = tempDir('dativo-iceberg-');
+let rest: RestCatalogServer;
+let pgdb: TempDatabase;
+
+beforeAll(async () => {
+  rest = await startRestCatalog({ warehouse: path.join(scratch.path, 'rest-warehouse'), prefix: 'main|warehouse', clients: { dativo: 's3cret' } });
+  rest.createNamespace('acme');
+  pgdb = await tempPostgresDatabase('dativo_iceberg');
+});
+afterAll(async () => {
+  await rest?.stop();
+  await pgdb?.drop();
+  scratch.cleanup();
+});
+
+type CatalogKind = 'filesystem' | 'sql' | 'rest';
+
+function config(kind: CatalogKind, table: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const warehouse = path.join(scratch.path, `${kind}-warehouse`);
+  const catalog =
+    kind === 'filesystem'
+      ? { type: 'filesystem' }
+      : kind === 'sql'
+        ? { type: 'sql', uri: pgdb.uri, name: 'dativo_test' }
+        : { type: 'rest', uri: rest.uri, credential: 'dativo:s3cret' };
+  return { catalog, ...(kind === 'rest' ? {} : { warehouse }), namespace: 'acme', table, create_namespace: kind !== 'rest', partitioning: ['region', 'month(at)'], target_file_size_mb: 1, ...extra };
+}
+
+async function write(kind: CatalogKind, table: string, batches: Row[][], checkpoint: Checkpoint['state'], extra: Record<string, unknown> = {}, resumed = false) {
+  const sink = icebergSink();
+  const cfg = sink.configSchema.parse(config(kind, table, extra));
+  const ctx = testRunContext({ tenant: 'acme', job: `job-${table}` });
+  const writer = await sink.open(cfg, STREAM, ctx);
+  await writer.begin?.({ resumed });
+  for (const rows of batches) await writer.write(batchOf(rows));
+  const result = await writer.commit({ stream: 'orders', state: checkpoint });
+  const last = await writer.lastCommitted();
+  await writer.close();
+  return { result, last, ctx };
+}
+
+/** The table's current metadata, read from the catalog's storage (not through the sink). */
+function currentMetadataFile(kind: CatalogKind, table: string): string {
+  if (kind === 'rest') return rest.metadataLocation('acme', table) as string;
+  const dir = path.join(scratch.path, `${kind}-warehouse`, 'acme', table, 'metadata');
+  if (kind === 'filesystem') return `file://${path.join(dir, `v${readFileSync(path.join(dir, 'version-hint.text'), 'utf8').trim()}.metadata.json`)}`;
+  return '';
+}
+
+async function metadataFile(kind: CatalogKind, table: string): Promise<string> {
+  if (kind !== 'sql') return currentMetadataFile(kind, table);
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: pgdb.uri });
+  await client.connect();
+  try {
+    const r = await client.query('SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 AND table_name = $3', ['dativo_test', 'acme', table]);
+    return r.rows[0].metadata_location as string;
+  } finally {
+    await client.end();
+  }
+}
+
+async function readBack(kind: CatalogKind, table: string): Promise<Array<{ id: number; region: string; amount: string; qty: number }>> {
+  const rows = await readIcebergTable({ metadataLocation: await metadataFile(kind, table) });
+  return rows
+    .map((r) => ({ id: Number(r.id), region: String(r.region), amount: (Number(r.amount)).toFixed(2), qty: Number(r.qty) }))
+    .sort((a, b) => a.id - b.id);
+}
+
+const expected = (rows: Row[]) => rows.map((r) => ({ id: r.id, region: r.region, amount: Number(r.amount).toFixed(2), qty: r.qty })).sort((a, b) => a.id - b.id);
+
+async function snapshots(kind: CatalogKind, table: string): Promise<NonNullable<TableMetadata['snapshots']>> {
+  const file = await metadataFile(kind, table);
+  const text = readFileSync(fileURLToPath(file), 'utf8');
+  return (parseJsonLossless(text) as TableMetadata).snapshots ?? [];
+}
+
+for (const kind of ['filesystem', 'sql', 'rest'] as const) {
+  describe(`Iceberg sink through the ${kind} catalog`, () => {
+    it('appends to a partitioned table: rows, files, partitions and snapshot summaries are right', async () => {
+      const first = await write(kind, 'append_t', [range(0, 300), range(300, 600)], { offset: 600 });
+      expect(first.result.rows).toBe(600);
+      expect(first.last).toEqual({ stream: 'orders', state: { offset: 600 } });
+      await write(kind, 'append_t', [range(600, 900)], { offset: 900 });
+      expect(await readBack(kind, 'append_t')).toEqual(expected(range(0, 900)));
+      const snaps = await snapshots(kind, 'append_t');
+      expect(snaps).toHaveLength(2);
+      expect(typeof snaps[0]?.['snapshot-id']).toBe('bigint');
+      expect(snaps[1]?.['parent-snapshot-id']).toBe(snaps[0]?.['snapshot-id']);
+      expect(snaps[1]?.summary).toMatchObject({ operation: 'append', 'added-records': '300', 'total-records': '900', 'total-delete-files': '0', 'dativo.checkpoint': JSON.stringify({ stream: 'orders', state: { offset: 900 } }), 'dativo.stream': 'orders', 'dativo.job': 'job-append_t' });
+      const files = await icebergDataFiles({ metadataLocation: await metadataFile(kind, 'append_t') });
+      expect(files.reduce((n, f) => n + f.records, 0)).toBe(900);
+      expect(Number(snaps[1]?.summary['total-data-files'])).toBe(files.length);
+      // Every data file holds one partition (region, month), as DuckDB sees it too.
+      for (const f of files.slice(0, 5)) {
+        const [r] = await queryDuckDb(`SELECT count(DISTINCT region)::INTEGER AS regions, count(DISTINCT date_trunc('month', "at"))::INTEGER AS months FROM read_parquet(${sqlString(f.path)}, hive_partitioning = false)`);
+        expect(r).toEqual({ regions: 1, months: 1 });
+        expect(f.path).toMatch(/\/data\/region=(eu|us|apac)\/at_month=2024-\d\d\//);
+      }
+      const [duck] = await queryDuckDb(`SELECT count(*)::INTEGER AS n, sum(qty)::BIGINT::VARCHAR AS q FROM read_parquet([${files.map((f) => sqlString(f.path)).join(', ')}], hive_partitioning = false)`);
+      expect(duck).toEqual({ n: 900, q: String(range(0, 900).reduce((n, r) => n + r.qty, 0)) });
+    });
+
+    it('overwrites the whole table, once per run even when the run resumes', async () => {
+      await write(kind, 'overwrite_t', [range(0, 200)], { v: 1 });
+      const run1 = await write(kind, 'overwrite_t', [range(1000, 1100)], { v: 2 }, { mode: 'overwrite' });
+      expect(await readBack(kind, 'overwrite_t')).toEqual(expected(range(1000, 1100)));
+      // A resumed run continues its session: it appends instead of replacing again.
+      const sink = icebergSink();
+      const ctx = testRunContext({ tenant: 'acme', job: 'job-overwrite_t' });
+      const w = await sink.open(sink.configSchema.parse(config(kind, 'overwrite_t', { mode: 'overwrite' })), STREAM, ctx);
+      void run1;
+      await w.begin?.({ resumed: true });
+      await w.write(batchOf(range(1100, 1150)));
+      await w.commit({ stream: 'orders', state: { v: 3 } });
+      await w.close();
+      expect(await readBack(kind, 'overwrite_t')).toEqual(expected(range(1000, 1150)));
+      const snaps = await snapshots(kind, 'overwrite_t');
+      expect(snaps.map((s) => s.summary.operation)).toEqual(['append', 'overwrite', 'append']);
+      expect(snaps[1]?.summary).toMatchObject({ 'deleted-records': '200', 'added-records': '100', 'total-records': '100' });
+    });
+
+    it('overwrites only the partitions a run touches', async () => {
+      await write(kind, 'dynamic_t', [range(0, 90)], { v: 1 });
+      const eu = range(0, 90, 2).filter((r) => r.region === 'eu');
+      await write(kind, 'dynamic_t', [eu], { v: 2 }, { mode: 'overwrite_partitions' });
+      const want = [...range(0, 90).filter((r) => r.region !== 'eu' || !eu.some((e) => e.at.slice(0, 7) === r.at.slice(0, 7))), ...eu];
+      expect(await readBack(kind, 'dynamic_t')).toEqual(expected(want));
+    });
+
+    it('merges by primary key: updates replace rows, new keys are added, duplicates in one commit keep the last', async () => {
+      await write(kind, 'merge_t', [range(0, 500)], { v: 1 }, { mode: 'merge' });
+      const updates = [...range(100, 150, 3), ...range(500, 520, 3)];
+      const dup = [row(7, 5), row(7, 9)];
+      await write(kind, 'merge_t', [updates, dup], { v: 2 }, { mode: 'merge' });
+      const want = [...range(0, 500).filter((r) => !(r.id >= 100 && r.id < 150) && r.id !== 7), ...updates, row(7, 9)];
+      expect(await readBack(kind, 'merge_t')).toEqual(expected(want));
+      const snaps = await snapshots(kind, 'merge_t');
+      expect(snaps.at(-1)?.summary).toMatchObject({ operation: 'overwrite', 'total-records': String(want.length) });
+    });
+  });
+}
+
+describe('Iceberg sink request validation', () => {
+  it('sent only requests the Iceberg REST OpenAPI document allows', () => {
+    expect(rest.violations).toEqual([]);
+    expect(rest.requests.some((r) => r.startsWith('POST /v1/main%7Cwarehouse/namespaces/acme/tables/'))).toBe(true);
+  });
+});

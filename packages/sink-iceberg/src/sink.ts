@@ -1,0 +1,157 @@
+import { DativoError, type RunContext, type Sink, type StreamDescriptor } from '@dativo/core';
+import type { Catalog, LoadedTable } from './catalog/catalog.js';
+import { createCatalog } from './catalog/factory.js';
+import { icebergSinkConfigSchema, type IcebergSinkConfig } from './config.js';
+import { FileIO } from './fileio.js';
+import { CommitConflictError, type TableUpdate } from './metadata.js';
+import { buildSpec, INGEST_DATE, parsePartitioning, sameSpec } from './partition.js';
+import { planEvolution, schemaFromFields } from './schema.js';
+import { currentSchema, defaultSpec, formatIdentifier, type TableIdentifier } from './types.js';
+import { VERSION } from './version.js';
+import { IcebergSinkWriter, withIngestDate } from './writer.js';
+
+export interface IcebergTarget {
+  io: FileIO;
+  catalog: Catalog;
+  id: TableIdentifier;
+}
+
+/** The catalog, file access and table identifier a target section describes. */
+export function icebergTarget(config: IcebergSinkConfig, stream: string, ctx: Pick<RunContext, 'tenant' | 'cwd'>): IcebergTarget {
+  if (config.file_format.toLowerCase() !== 'parquet') throw new DativoError(`target.file_format: Iceberg data files are written as parquet, got '${config.file_format}'`, { kind: 'config' });
+  const s3 = config.connection?.s3;
+  const io = new FileIO({
+    cwd: ctx.cwd,
+    ...(s3
+      ? {
+          s3: {
+            region: s3.region ?? 'us-east-1',
+            path_style_access: s3.path_style_access ?? false,
+            ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+            ...(s3.access_key_id ? { access_key_id: s3.access_key_id } : {}),
+            ...(s3.secret_access_key ? { secret_access_key: s3.secret_access_key } : {}),
+            ...(s3.session_token ? { session_token: s3.session_token } : {}),
+            ...(s3.part_size_mb ? { part_size_mb: s3.part_size_mb } : {}),
+          },
+        }
+      : {}),
+  });
+  const catalog = createCatalog(config, io);
+  const id = { namespace: (config.namespace ?? ctx.tenant).split('.').filter(Boolean), name: config.table ?? stream };
+  return { io, catalog, id };
+}
+
+async function ensureNamespace(target: IcebergTarget, config: IcebergSinkConfig): Promise<void> {
+  const { catalog, id } = target;
+  if (await catalog.namespaceExists(id.namespace)) return;
+  const create = config.create_namespace ?? catalog.kind === 'filesystem';
+  if (!create) {
+    throw new DativoError(`namespace '${id.namespace.join('.')}' does not exist in the ${catalog.description}; create it, or set target.create_namespace: true`, { kind: 'config', code: 'ICEBERG_NO_NAMESPACE' });
+  }
+  await catalog.createNamespace(id.namespace);
+}
+
+/** Loads the table, creating it from the stream's schema and the partitioning when it does not exist. */
+async function loadOrCreate(target: IcebergTarget, config: IcebergSinkConfig, stream: StreamDescriptor, ctx: RunContext): Promise<LoadedTable> {
+  const { catalog, id } = target;
+  const existing = await catalog.loadTable(id);
+  if (existing) return existing;
+  const fields = withIngestDate(stream.schema, config.partitioning);
+  const primaryKey = config.primary_key ?? stream.primaryKey ?? [];
+  const { schema, lastColumnId } = schemaFromFields(fields, primaryKey);
+  const { spec, lastPartitionId } = buildSpec(parsePartitioning(config.partitioning, 'target.partitioning'), schema, formatIdentifier(id));
+  try {
+    // A REST catalog places new tables itself unless the job names a warehouse (v1 `target.warehouse`).
+    const location = catalog.kind === 'rest' && (config.warehouse ?? config.catalog?.warehouse) ? catalog.defaultLocation(id) : undefined;
+    const created = await catalog.createTable(id, { schema, lastColumnId, spec, lastPartitionId, ...(location ? { location } : {}), ...(config.properties ? { properties: config.properties } : {}) });
+    ctx.log.info('created Iceberg table', { table: formatIdentifier(id), location: created.metadata.location, partitioning: spec.fields.map((f) => `${f.transform}(${f.name})`) });
+    return created;
+  } catch (error) {
+    if (error instanceof CommitConflictError) {
+      const raced = await catalog.loadTable(id);
+      if (raced) return raced;
+    }
+    throw error;
+  }
+}
+
+/** Adds new columns and widens types as the source requires (one schema commit, retried on conflict). */
+async function evolveSchema(target: IcebergTarget, table: LoadedTable, config: IcebergSinkConfig, stream: StreamDescriptor, ctx: RunContext): Promise<LoadedTable> {
+  let current = table;
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const m = current.metadata;
+    const schema = currentSchema(m);
+    const nextSchemaId = Math.max(...m.schemas.map((s) => s['schema-id'])) + 1;
+    const source = withIngestDate(stream.schema, schema.fields.some((f) => f.name === INGEST_DATE) ? [INGEST_DATE] : []);
+    const plan = planEvolution(schema, m['last-column-id'], source, `table ${formatIdentifier(target.id)}`, nextSchemaId);
+    if (!plan.schema) return current;
+    const updates: TableUpdate[] = [
+      { action: 'add-schema', schema: plan.schema, 'last-column-id': plan.lastColumnId },
+      { action: 'set-current-schema', 'schema-id': -1 },
+    ];
+    try {
+      current = await target.catalog.commitTable(target.id, current, [
+        { type: 'assert-table-uuid', uuid: m['table-uuid'] },
+        { type: 'assert-current-schema-id', 'current-schema-id': m['current-schema-id'] },
+        { type: 'assert-last-assigned-field-id', 'last-assigned-field-id': m['last-column-id'] },
+      ], updates);
+      ctx.log.info('evolved the Iceberg table schema', { table: formatIdentifier(target.id), changes: plan.changes });
+      return current;
+    } catch (error) {
+      if (!(error instanceof CommitConflictError)) throw error;
+      const reloaded = await target.catalog.loadTable(target.id);
+      if (!reloaded) throw error;
+      current = reloaded;
+    }
+  }
+  throw new DativoError(`could not evolve the schema of ${formatIdentifier(target.id)}: it kept changing concurrently`, { kind: 'transient' });
+}
+
+/**
+ * The Iceberg sink: format v2 tables through a REST (Nessie, Polaris…), SQL (PostgreSQL) or
+ * file-system catalog, on local disk or S3, with append / overwrite / merge, schema evolution and
+ * checkpoints in snapshot summaries (exactly-once).
+ */
+export function icebergSink(): Sink<IcebergSinkConfig> {
+  return {
+    specificationVersion: 'v1',
+    spec: { id: 'iceberg', version: VERSION, description: 'Apache Iceberg v2 tables (REST, SQL or file-system catalog)' },
+    configSchema: icebergSinkConfigSchema,
+    async check(config, ctx) {
+      const target = icebergTarget(config, 'check', ctx);
+      try {
+        await ensureReachable(target, config);
+      } finally {
+        await target.catalog.close();
+        await target.io.close();
+      }
+    },
+    async open(config, stream, ctx) {
+      const target = icebergTarget(config, stream.name, ctx);
+      try {
+        await ensureNamespace(target, config);
+        let table = await loadOrCreate(target, config, stream, ctx);
+        table = await evolveSchema(target, table, config, stream, ctx);
+        const requested = buildSpec(parsePartitioning(config.partitioning, 'target.partitioning'), currentSchema(table.metadata), formatIdentifier(target.id)).spec;
+        if (!sameSpec(defaultSpec(table.metadata), requested)) {
+          ctx.log.warn('the table is partitioned differently from target.partitioning; writing with the table\'s partition spec', { table: formatIdentifier(target.id), table_spec: defaultSpec(table.metadata).fields.map((f) => `${f.transform}(${f.name})`) });
+        }
+        const schema = currentSchema(table.metadata);
+        const constants = new Map<string, number>();
+        if (schema.fields.some((f) => f.name === INGEST_DATE) && !stream.schema.some((f) => f.name === INGEST_DATE)) constants.set(INGEST_DATE, Math.floor(Date.now() / 86_400_000));
+        const primaryKey = config.primary_key ?? stream.primaryKey;
+        return new IcebergSinkWriter({ ...target, table, config, mode: config.mode ?? 'append', primaryKey, stream, constants, ctx });
+      } catch (error) {
+        await target.catalog.close().catch(() => undefined);
+        await target.io.close().catch(() => undefined);
+        throw error;
+      }
+    },
+  };
+}
+
+async function ensureReachable(target: IcebergTarget, config: IcebergSinkConfig): Promise<void> {
+  await target.catalog.namespaceExists(target.id.namespace);
+  const warehouse = config.catalog?.warehouse ?? config.warehouse;
+  if (warehouse && target.catalog.kind !== 'rest') await target.io.check(warehouse);
+}
