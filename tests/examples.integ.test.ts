@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { queryDuckDb, sqlString, tempDir } from '@dativo/testing';
+import { queryDuckDb, readIcebergTable, sqlString, tempDir } from '@dativo/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyExample, logLines, ROOT, runCli } from './helpers.js';
 
@@ -10,15 +10,16 @@ afterAll(() => scratch.cleanup());
 describe('examples/quickstart', () => {
   const dir = copyExample('quickstart', scratch.path);
 
-  it('runs both jobs: CSV and Markdown-KV into local Parquet that DuckDB reads back', async () => {
+  it('runs every job: CSV and Markdown-KV into local Parquet (DuckDB reads it) and CSV into local Iceberg (icebird reads it)', async () => {
     const result = await runCli(['run', '--job-dir', 'jobs'], { cwd: dir });
     expect(result.stderr).not.toMatch(/"level":"error"/);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^✔ acme\/notes_markdown_kv {2}13 rows · 1 file · /m);
     expect(result.stdout).toMatch(/^✔ acme\/people_csv {2}6 rows · 1 file · /m);
-    expect(result.stdout).toContain('2/2 jobs succeeded · 19 rows');
+    expect(result.stdout).toMatch(/^✔ acme\/people_iceberg {2}6 rows · 1 file · /m);
+    expect(result.stdout).toContain('3/3 jobs succeeded · 25 rows');
     const runIds = new Set(logLines(result.stderr).map((l) => l.runId));
-    expect(runIds.size).toBe(2);
+    expect(runIds.size).toBe(3);
 
     const people = await queryDuckDb(
       `SELECT person_id::VARCHAR AS id, first_name, last_name, age, balance::VARCHAR AS balance, score, active, birth_date::VARCHAR AS birth, created_at::VARCHAR AS created, (last_login AT TIME ZONE 'UTC')::VARCHAR AS login, hex(avatar) AS avatar, preferences FROM read_parquet(${sqlString(path.join(dir, 'out/acme/csv_person/ingest_date=*/*.parquet'))}) ORDER BY person_id`,
@@ -31,6 +32,13 @@ describe('examples/quickstart', () => {
       { id: '5', first_name: 'Margaret', last_name: 'Hamilton', age: 88, balance: '42.42', score: 100, active: true, birth: '1936-08-17', created: '2024-05-05 05:05:05', login: '2024-06-04 05:00:00', avatar: null, preferences: '[1, 2, 3]' },
       { id: '6', first_name: 'Katherine', last_name: 'Johnson\n(née Coleman)', age: 101, balance: '0.01', score: -0.5, active: false, birth: '1918-08-26', created: '2024-05-06 06:06:06', login: null, avatar: null, preferences: 'null' },
     ]);
+
+    const iceberg = await readIcebergTable({ metadataLocation: `file://${path.join(dir, 'out/warehouse/acme/people/metadata/v2.metadata.json')}` });
+    expect(iceberg.map((r) => [Number(r.person_id), r.first_name, r.last_name, r.preferences]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(
+      people.map((p) => [Number(p.id), p.first_name, p.last_name, p.preferences]),
+    );
+    // v1's `partitioning: [ingest_date]`: a date column Dativo adds, holding the run's day (UTC).
+    expect(new Set(iceberg.map((r) => new Date(r.ingest_date as string).toISOString().slice(0, 10)))).toEqual(new Set([new Date().toISOString().slice(0, 10)]));
 
     const notes = await queryDuckDb(`SELECT doc_id, section, key, value, value_json, ord FROM read_parquet(${sqlString(path.join(dir, 'out/acme/markdown_kv_notes/ingest_date=*/*.parquet'))}) ORDER BY doc_id, section, ord`);
     expect(notes.filter((n) => n.doc_id === 'redis').map((n) => [n.key, n.value, n.value_json])).toEqual([
@@ -47,6 +55,7 @@ describe('examples/quickstart', () => {
     const report = JSON.parse(result.stdout) as { status: string; jobs: Array<{ rows: number; files: number }> };
     expect(report.status).toBe('succeeded');
     expect(report.jobs.map((j) => [j.rows, j.files])).toEqual([
+      [0, 0],
       [0, 0],
       [0, 0],
     ]);

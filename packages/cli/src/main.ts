@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { checkCommand } from './commands/check.js';
 import { discoverCommand } from './commands/discover.js';
 import { dlqListCommand } from './commands/dlq.js';
+import { icebergCommand } from './commands/iceberg.js';
 import { runCommand } from './commands/run.js';
 import { stateResetCommand, stateShowCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
@@ -119,6 +120,28 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .action(async (opts: Record<string, string | undefined>) => {
       exitCode = await dlqListCommand(opts, globals());
     });
+
+  const iceberg = program.command('iceberg').description('maintenance of Iceberg tables a job writes');
+  secretOptions(
+    iceberg
+      .command('expire-snapshots')
+      .description('expire old snapshots and delete the files only they referenced')
+      .requiredOption('-c, --config <file>', 'job file')
+      .option('--older-than <duration>', 'expire snapshots older than this (default 5d): 7d, 12h, 30m')
+      .option('--retain-last <n>', 'always keep this many recent snapshots (default 1)'),
+  ).action(async (opts: Record<string, string | undefined>) => {
+    exitCode = await icebergCommand('expire-snapshots', opts, globals());
+  });
+  secretOptions(
+    iceberg
+      .command('compact')
+      .description('rewrite small data files into files of the target size (the table stays readable)')
+      .requiredOption('-c, --config <file>', 'job file')
+      .option('--target-file-size-mb <n>', 'size of the rewritten files (default: target_file_size_mb)')
+      .option('--min-input-files <n>', 'rewrite partitions with at least this many small files (default 2)'),
+  ).action(async (opts: Record<string, string | undefined>) => {
+    exitCode = await icebergCommand('compact', opts, globals());
+  });
 
   program
     .command('start')

@@ -66,3 +66,4 @@ export { inputBaseDirs, resolveInputPath } from './paths.js';
 export { comparePosition, listInputFiles, type FilePosition, type InputFile } from './files/local-files.js';
 export { takeData, takeRows } from './batch/take.js';
 export { parseJsonLossless, stringifyJsonLossless, toBigInt } from './json.js';
+export { crashPoint } from './crash-points.js';

@@ -52,7 +52,14 @@ function sliceBitmap(data: AnyData): Uint8Array | undefined {
  */
 export function conformData(data: AnyData, target: DataType, column: string): AnyData {
   const from = data.type;
-  if (from.typeId === target.typeId || (DataType.isInt(from) && DataType.isInt(target) && from.bitWidth === target.bitWidth) || (DataType.isFloat(from) && DataType.isFloat(target) && from.precision === target.precision)) {
+  const retag = (): AnyData => makeData({ ...base(data, target), ...(data.valueOffsets ? { valueOffsets: data.valueOffsets } : {}), data: data.values } as MakeProps);
+  if (DataType.isInt(from) && DataType.isInt(target)) return from.bitWidth === target.bitWidth ? retag() : widenInt(data, target, column);
+  if (DataType.isFloat(from) && DataType.isFloat(target)) {
+    if (from.precision === target.precision) return retag();
+    if (from.precision < target.precision) return makeData({ ...base(data, target), offset: 0, nullBitmap: sliceBitmap(data), data: Float64Array.from((data.values as Float32Array).subarray(data.offset, data.offset + data.length)) } as MakeProps);
+  } else if (DataType.isDecimal(from) && DataType.isDecimal(target)) {
+    if (from.scale === target.scale && from.precision <= target.precision) return retag(); // same 128-bit layout
+  } else if (from.typeId === target.typeId) {
     if (DataType.isStruct(target)) {
       const children = (target.children as Field[]).map((f) => {
         const index = (from.children as Field[]).findIndex((c) => c.name === f.name);
@@ -64,16 +71,7 @@ export function conformData(data: AnyData, target: DataType, column: string): An
       const child = conformData(data.children[0] as AnyData, (target.children[0] as Field).type, `${column}.element`);
       return makeData({ ...base(data, target), valueOffsets: data.valueOffsets, child } as MakeProps);
     }
-    if (DataType.isInt(from) && DataType.isInt(target) && from.bitWidth !== target.bitWidth) return widenInt(data, target, column);
-    return makeData({ ...base(data, target), ...(data.valueOffsets ? { valueOffsets: data.valueOffsets } : {}), data: data.values } as MakeProps);
-  }
-  if (DataType.isInt(from) && DataType.isInt(target)) return widenInt(data, target, column);
-  if (DataType.isFloat(from) && DataType.isFloat(target) && from.precision < target.precision) {
-    const src = data.values as Float32Array;
-    return makeData({ ...base(data, target), data: Float64Array.from(src) } as MakeProps);
-  }
-  if (DataType.isDecimal(from) && DataType.isDecimal(target) && from.scale === target.scale && from.precision <= target.precision) {
-    return makeData({ ...base(data, target), data: data.values } as MakeProps);
+    return retag();
   }
   throw new DativoError(`column '${column}': cannot write ${String(from)} values into a ${String(target)} column`, { kind: 'validation', code: 'ICEBERG_INCOMPATIBLE_SCHEMA' });
 }
@@ -82,7 +80,7 @@ function widenInt(data: AnyData, target: DataType, column: string): AnyData {
   const from = data.type as DataType<Type.Int> & { bitWidth: number };
   const to = target as DataType<Type.Int> & { bitWidth: number };
   if (to.bitWidth === 64 && from.bitWidth <= 32) return toInt64(data, target);
-  if (to.bitWidth === 32 && from.bitWidth === 16) return makeData({ ...base(data, target), data: Int32Array.from(data.values as Int16Array) } as MakeProps);
+  if (to.bitWidth === 32 && from.bitWidth === 16) return makeData({ ...base(data, target), offset: 0, nullBitmap: sliceBitmap(data), data: Int32Array.from((data.values as Int16Array).subarray(data.offset, data.offset + data.length)) } as MakeProps);
   throw new DativoError(`column '${column}': cannot narrow ${String(data.type)} to ${String(target)}`, { kind: 'validation', code: 'ICEBERG_INCOMPATIBLE_SCHEMA' });
 }
 

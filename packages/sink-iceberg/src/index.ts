@@ -17,6 +17,7 @@ export { murmur3, hashValue, transformFor } from './transforms.js';
 export { parsePartitioning, buildSpec, INGEST_DATE } from './partition.js';
 export { planEvolution, schemaFromFields, arrowSchemaWithIds, fieldsOf } from './schema.js';
 export { scanBranch, scanSnapshot, commitChange, type Change, type LiveFile, type TableScan } from './snapshot.js';
+export { compactTable, expireSnapshots, type CompactOptions, type CompactResult, type ExpireOptions, type ExpireResult } from './maintenance.js';
 export * from './types.js';
 export { VERSION } from './version.js';
 

@@ -1,5 +1,6 @@
 import { DativoError, takeRows } from '@dativo/core';
 import type { Data, RecordBatch } from 'apache-arrow';
+import { conformBatch } from './conform.js';
 import type { DataWriter } from './data-writer.js';
 import type { FileIO } from './fileio.js';
 import type { DataFile } from './manifest.js';
@@ -61,7 +62,12 @@ export class MergePlanner {
   }
 
   private keysOf(batch: RecordBatch): (row: number) => string {
-    const readers = this.keyIndexes.map((idx, k) => rawReader(batch.data.children[idx] as Data, this.keyTypes[k] as string));
+    // By name: batches read back from older files may have other columns or another order.
+    const readers = this.keyNames.map((name, k) => {
+      const idx = batch.schema.fields.findIndex((f) => f.name === name);
+      if (idx < 0) throw new DativoError(`merge key column '${name}' is missing from a data file`, { kind: 'permanent', code: 'ICEBERG_MERGE_KEY' });
+      return rawReader(batch.data.children[idx] as Data, this.keyTypes[k] as string);
+    });
     return (row) => {
       const values = readers.map((r) => r(row));
       if (values.some((v) => v === null)) throw new DativoError(`merge key ${this.keyNames.join(', ')} is null in a row; every row needs a key to merge`, { kind: 'validation', code: 'ICEBERG_MERGE_NULL_KEY' });
@@ -111,7 +117,7 @@ export class MergePlanner {
     if (this.duplicates === 0) return added;
     const out: DataFile[] = [];
     for (const file of added) {
-      const batches = readParquetBatches(await this.io.read(file.filePath));
+      const batches = readParquetBatches(await this.io.read(file.filePath)).map((b) => conformBatch(b, rewriter.arrowSchema));
       const result = this.filter(batches, (key, row) => this.latest.get(key) === `${file.filePath}#${row}`);
       if (!result) {
         out.push(file);
@@ -153,7 +159,8 @@ export class MergePlanner {
       return false;
     });
     if (!hit) return null;
-    const result = this.filter(readParquetBatches(bytes), (key) => !this.latest.has(key));
+    const all = readParquetBatches(bytes).map((b) => conformBatch(b, rewriter.arrowSchema));
+    const result = this.filter(all, (key) => !this.latest.has(key));
     for (const b of result?.kept ?? []) if (b.numRows) await rewriter.write(b);
     return rewriter.finish();
   }

@@ -6,7 +6,7 @@ import * as parquet from 'parquet-wasm/node';
  * into Arrow batches, optionally only some columns. Used to rewrite files (merge, compaction).
  */
 export function readParquetBatches(bytes: Uint8Array, columns?: string[]): RecordBatch[] {
-  const table = parquet.readParquet(bytes, columns ? { columns } : undefined);
+  const table = parquet.readParquet(bytes, { batchSize: 65_536, ...(columns ? { columns } : {}) });
   const ipc = table.intoIPCStream();
   return tableFromIPC(ipc).batches;
 }

@@ -219,8 +219,9 @@ export function planEvolution(table: IcebergSchema, lastColumnId: number, source
       const name = `${prefix}${spec.name}`;
       const existing = out.find((f) => f.name === spec.name);
       if (!existing) {
+        const id = nextId(); // the column's id first, then ids of nested fields
         const type = toIcebergType(spec.type, nextId);
-        out.push({ id: nextId(), name: spec.name, required: false, type, ...(spec.description ? { doc: spec.description } : {}) });
+        out.push({ id, name: spec.name, required: false, type, ...(spec.description ? { doc: spec.description } : {}) });
         changes.push(`added column ${name} (${typeText(type)})`);
         continue;
       }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { abortableSleep, backoffDelay, defaultRetryPolicy, DativoError, type Logger } from '@dativo/core';
+import { abortableSleep, backoffDelay, crashPoint, defaultRetryPolicy, DativoError, type Logger } from '@dativo/core';
 import type { Catalog, LoadedTable } from './catalog/catalog.js';
 import { joinUri, type FileIO } from './fileio.js';
 import { CommitConflictError, CommitStateUnknownError, newSnapshotId, type TableRequirement, type TableUpdate } from './metadata.js';
@@ -62,6 +62,8 @@ export interface Change {
   deleted: LiveFile[];
   /** Extra summary properties (dativo.checkpoint, …). */
   summary: Record<string, string>;
+  /** Table properties set in the same commit. */
+  properties?: Record<string, string>;
 }
 
 export interface CommitContext {
@@ -103,8 +105,10 @@ export async function commitChange(
     const change = await plan(base, scan);
     if (!change) return { table: base, snapshot: undefined };
     const { updates, requirements, snapshot, written } = await prepareSnapshot(ctx.io, base.metadata, ctx.branch, scan, change);
+    crashPoint('iceberg:manifests-written');
     try {
       const committed = await ctx.catalog.commitTable(ctx.id, base, requirements, updates);
+      crashPoint('iceberg:committed');
       return { table: committed, snapshot };
     } catch (error) {
       const retryable = error instanceof CommitConflictError || error instanceof CommitStateUnknownError || (DativoError.isInstance(error) && error.code === 'ICEBERG_COMMIT_CONFLICT');
@@ -231,6 +235,7 @@ async function prepareSnapshot(io: FileIO, metadata: TableMetadata, branch: stri
   const updates: TableUpdate[] = [
     { action: 'add-snapshot', snapshot },
     { action: 'set-snapshot-ref', 'ref-name': branch, type: 'branch', 'snapshot-id': snapshotId },
+    ...(change.properties ? [{ action: 'set-properties' as const, updates: change.properties }] : []),
   ];
   const requirements: TableRequirement[] = [
     { type: 'assert-table-uuid', uuid: metadata['table-uuid'] },

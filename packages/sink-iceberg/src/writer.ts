@@ -1,4 +1,4 @@
-import { DativoError, type Checkpoint, type CommitResult, type FieldSpec, type RunContext, type SinkWriter, type StreamDescriptor } from '@dativo/core';
+import { crashPoint, DativoError, type Checkpoint, type CommitResult, type FieldSpec, type RunContext, type SinkWriter, type StreamDescriptor } from '@dativo/core';
 import type { RecordBatch } from 'apache-arrow';
 import type { Catalog, LoadedTable } from './catalog/catalog.js';
 import type { IcebergSinkConfig, WriteMode } from './config.js';
@@ -82,20 +82,38 @@ export class IcebergSinkWriter implements SinkWriter {
     this.lastCheckpoint = this.findCheckpoint()?.checkpoint;
   }
 
+  /**
+   * Table property holding this job's and stream's checkpoint on this branch. Set in the same
+   * commit as each snapshot, it survives snapshot expiry; the snapshot summary keeps the history.
+   */
+  private get checkpointProperty(): string {
+    return `dativo.checkpoint.${this.s.config.branch}.${this.s.ctx.tenant}.${this.s.ctx.job}.${this.s.stream.name}`;
+  }
+
   private isOurs(snapshot: Snapshot): boolean {
     const s = snapshot.summary;
     return s[SUMMARY.tenant] === this.s.ctx.tenant && s[SUMMARY.job] === this.s.ctx.job && s[SUMMARY.stream] === this.s.stream.name && s[SUMMARY.checkpoint] !== undefined;
   }
 
-  /** The newest snapshot on the branch that carries this job's and stream's checkpoint. */
-  private findCheckpoint(): { checkpoint: Checkpoint; snapshot: Snapshot } | undefined {
+  /** This job's and stream's last committed checkpoint and the session that wrote it. */
+  private findCheckpoint(): { checkpoint: Checkpoint; session: string | undefined } | undefined {
+    const unreadable = (where: string): DativoError =>
+      new DativoError(`${where} of ${formatIdentifier(this.s.id)} holds an unreadable checkpoint; inspect it or reset the job's state`, { kind: 'permanent' });
+    const property = this.table.metadata.properties?.[this.checkpointProperty];
+    if (property !== undefined) {
+      try {
+        return JSON.parse(property) as { checkpoint: Checkpoint; session: string | undefined };
+      } catch {
+        throw unreadable(`table property ${this.checkpointProperty}`);
+      }
+    }
     const head = branchSnapshot(this.table.metadata, this.s.config.branch);
     for (const snapshot of ancestors(this.table.metadata, head)) {
       if (!this.isOurs(snapshot)) continue;
       try {
-        return { checkpoint: JSON.parse(snapshot.summary[SUMMARY.checkpoint] as string) as Checkpoint, snapshot };
+        return { checkpoint: JSON.parse(snapshot.summary[SUMMARY.checkpoint] as string) as Checkpoint, session: snapshot.summary[SUMMARY.session] };
       } catch {
-        throw new DativoError(`snapshot ${String(snapshot['snapshot-id'])} of ${formatIdentifier(this.s.id)} has an unreadable ${SUMMARY.checkpoint}`, { kind: 'permanent' });
+        throw unreadable(`snapshot ${String(snapshot['snapshot-id'])}`);
       }
     }
     return undefined;
@@ -107,7 +125,7 @@ export class IcebergSinkWriter implements SinkWriter {
 
   async begin(info: { resumed: boolean }): Promise<void> {
     // A resumed run continues the session (overwrite) its interrupted predecessor started.
-    const previous = info.resumed ? this.findCheckpoint()?.snapshot.summary[SUMMARY.session] : undefined;
+    const previous = info.resumed ? this.findCheckpoint()?.session : undefined;
     this.session = previous ?? this.s.ctx.runId;
   }
 
@@ -145,6 +163,7 @@ export class IcebergSinkWriter implements SinkWriter {
 
   async commit(checkpoint: Checkpoint): Promise<CommitResult> {
     let added = await this.data.finish();
+    crashPoint('iceberg:data-written');
     if (this.merge) added = await this.merge.dedupe(added, this.rewriter);
     if (added.length === 0 && JSON.stringify(checkpoint) === JSON.stringify(this.lastCheckpoint) && this.s.mode !== 'overwrite') {
       return { files: 0, rows: 0, bytes: 0 };
@@ -168,7 +187,7 @@ export class IcebergSinkWriter implements SinkWriter {
       async (base, scan) => {
         this.table = base;
         const p = await this.plan(added, () => scan.liveFiles(), () => this.sessionSnapshots());
-        return { ...p, summary };
+        return { ...p, summary, properties: { [this.checkpointProperty]: JSON.stringify({ checkpoint, session: this.session }) } };
       },
       (snapshot) => snapshot.summary[SUMMARY.commitId] === commitId,
     );

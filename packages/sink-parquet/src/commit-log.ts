@@ -1,4 +1,4 @@
-import { DativoError, type Checkpoint, type Logger } from '@dativo/core';
+import { crashPoint, DativoError, type Checkpoint, type Logger } from '@dativo/core';
 import type { Storage } from './storage/storage.js';
 
 export const COMMITS_DIR = '_dativo/commits/';
@@ -81,7 +81,10 @@ export class CommitLog {
   }
 
   private async publish(record: CommitRecord): Promise<void> {
-    for (const file of record.files) await this.storage.move(file.staged, file.final);
+    for (const file of record.files) {
+      await this.storage.move(file.staged, file.final);
+      crashPoint('parquet:file-moved');
+    }
     const done: CommitRecord = { ...record, status: 'done' };
     await this.storage.writeText(recordKey(record.seq), `${JSON.stringify(done, null, 2)}\n`);
   }
@@ -101,6 +104,7 @@ export class CommitLog {
         code: 'PARQUET_CONCURRENT_COMMIT',
       });
     }
+    crashPoint('parquet:intent-written');
     await this.publish(record);
     this.latestRecord = { ...record, status: 'done' };
     await this.prune(seq);

@@ -98,8 +98,8 @@ export class RestCatalog implements Catalog {
   }
 
   private unreachable(error: unknown): DativoError {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    const code = cause?.code ?? (error as { name?: string }).name;
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const code = cause?.code ?? cause?.message ?? (error as Error).message;
     return new DativoError(`${this.description} is unreachable (${code ?? (error as Error).message}); check target.catalog.uri (or target.connection.nessie.uri) and the network`, {
       kind: 'network',
       code: 'ICEBERG_CATALOG_UNREACHABLE',
