@@ -102,6 +102,19 @@ describe('kill -9 and rerun', () => {
     await checkExactlyOnce('plain', 1_200_000);
   });
 
+  for (const point of ['parquet:intent-written@2', 'parquet:file-moved@2']) {
+    it(`killed at ${point} (inside a commit): the next run rolls the commit forward, no duplicates`, async () => {
+      const name = `point_${point.split(':')[1]?.replace(/[-@]/g, '_')}`;
+      job(name, 'data/rows.csv');
+      const killed = await runCli(['run', '--config', `jobs/${name}.yaml`, '-q'], { cwd: dir, env: { DATIVO_CRASH_AT: point } });
+      expect(killed.signal).toBe('SIGKILL');
+      const final = await runCli(['run', '--config', `jobs/${name}.yaml`, '--json'], { cwd: dir });
+      expect(final.code, final.stderr).toBe(0);
+      expect(final.stderr).toContain('rolling forward an unfinished commit from a previous run');
+      await checkExactlyOnce(name, 1_200_000);
+    });
+  }
+
   it('resumes a gzip CSV by skipping the committed rows: no gaps, no duplicates', async () => {
     await runAndKill('zipped', 1, 30);
     await runAndKill('zipped', 1, 0);

@@ -61,6 +61,9 @@ describe('published packages', () => {
       const cjs = execFileSync(process.execPath, ['-e', `const m = require(${JSON.stringify(p.name)}); console.log(Object.keys(m).length)`], { cwd: app, encoding: 'utf8' });
       expect(Number(cjs.trim()), p.name).toBeGreaterThan(0);
     }
+    // Functions built on ESM-only dependencies (p-retry) work from CommonJS too.
+    const retried = execFileSync(process.execPath, ['-e', "require('@dativo/core').withRetry(async (n) => { if (n < 2) throw Object.assign(new Error('reset'), { code: 'ECONNRESET' }); return 'ok after ' + n; }, { policy: { baseDelayMs: 1 } }).then(console.log)"], { cwd: app, encoding: 'utf8' });
+    expect(retried.trim()).toBe('ok after 2');
   });
 
   it('run a CSV job end to end with the installed dativo binary', () => {

@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig(packageBuild());
+// p-retry is ESM-only: bundle it so the CommonJS build works without require(esm) interop.
+export default defineConfig(packageBuild({ noExternal: ['p-retry', 'is-network-error'] }));

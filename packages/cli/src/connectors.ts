@@ -41,14 +41,21 @@ function looksLikePackage(name: string): boolean {
 }
 
 async function importPackage(name: string, cwd: string): Promise<unknown> {
-  // The project's own node_modules first (third-party connectors), then the CLI's dependencies.
+  // The CLI's own dependencies (ES modules) first, then the project's node_modules (third-party
+  // connectors installed next to the jobs).
   try {
-    const resolved = createRequire(path.join(cwd, 'package.json')).resolve(name);
-    return await import(pathToFileURL(resolved).href);
+    return await import(name);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' && (error as NodeJS.ErrnoException).code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    let resolved: string;
+    try {
+      resolved = createRequire(path.join(cwd, 'package.json')).resolve(name);
+    } catch {
+      throw error;
+    }
+    return import(pathToFileURL(resolved).href);
   }
-  return import(name);
 }
 
 function connectorOf(mod: unknown, name: string): ConnectorPackage {

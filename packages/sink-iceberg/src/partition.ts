@@ -30,7 +30,11 @@ export function parsePartitioning(entries: readonly unknown[], where: string): P
     const m = CALL.exec(entry);
     if (!m) {
       if (/[()[\]]/.test(entry)) {
-        throw new DativoError(`${where}[${i}]: cannot read '${entry}'; expected identity(c), year(c), month(c), day(c), hour(c), bucket(N, c), truncate(W, c) or a column name`, { kind: 'config', code: 'ICEBERG_PARTITIONING' });
+        const unbalanced = (entry.match(/\(/g) ?? []).length !== (entry.match(/\)/g) ?? []).length;
+        throw new DativoError(
+          `${where}[${i}]: cannot read '${entry}'; expected identity(c), year(c), month(c), day(c), hour(c), bucket(N, c), truncate(W, c) or a column name${unbalanced ? ' (in a YAML [list], quote entries that contain a comma: ["bucket(16, id)"])' : ''}`,
+          { kind: 'config', code: 'ICEBERG_PARTITIONING' },
+        );
       }
       return { column: entry.trim(), transform: 'identity' };
     }
