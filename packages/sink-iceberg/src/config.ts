@@ -71,3 +71,11 @@ export const icebergSinkConfigSchema = z.object({
 });
 
 export type IcebergSinkConfig = z.output<typeof icebergSinkConfigSchema>;
+
+/**
+ * The Iceberg branch (snapshot ref) commits go to. With a Nessie catalog, v1's `branch` names the
+ * Nessie branch (a catalog-level reference, part of the REST prefix) and the table ref is `main`.
+ */
+export function tableRef(config: IcebergSinkConfig): string {
+  return config.connection?.nessie ? 'main' : config.branch;
+}

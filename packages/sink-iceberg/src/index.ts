@@ -2,7 +2,7 @@ import { defineConnector } from '@dativo/core';
 import { icebergSink } from './sink.js';
 
 export { icebergSink, icebergTarget, type IcebergTarget } from './sink.js';
-export { icebergSinkConfigSchema, catalogSchema, WRITE_MODES, type IcebergSinkConfig, type CatalogConfig, type WriteMode } from './config.js';
+export { icebergSinkConfigSchema, catalogSchema, tableRef, WRITE_MODES, type IcebergSinkConfig, type CatalogConfig, type WriteMode } from './config.js';
 export { IcebergSinkWriter, SUMMARY, withIngestDate } from './writer.js';
 export type { Catalog, CreateTableRequest, LoadedTable } from './catalog/catalog.js';
 export { FileSystemCatalog } from './catalog/filesystem.js';

@@ -1,6 +1,6 @@
 import { DativoError, type RunContext } from '@dativo/core';
 import type { LoadedTable } from './catalog/catalog.js';
-import type { IcebergSinkConfig } from './config.js';
+import { tableRef, type IcebergSinkConfig } from './config.js';
 import { conformBatch } from './conform.js';
 import { DataWriter } from './data-writer.js';
 import { readManifest, readManifestList, STATUS_DELETED, type DataFile } from './manifest.js';
@@ -53,15 +53,15 @@ export async function expireSnapshots(config: IcebergSinkConfig, table: string, 
       const m = loaded.metadata;
       const snapshots = m.snapshots ?? [];
       const keep = new Set<bigint>();
-      const lineage = [...ancestors(m, branchSnapshot(m, config.branch))];
+      const lineage = [...ancestors(m, branchSnapshot(m, tableRef(config)))];
       lineage.slice(0, retainLast).forEach((s) => keep.add(BigInt(s['snapshot-id'])));
       for (const s of snapshots) if (s['timestamp-ms'] >= cutoff) keep.add(BigInt(s['snapshot-id']));
       for (const ref of Object.values(m.refs ?? {})) keep.add(BigInt(ref['snapshot-id']));
       const expired = snapshots.filter((s) => !keep.has(BigInt(s['snapshot-id'])));
       if (expired.length === 0) return { table: formatIdentifier(id), expired: 0, kept: snapshots.length, deletedFiles: 0 };
-      const head = branchSnapshot(m, config.branch);
+      const head = branchSnapshot(m, tableRef(config));
       try {
-        const committed = await catalog.commitTable(id, loaded, [{ type: 'assert-table-uuid', uuid: m['table-uuid'] }, { type: 'assert-ref-snapshot-id', ref: config.branch, 'snapshot-id': head ? BigInt(head['snapshot-id']) : null }], [{ action: 'remove-snapshots', 'snapshot-ids': expired.map((s) => BigInt(s['snapshot-id'])) }]);
+        const committed = await catalog.commitTable(id, loaded, [{ type: 'assert-table-uuid', uuid: m['table-uuid'] }, { type: 'assert-ref-snapshot-id', ref: tableRef(config), 'snapshot-id': head ? BigInt(head['snapshot-id']) : null }], [{ action: 'remove-snapshots', 'snapshot-ids': expired.map((s) => BigInt(s['snapshot-id'])) }]);
         const deletedFiles = await deleteUnreachable(target, committed.metadata.snapshots ?? [], expired);
         ctx.log.info('expired Iceberg snapshots', { table: formatIdentifier(id), expired: expired.length, deletedFiles });
         return { table: formatIdentifier(id), expired: expired.length, kept: snapshots.length - expired.length, deletedFiles };
@@ -141,7 +141,7 @@ export async function compactTable(config: IcebergSinkConfig, table: string, ctx
     let planned: { deleted: Set<string>; added: DataFile[] } | undefined;
     try {
       const result = await commitChange(
-        { io: target.io, catalog: target.catalog, id: target.id, branch: config.branch, log: ctx.log, signal: ctx.signal },
+        { io: target.io, catalog: target.catalog, id: target.id, branch: tableRef(config), log: ctx.log, signal: ctx.signal },
         loaded,
         async (_base, scan) => {
           const live = await scan.liveFiles();

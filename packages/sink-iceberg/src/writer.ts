@@ -1,7 +1,7 @@
 import { crashPoint, DativoError, type Checkpoint, type CommitResult, type FieldSpec, type RunContext, type SinkWriter, type StreamDescriptor } from '@dativo/core';
 import type { RecordBatch } from 'apache-arrow';
 import type { Catalog, LoadedTable } from './catalog/catalog.js';
-import type { IcebergSinkConfig, WriteMode } from './config.js';
+import { tableRef, type IcebergSinkConfig, type WriteMode } from './config.js';
 import { conformBatch } from './conform.js';
 import { DataWriter } from './data-writer.js';
 import type { FileIO } from './fileio.js';
@@ -52,12 +52,14 @@ export class IcebergSinkWriter implements SinkWriter {
   private readonly merge: MergePlanner | undefined;
   private readonly columns: PartitionColumn[];
   private session: string;
+  private readonly ref: string;
   private commitSeq = 0;
   private lastCheckpoint: Checkpoint | undefined;
 
   constructor(setup: WriterSetup) {
     this.s = setup;
     this.table = setup.table;
+    this.ref = tableRef(setup.config);
     const metadata = this.table.metadata;
     const schema = currentSchema(metadata);
     const spec = defaultSpec(metadata);
@@ -87,7 +89,7 @@ export class IcebergSinkWriter implements SinkWriter {
    * commit as each snapshot, it survives snapshot expiry; the snapshot summary keeps the history.
    */
   private get checkpointProperty(): string {
-    return `dativo.checkpoint.${this.s.config.branch}.${this.s.ctx.tenant}.${this.s.ctx.job}.${this.s.stream.name}`;
+    return `dativo.checkpoint.${this.ref}.${this.s.ctx.tenant}.${this.s.ctx.job}.${this.s.stream.name}`;
   }
 
   private isOurs(snapshot: Snapshot): boolean {
@@ -107,7 +109,7 @@ export class IcebergSinkWriter implements SinkWriter {
         throw unreadable(`table property ${this.checkpointProperty}`);
       }
     }
-    const head = branchSnapshot(this.table.metadata, this.s.config.branch);
+    const head = branchSnapshot(this.table.metadata, this.ref);
     for (const snapshot of ancestors(this.table.metadata, head)) {
       if (!this.isOurs(snapshot)) continue;
       try {
@@ -182,7 +184,7 @@ export class IcebergSinkWriter implements SinkWriter {
       'engine-version': VERSION,
     };
     const result = await commitChange(
-      { io: this.s.io, catalog: this.s.catalog, id: this.s.id, branch: this.s.config.branch, log: this.s.ctx.log, signal: this.s.ctx.signal, maxAttempts: this.s.config.commit_retries },
+      { io: this.s.io, catalog: this.s.catalog, id: this.s.id, branch: this.ref, log: this.s.ctx.log, signal: this.s.ctx.signal, maxAttempts: this.s.config.commit_retries },
       this.table,
       async (base, scan) => {
         this.table = base;

@@ -23,6 +23,8 @@ export interface RestCatalogServer {
   violations: string[];
   /** Requests received: `POST /v1/…/tables/t` (for assertions). */
   requests: string[];
+  /** Prefixes clients used in table and namespace paths. */
+  prefixesUsed: Set<string>;
   /** The next `n` commits fail with this status (500: applied then reported failed; 409: rejected). */
   failCommits(n: number, status: 409 | 500 | 503): void;
   /** The current metadata file of a table. */
@@ -43,6 +45,10 @@ export interface RestCatalogServerOptions {
   tokens?: string[];
   /** Tokens that authenticate but may not write (403). */
   readOnlyTokens?: string[];
+  /** Path the API is served under (Nessie serves it at `/iceberg`). */
+  basePath?: string;
+  /** Other prefixes accepted besides the advertised one (Nessie: `<branch>|<warehouse>`). */
+  acceptPrefixes?: string[];
 }
 
 interface Table {
@@ -160,6 +166,7 @@ export async function startRestCatalog(options: RestCatalogServerOptions): Promi
   const readOnly = new Set(options.readOnlyTokens ?? []);
   const violations: string[] = [];
   const requests: string[] = [];
+  const prefixesUsed = new Set<string>();
   let failures: { n: number; status: number } = { n: 0, status: 500 };
   const warehouse = path.resolve(options.warehouse);
   const prefix = options.prefix;
@@ -182,6 +189,7 @@ export async function startRestCatalog(options: RestCatalogServerOptions): Promi
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://x');
+    if (options.basePath && url.pathname.startsWith(options.basePath)) url.pathname = url.pathname.slice(options.basePath.length);
     const method = req.method ?? 'GET';
     requests.push(`${method} ${url.pathname}`);
     const chunks: Buffer[] = [];
@@ -213,7 +221,9 @@ export async function startRestCatalog(options: RestCatalogServerOptions): Promi
       const m = /^\/v1\/(?:([^/]+)\/)?namespaces(?:\/([^/]+))?(?:\/tables(?:\/([^/]+))?)?$/.exec(url.pathname);
       if (!m) throw new ApiError(404, 'NoSuchEndpointException', `no route ${method} ${url.pathname}`);
       const [, pfx, nsRaw, tableRaw] = m;
-      if (prefix !== undefined && decodeURIComponent(pfx ?? '') !== prefix) throw new ApiError(404, 'NoSuchEndpointException', `unknown prefix ${pfx}`);
+      const given = decodeURIComponent(pfx ?? '');
+      if (prefix !== undefined && given !== prefix && !(options.acceptPrefixes ?? []).includes(given)) throw new ApiError(404, 'NoSuchEndpointException', `unknown prefix ${pfx}`);
+      prefixesUsed.add(given);
       const write = method !== 'GET' && method !== 'HEAD';
       if (write && token && readOnly.has(token)) throw new ApiError(403, 'ForbiddenException', 'Forbidden: principal may not write');
       const body = text ? parseJsonLossless(text) : undefined;
@@ -311,6 +321,7 @@ export async function startRestCatalog(options: RestCatalogServerOptions): Promi
     warehouse,
     violations,
     requests,
+    prefixesUsed,
     failCommits: (n, status) => {
       failures = { n, status };
     },
