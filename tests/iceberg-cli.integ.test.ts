@@ -100,10 +100,47 @@ describe('dativo iceberg maintenance', () => {
     expect((await total()).length).toBe(105);
   });
 
+  it('state reset --config rewinds the checkpoint kept in the table: the next run reads every file again', async () => {
+    const reset = await runCli(['state', 'reset', '--config', 'jobs/small.yaml'], { cwd: dir });
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout).toBe('reset acme/small/orders\n');
+    const rerun = await runCli(['run', 'jobs/small.yaml', '--json'], { cwd: dir });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(JSON.parse(rerun.stdout).jobs[0].rows).toBe(105); // appended again: the job's mode is append
+    expect((await total()).length).toBe(210);
+  });
+
   it('refuses maintenance on a job whose target is not an Iceberg catalog table', async () => {
     writeFileSync(path.join(dir, 'jobs', 'parquet.yaml'), 'tenant_id: acme\nsource_connector: csv\ntarget_connector: parquet\nasset: orders\nasset_path: asset.yaml\nenvironment: dev\nsource: { files: [data/orders.csv] }\ntarget: { path: out }\n');
     const r = await runCli(['iceberg', 'compact', '--config', 'jobs/parquet.yaml'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("dativo iceberg compact: jobs/parquet.yaml: the job's target is parquet (@dativo/sink-parquet), not an Iceberg table with a catalog\n");
+  });
+});
+
+describe("the asset's target.mode", () => {
+  it('merges by the primary key through the CLI (re-runs upsert instead of duplicating)', async () => {
+    writeFileSync(path.join(dir, 'merge-asset.yaml'), `${ASSET.replace('required: true }', 'required: true, primary_key: true }')}target: { partitioning: [region], mode: merge }\n`);
+    const job = `tenant_id: acme\nenvironment: dev\nsource_connector: csv\ntarget_connector: iceberg\nasset: orders\nasset_path: merge-asset.yaml\nsource:\n  files: [data/merge.csv]\ntarget:\n  catalog: { type: filesystem }\n  warehouse: ${path.join(dir, 'merge-wh')}\n  table: merged\n`;
+    writeFileSync(path.join(dir, 'jobs', 'merge.yaml'), job);
+    csv('merge.csv', 0, 50);
+    expect((await runCli(['run', 'jobs/merge.yaml'], { cwd: dir })).code).toBe(0);
+    // The second file changes totals of ids 40..49 and adds 50..59.
+    let text = 'id,region,total\n';
+    for (let i = 40; i < 60; i++) text += `${i},${['eu', 'us'][i % 2]},${i}.99\n`;
+    writeFileSync(path.join(dir, 'data', 'merge.csv'), text);
+    const r = await runCli(['run', 'jobs/merge.yaml'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const meta = path.join(dir, 'merge-wh', 'acme', 'merged', 'metadata');
+    const version = readFileSync(path.join(meta, 'version-hint.text'), 'utf8').trim();
+    const rows = (await readIcebergTable({ metadataLocation: `file://${path.join(meta, `v${version}.metadata.json`)}` })).map((row) => [Number(row.id), Number(row.total)]).sort((a, b) => (a[0] as number) - (b[0] as number));
+    expect(rows).toEqual(Array.from({ length: 60 }, (_, i) => [i, i < 40 ? i + 0.5 : i + 0.99]));
+  });
+
+  it('a Parquet target refuses merge with an error naming the setting', async () => {
+    writeFileSync(path.join(dir, 'jobs', 'merge-parquet.yaml'), `tenant_id: acme\nenvironment: dev\nsource_connector: csv\ntarget_connector: parquet\nasset: orders\nasset_path: merge-asset.yaml\nsource:\n  files: [data/merge.csv]\ntarget:\n  path: out/merge-parquet\n`);
+    const r = await runCli(['run', 'jobs/merge-parquet.yaml'], { cwd: dir });
+    expect(r.code).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/merge-asset\.yaml.*target\.mode: Parquet targets append only; overwrite, overwrite_partitions and merge need an Iceberg target/);
   });
 });

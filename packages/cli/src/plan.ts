@@ -118,7 +118,7 @@ export async function planJob(file: string, options: PlanOptions): Promise<JobPl
   }));
 
   const targetInput = streams.length > 1 ? perStreamLocation(loaded.targetInput) : loaded.targetInput;
-  const sinkConfig = validateConfig(sink.connector.configSchema, targetInput, { ...where, prefix: ['target'] });
+  const sinkConfig = validateConfig(sink.connector.configSchema, targetInput, { ...where, prefix: ['target'], origin: loaded.targetOrigin });
   warnings.push(...sinkConfig.warnings);
 
   let transform: BatchTransform | undefined;

@@ -139,29 +139,55 @@ export function bindSpec(spec: PartitionSpec, schema: IcebergSchema): PartitionC
 }
 
 function keyOf(values: RawValue[]): string {
-  return JSON.stringify(values, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
+  return JSON.stringify(values, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && Number.isNaN(v) ? { nan: true } : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
 }
 
-/** Splits a batch's rows by partition tuple (one group when every row has the same tuple). */
+function sameValue(a: RawValue, b: RawValue): boolean {
+  if (a === b) return true;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(a, b) === 0;
+  return false;
+}
+
+/**
+ * Splits a batch's rows by partition tuple (one group when every row has the same tuple). Runs of
+ * rows with the previous row's tuple skip the key lookup, so constant or clustered partition values
+ * (`ingest_date`, data sorted by time) cost one comparison per row.
+ */
 export function groupByPartition(batch: RecordBatch, columns: readonly PartitionColumn[], sourceTypes: readonly string[]): PartitionGroup[] {
   if (columns.length === 0) return [{ key: '[]', values: [], rows: undefined }];
+  const width = columns.length;
   const readers = columns.map((c, k) => rawReader(batch.data.children[c.column] as Data, sourceTypes[k] as string));
+  const transforms = columns.map((c) => c.transform);
   const groups = new Map<string, PartitionGroup>();
-  let first: PartitionGroup | undefined;
-  let mixed = false;
+  const current: RawValue[] = new Array<RawValue>(width);
+  let previous: PartitionGroup | undefined;
+  let single = true; // every row so far belongs to `previous`, whose rows are not listed yet
   for (let i = 0; i < batch.numRows; i++) {
-    const values = columns.map((c, k) => c.transform.apply((readers[k] as (i: number) => RawValue)(i)));
-    const key = keyOf(values);
+    let same = previous !== undefined;
+    for (let k = 0; k < width; k++) {
+      const v = (transforms[k] as Transform).apply((readers[k] as (i: number) => RawValue)(i));
+      current[k] = v;
+      if (same && !sameValue(v, (previous as PartitionGroup).values[k] as RawValue)) same = false;
+    }
+    if (same) {
+      if (!single) (previous as PartitionGroup).rows?.push(i);
+      continue;
+    }
+    const key = keyOf(current);
     let group = groups.get(key);
     if (!group) {
-      group = { key, values, rows: [] };
+      group = { key, values: current.slice(), rows: [] };
       groups.set(key, group);
-      if (!first) first = group;
-      else mixed = true;
+      if (previous && single) {
+        single = false;
+        const rows = previous.rows as number[];
+        for (let r = 0; r < i; r++) rows.push(r);
+      }
     }
-    group.rows?.push(i);
+    if (!single) group.rows?.push(i);
+    previous = group;
   }
-  if (!mixed && first) return [{ ...first, rows: undefined }];
+  if (single && previous) return [{ ...previous, rows: undefined }];
   return [...groups.values()];
 }
 

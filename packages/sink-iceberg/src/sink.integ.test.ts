@@ -189,3 +189,89 @@ describe('Iceberg sink request validation', () => {
     expect(rest.requests.some((r) => r.startsWith('POST /v1/main%7Cwarehouse/namespaces/acme/tables/'))).toBe(true);
   });
 });
+
+describe('Iceberg column metrics', () => {
+  const fields: FieldSpec[] = [
+    { name: 'id', type: parseDataType('bigint'), nullable: false },
+    { name: 'name', type: parseDataType('string'), nullable: true },
+    { name: 'score', type: parseDataType('double'), nullable: true },
+    { name: 'amount', type: parseDataType('decimal(12,2)'), nullable: true },
+    { name: 'qty', type: parseDataType('integer'), nullable: true },
+    { name: 'at', type: parseDataType('timestamptz'), nullable: true },
+    { name: 'ok', type: parseDataType('boolean'), nullable: true },
+  ];
+  // Decoders of the spec's single-value serialization (Appendix D), written from the spec.
+  const le = (b: Uint8Array) => Buffer.from(b);
+  const decode: Record<string, (b: Uint8Array) => string> = {
+    id: (b) => le(b).readBigInt64LE().toString(),
+    name: (b) => Buffer.from(b).toString('utf8'),
+    score: (b) => String(le(b).readDoubleLE()),
+    amount: (b) => {
+      let v = 0n;
+      for (const byte of b) v = (v << 8n) | BigInt(byte);
+      if (b.length && (b[0] as number) & 0x80) v -= 1n << BigInt(8 * b.length);
+      return v.toString();
+    },
+    qty: (b) => String(le(b).readInt32LE()),
+    at: (b) => le(b).readBigInt64LE().toString(),
+    ok: (b) => String(b[0] === 1),
+  };
+
+  it('records value, null and NaN counts and lower/upper bounds that match the data DuckDB reads', async () => {
+    const sink = icebergSink();
+    const stream: StreamDescriptor = { name: 'metrics', schema: fields, syncModes: ['full_refresh'] };
+    const cfg = sink.configSchema.parse({ catalog: { type: 'filesystem' }, warehouse: path.join(scratch.path, 'metrics-warehouse'), namespace: 'acme', table: 'metrics_t', create_namespace: true, partitioning: [] });
+    const writer = await sink.open(cfg, stream, testRunContext({ tenant: 'acme', job: 'metrics' }));
+    await writer.begin?.({ resumed: false });
+    for (const part of [0, 1]) {
+      const b = new BatchBuilder(fields);
+      for (let i = part * 500; i < part * 500 + 500; i++) {
+        b.appendRecord({
+          id: BigInt(i) - 400n - (i === 999 ? 9_007_199_254_740_993n : 0n),
+          name: i % 10 === 0 ? null : i === 3 ? 'zzzzzzzzzzzzzzzzzzzz-longer-than-sixteen-bytes' : `name-${String(i).padStart(4, '0')}`,
+          score: i % 7 === 0 ? null : i === 11 ? Number.NaN : i === 12 ? -0 : (i - 250) / 8,
+          amount: i % 9 === 0 ? null : `${i - 600}.${String(i % 100).padStart(2, '0')}`,
+          qty: i % 5 === 0 ? null : i * 3 - 1000,
+          at: i % 11 === 0 ? null : new Date(Date.UTC(2020, 0, 1) + i * 3_600_000),
+          ok: i % 13 === 0 ? null : i % 3 === 1,
+        });
+      }
+      await writer.write(b.flush()!);
+    }
+    await writer.commit({ stream: 'metrics', state: { done: true } });
+    await writer.close();
+    const dir = path.join(scratch.path, 'metrics-warehouse', 'acme', 'metrics_t', 'metadata');
+    const metadataLocation = `file://${path.join(dir, `v${readFileSync(path.join(dir, 'version-hint.text'), 'utf8').trim()}.metadata.json`)}`;
+    const text = readFileSync(fileURLToPath(metadataLocation), 'utf8');
+    const schema = (parseJsonLossless(text) as TableMetadata).schemas.at(-1)!;
+    const ids = Object.fromEntries(schema.fields.map((f) => [f.name, f.id]));
+    const [file] = await icebergDataFiles({ metadataLocation });
+    expect(file?.records).toBe(1000);
+    const src = `read_parquet(${sqlString(file!.path)})`;
+    const [duck] = await queryDuckDb(
+      `SELECT min(id)::VARCHAR AS id_min, max(id)::VARCHAR AS id_max, count(name)::INTEGER AS name_n, min(name) AS name_min, max(name) AS name_max,
+        min(score) FILTER (WHERE NOT isnan(score))::VARCHAR AS score_min, max(score) FILTER (WHERE NOT isnan(score))::VARCHAR AS score_max, count(score) FILTER (WHERE isnan(score))::INTEGER AS score_nan,
+        (min(amount) * 100)::BIGINT::VARCHAR AS amount_min, (max(amount) * 100)::BIGINT::VARCHAR AS amount_max,
+        min(qty)::VARCHAR AS qty_min, max(qty)::VARCHAR AS qty_max, epoch_us(min("at"))::VARCHAR AS at_min, epoch_us(max("at"))::VARCHAR AS at_max,
+        min(ok)::VARCHAR AS ok_min, max(ok)::VARCHAR AS ok_max,
+        count(*) FILTER (WHERE name IS NULL)::INTEGER AS name_nulls, count(*) FILTER (WHERE "at" IS NULL)::INTEGER AS at_nulls
+       FROM ${src}`,
+    );
+    const d = duck as Record<string, string | number>;
+    const bound = (col: string, which: 'lowerBounds' | 'upperBounds') => decode[col]!(file![which].get(ids[col] as number)!);
+    for (const col of ['id', 'amount', 'qty', 'at', 'ok']) {
+      expect([col, bound(col, 'lowerBounds'), bound(col, 'upperBounds')]).toEqual([col, d[`${col}_min`], d[`${col}_max`]]);
+    }
+    expect(Number(bound('score', 'lowerBounds'))).toBe(Number(d.score_min));
+    expect(Number(bound('score', 'upperBounds'))).toBe(Number(d.score_max));
+    // Strings: bounds keep 16 bytes; a truncated upper bound is rounded up so it stays ≥ every value.
+    expect(bound('name', 'lowerBounds')).toBe(String(d.name_min).slice(0, 16));
+    expect(String(d.name_max).startsWith('zzzzzzzzzzzzzzz')).toBe(true);
+    expect(bound('name', 'upperBounds')).toBe('zzzzzzzzzzzzzzz{');
+    expect(file!.valueCounts.get(ids.name as number)).toBe(1000);
+    expect(file!.nullValueCounts.get(ids.name as number)).toBe(d.name_nulls);
+    expect(file!.nullValueCounts.get(ids.at as number)).toBe(d.at_nulls);
+    expect(d.score_nan).toBe(1);
+    expect(file!.nanValueCounts.get(ids.score as number)).toBe(1);
+  });
+});

@@ -49,7 +49,13 @@ export const parquetSinkConfigSchema = z.object({
   branch: z.string().optional(),
   catalog: z.unknown().optional(),
   table: z.unknown().optional(),
-  mode: z.string().optional(),
+  /** Parquet files are append-only: `append` (or absent); replacing or merging needs an Iceberg target. */
+  mode: z
+    .string()
+    .optional()
+    .refine((m) => m === undefined || !['overwrite', 'overwrite_partitions', 'merge'].includes(m.toLowerCase()), {
+      message: 'Parquet targets append only; overwrite, overwrite_partitions and merge need an Iceberg target (target_connector: iceberg with a catalog)',
+    }),
 });
 
 export type ParquetSinkConfig = z.output<typeof parquetSinkConfigSchema>;

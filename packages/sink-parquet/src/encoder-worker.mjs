@@ -52,12 +52,6 @@ function toIpc(state, payload) {
 
 const PREFIX = 16;
 
-function compareBytes(a, b) {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
-}
-
 /** Compares two 128-bit two's-complement values stored as 4 little-endian uint32 words. */
 function compareDecimal(w, i, j) {
   const hi = (w[i * 4 + 3] | 0) - (w[j * 4 + 3] | 0);
@@ -73,39 +67,98 @@ function newStats() {
   return { values: 0, nulls: 0, nans: 0, min: null, max: null, truncated: false };
 }
 
-function valid(data, i) {
+/** The validity test of a column: undefined when every value is valid. */
+function validity(data) {
   const b = data.nullBitmap;
-  return data.nullCount === 0 || !b || b.length === 0 || ((b[(data.offset + i) >> 3] >> ((data.offset + i) & 7)) & 1) === 1;
+  if (data.nullCount === 0 || !b || b.length === 0) return undefined;
+  const off = data.offset;
+  return (i) => ((b[(off + i) >> 3] >> ((off + i) & 7)) & 1) === 1;
+}
+
+/** Compares bytes[s1, e1) with bytes[s2, e2) of possibly different arrays, without copying. */
+function compareRange(a, s1, e1, b, s2, e2) {
+  const n = Math.min(e1 - s1, e2 - s2);
+  for (let k = 0; k < n; k++) {
+    const d = a[s1 + k] - b[s2 + k];
+    if (d !== 0) return d;
+  }
+  return e1 - s1 - (e2 - s2);
+}
+
+function updateBytesStats(st, data, valid) {
+  const n = data.length;
+  const off = data.offset;
+  const bytes = data.values;
+  const offsets = data.valueOffsets;
+  let min = st.min;
+  let max = st.max;
+  let truncated = st.truncated;
+  for (let i = 0; i < n; i++) {
+    if (valid && !valid(i)) continue;
+    const s = offsets[off + i];
+    const e = offsets[off + i + 1];
+    const pe = Math.min(e, s + PREFIX);
+    if (min === null || compareRange(bytes, s, pe, min, 0, min.length) < 0) min = bytes.slice(s, pe);
+    const c = max === null ? 1 : compareRange(bytes, s, pe, max, 0, max.length);
+    if (c > 0) {
+      max = bytes.slice(s, pe);
+      truncated = e - s > PREFIX;
+    } else if (c === 0 && e - s > PREFIX) truncated = true;
+  }
+  st.min = min;
+  st.max = max;
+  st.truncated = truncated;
+}
+
+/** Min and max of 64-bit integers compared as (signed high word, unsigned low word): no BigInt per value. */
+function updateInt64Stats(st, data, valid) {
+  const n = data.length;
+  const off = data.offset;
+  const v = data.values;
+  const w = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+  let minI = -1;
+  let maxI = -1;
+  let minHi = 0;
+  let minLo = 0;
+  let maxHi = 0;
+  let maxLo = 0;
+  for (let i = 0; i < n; i++) {
+    if (valid && !valid(i)) continue;
+    const lo = w[(off + i) * 2] >>> 0;
+    const hi = w[(off + i) * 2 + 1];
+    if (minI < 0 || hi < minHi || (hi === minHi && lo < minLo)) {
+      minI = i;
+      minHi = hi;
+      minLo = lo;
+    }
+    if (maxI < 0 || hi > maxHi || (hi === maxHi && lo > maxLo)) {
+      maxI = i;
+      maxHi = hi;
+      maxLo = lo;
+    }
+  }
+  if (minI < 0) return;
+  const lo = v[off + minI];
+  const hi = v[off + maxI];
+  if (st.min === null || lo < st.min) st.min = lo;
+  if (st.max === null || hi > st.max) st.max = hi;
 }
 
 function updateStats(st, data, kind) {
+  const nullCount = data.nullCount;
   st.values += data.length;
-  st.nulls += data.nullCount;
+  st.nulls += nullCount;
+  const valid = validity(data);
   const n = data.length;
   const off = data.offset;
-  if (kind === 'string' || kind === 'binary') {
-    const bytes = data.values;
-    const offsets = data.valueOffsets;
-    for (let i = 0; i < n; i++) {
-      if (!valid(data, i)) continue;
-      const s = offsets[off + i];
-      const e = offsets[off + i + 1];
-      const prefix = bytes.subarray(s, Math.min(e, s + PREFIX));
-      if (st.min === null || compareBytes(prefix, st.min) < 0) st.min = prefix.slice();
-      const c = st.max === null ? 1 : compareBytes(prefix, st.max);
-      if (c > 0) {
-        st.max = prefix.slice();
-        st.truncated = e - s > PREFIX;
-      } else if (c === 0 && e - s > PREFIX) st.truncated = true;
-    }
-    return;
-  }
+  if (kind === 'string' || kind === 'binary') return updateBytesStats(st, data, valid);
+  if (data.values instanceof BigInt64Array) return updateInt64Stats(st, data, valid);
   if (kind === 'decimal') {
     const w = data.values;
     let minI = -1;
     let maxI = -1;
     for (let i = 0; i < n; i++) {
-      if (!valid(data, i)) continue;
+      if (valid && !valid(i)) continue;
       if (minI < 0 || compareDecimal(w, off + i, off + minI) < 0) minI = i;
       if (maxI < 0 || compareDecimal(w, off + i, off + maxI) > 0) maxI = i;
     }
@@ -119,7 +172,7 @@ function updateStats(st, data, kind) {
   if (kind === 'boolean') {
     const bits = data.values;
     for (let i = 0; i < n; i++) {
-      if (!valid(data, i)) continue;
+      if (valid && !valid(i)) continue;
       const v = ((bits[(off + i) >> 3] >> ((off + i) & 7)) & 1) === 1;
       if (st.min === null || (!v && st.min)) st.min = v;
       if (st.max === null || (v && !st.max)) st.max = v;
@@ -131,7 +184,7 @@ function updateStats(st, data, kind) {
   let min = st.min;
   let max = st.max;
   for (let i = 0; i < n; i++) {
-    if (!valid(data, i)) continue;
+    if (valid && !valid(i)) continue;
     const v = values[off + i];
     if (isFloat && v !== v) {
       st.nans++;

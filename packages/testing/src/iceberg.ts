@@ -72,17 +72,59 @@ export async function readIcebergTable(options: IcebergReadOptions): Promise<Arr
 }
 
 /** The live data files of the current snapshot, as icebird lists them from the manifests. */
-export async function icebergDataFiles(options: IcebergReadOptions): Promise<Array<{ path: string; records: number; partition: Record<string, unknown> }>> {
+/** One data file listed by the current snapshot's manifests, as icebird reads it. */
+export interface IcebergDataFileEntry {
+  path: string;
+  records: number;
+  partition: Record<string, unknown>;
+  /** Column metrics by field id (bounds as the spec's single-value binary serialization). */
+  valueCounts: Map<number, number>;
+  nullValueCounts: Map<number, number>;
+  nanValueCounts: Map<number, number>;
+  lowerBounds: Map<number, Uint8Array>;
+  upperBounds: Map<number, Uint8Array>;
+}
+
+type AvroMap<V> = Array<{ key: number; value: V }> | undefined;
+
+function mapOf<V, R>(entries: AvroMap<V>, convert: (v: V) => R): Map<number, R> {
+  return new Map((entries ?? []).map((e) => [Number(e.key), convert(e.value)]));
+}
+
+export async function icebergDataFiles(options: IcebergReadOptions): Promise<IcebergDataFileEntry[]> {
   const { icebergManifests } = await import('icebird');
   const metadata = await metadataOf(options);
   const current = metadata['current-snapshot-id'];
   if (current === undefined || current === null || Number(current) === -1) return [];
   const manifests = await withFetch(options.s3Endpoint, () => icebergManifests(metadata as never));
-  const out: Array<{ path: string; records: number; partition: Record<string, unknown> }> = [];
+  const out: IcebergDataFileEntry[] = [];
   for (const m of manifests) {
-    for (const e of m.entries as Array<{ status: number; data_file: { file_path: string; record_count: bigint | number; partition: Record<string, unknown>; content?: number } }>) {
+    for (const e of m.entries as Array<{
+      status: number;
+      data_file: {
+        file_path: string;
+        record_count: bigint | number;
+        partition: Record<string, unknown>;
+        content?: number;
+        value_counts?: AvroMap<bigint | number>;
+        null_value_counts?: AvroMap<bigint | number>;
+        nan_value_counts?: AvroMap<bigint | number>;
+        lower_bounds?: AvroMap<Uint8Array>;
+        upper_bounds?: AvroMap<Uint8Array>;
+      };
+    }>) {
       if (e.status === 2 || (e.data_file.content ?? 0) !== 0) continue;
-      out.push({ path: e.data_file.file_path.startsWith('file:') ? fileURLToPath(e.data_file.file_path) : e.data_file.file_path, records: Number(e.data_file.record_count), partition: e.data_file.partition });
+      const f = e.data_file;
+      out.push({
+        path: f.file_path.startsWith('file:') ? fileURLToPath(f.file_path) : f.file_path,
+        records: Number(f.record_count),
+        partition: f.partition,
+        valueCounts: mapOf(f.value_counts, Number),
+        nullValueCounts: mapOf(f.null_value_counts, Number),
+        nanValueCounts: mapOf(f.nan_value_counts, Number),
+        lowerBounds: mapOf(f.lower_bounds, (v) => Uint8Array.from(v)),
+        upperBounds: mapOf(f.upper_bounds, (v) => Uint8Array.from(v)),
+      });
     }
   }
   return out;

@@ -7,6 +7,15 @@ export interface Located {
   /** Prefix of every reported path (`source` when validating a job's source section). */
   prefix?: (string | number)[];
   lineOf?: (path: (string | number)[]) => number | undefined;
+  /** Where a value really came from when it is not `file` (a default merged in from another file). */
+  origin?: (path: (string | number)[]) => { file: string; line?: number | undefined } | undefined;
+}
+
+function locate(where: Located, full: (string | number)[]): { file?: string; line?: number } {
+  const origin = where.origin?.(full);
+  if (origin) return { file: origin.file, ...(origin.line ? { line: origin.line } : {}) };
+  const line = where.lineOf?.(full);
+  return { ...(where.file ? { file: where.file } : {}), ...(line ? { line } : {}) };
 }
 
 /** A problem that does not stop the run (unknown key, deprecated field). */
@@ -84,22 +93,15 @@ export function validateConfig<T>(schema: ZodType<T>, input: unknown, where: Loc
   if (!result.success) {
     const errors = (result.error.issues as unknown as ZodIssueLike[]).map((issue) => {
       const full = [...prefix, ...(issue.path as (string | number)[])];
-      const line = where.lineOf?.(full);
-      return new ConfigError(issueMessage(issue, input), {
-        ...(where.file ? { file: where.file } : {}),
-        path: formatPath(full),
-        ...(line ? { line } : {}),
-      });
+      return new ConfigError(issueMessage(issue, input), { ...locate(where, full), path: formatPath(full) });
     });
     throw new ConfigErrors(errors);
   }
   const warnings = unknownKeys(schema, input, []).map((p) => {
     const full = [...prefix, ...p];
-    const line = where.lineOf?.(full);
     return {
-      ...(where.file ? { file: where.file } : {}),
+      ...locate(where, full),
       path: formatPath(full),
-      ...(line ? { line } : {}),
       message: 'unknown key (ignored); check the spelling',
     };
   });

@@ -103,6 +103,17 @@ describe('loadJob', () => {
     expect(dev.warnings.map((w) => w.path)).toEqual(['team.owner', 'compliance', 'data_quality.monitoring', 'change_management']);
   });
 
+  it("takes the asset's target.mode as the write mode, but not v1's validation value 'strict'", async () => {
+    write('assets/people.yaml', `${ASSET}target: { partitioning: [region], mode: merge }\n`);
+    write('job.yaml', JOB());
+    const merged = await load('job.yaml');
+    expect(merged.targetInput).toMatchObject({ path: 'out', partitioning: ['region'], mode: 'merge' });
+    write('job2.yaml', JOB('  mode: append\n'));
+    expect((await load('job2.yaml')).targetInput.mode).toBe('append'); // the job overrides the asset
+    write('assets/people.yaml', `${ASSET}target: { file_format: parquet, partitioning: [ingest_date], mode: strict }\n`);
+    expect((await load('job.yaml')).targetInput.mode).toBeUndefined();
+  });
+
   it('accepts the ODCS nested form (schema objects with properties)', async () => {
     write('assets/odcs.yaml', "name: orders\nobject: orders\nschema:\n  - name: orders\n    logicalType: object\n    properties:\n      - { name: id, logicalType: integer, required: true, primaryKey: true }\n      - { name: total, physicalType: 'decimal(12,2)' }\n      - { name: tags, logicalType: array, items: { logicalType: string } }\n");
     const { fields } = await loadAsset('assets/odcs.yaml', { cwd: dir, environment: 'test' });

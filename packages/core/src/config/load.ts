@@ -40,6 +40,8 @@ export interface LoadedJob {
   sourceInput: Record<string, unknown>;
   /** The job's `target:` with recipe and asset target defaults merged under it. */
   targetInput: Record<string, unknown>;
+  /** The file and line a `target.*` value came from when the asset supplied it (for messages). */
+  targetOrigin: (path: (string | number)[]) => { file: string; line?: number | undefined } | undefined;
   warnings: ConfigWarning[];
   /** Environment variables the files referenced (their values may be secrets). */
   envVarsUsed: string[];
@@ -67,6 +69,9 @@ async function loadValidated<T>(
  * relative to the job file's directory and its parents (so `examples/x/jobs/acme/job.yaml` can say
  * `asset_path: assets/csv/v1.0/person.yaml`).
  */
+/** Values v1 assets carry in `target.mode` that are schema-validation settings, not write modes. */
+const V1_VALIDATION_MODES = new Set(['strict', 'warn', 'lenient', 'permissive']);
+
 export function resolveRelated(target: string, jobFile: string, cwd: string): string | undefined {
   if (path.isAbsolute(target)) return existsSync(target) ? target : undefined;
   const fromCwd = path.resolve(cwd, target);
@@ -161,6 +166,10 @@ export async function loadJob(jobFile: string, options: LoadOptions = {}): Promi
   if (asset.value.target?.markdown_kv_storage) assetTarget.markdown_kv_storage = asset.value.target.markdown_kv_storage;
   if (asset.value.target?.partitioning) assetTarget.partitioning = asset.value.target.partitioning;
   if (asset.value.target?.file_format) assetTarget.file_format = asset.value.target.file_format;
+  // The asset's write mode (append, overwrite, merge…); v1 assets say `mode: strict` there, a
+  // validation setting that is not a write mode.
+  const assetMode = asset.value.target?.mode;
+  if (assetMode && !V1_VALIDATION_MODES.has(assetMode.toLowerCase())) assetTarget.mode = assetMode;
 
   const pk = assetPrimaryKey(asset.value);
   return {
@@ -175,6 +184,12 @@ export async function loadJob(jobFile: string, options: LoadOptions = {}): Promi
     ...(targetRecipe ? { targetRecipe } : {}),
     sourceInput: deepMerge(recipeDefaults(sourceRecipe?.value, j.source), j.source),
     targetInput: deepMerge(deepMerge(recipeDefaults(targetRecipe?.value, j.target), assetTarget), j.target),
+    targetOrigin: (p) => {
+      const key = p[1];
+      if (p[0] !== 'target' || typeof key !== 'string' || !(key in assetTarget)) return undefined;
+      if (j.target && typeof j.target === 'object' && key in j.target) return undefined;
+      return { file: asset.file, line: asset.lineOf(p) };
+    },
     warnings,
     envVarsUsed: [...used],
   };
