@@ -102,11 +102,20 @@ async function metadataFile(kind: CatalogKind, table: string): Promise<string> {
   }
 }
 
-async function readBack(kind: CatalogKind, table: string): Promise<Array<{ id: number; region: string; amount: string; qty: number }>> {
-  const rows = await readIcebergTable({ metadataLocation: await metadataFile(kind, table) });
-  return rows
-    .map((r) => ({ id: Number(r.id), region: String(r.region), amount: (Number(r.amount)).toFixed(2), qty: Number(r.qty) }))
+type Back = Array<{ id: number; region: string; amount: string; qty: number }>;
+
+/** The table's rows as icebird reads them, checked equal to DuckDB over the data files the manifests list. */
+async function readBack(kind: CatalogKind, table: string): Promise<Back> {
+  const metadataLocation = await metadataFile(kind, table);
+  const rows = (await readIcebergTable({ metadataLocation }))
+    .map((r) => ({ id: Number(r.id), region: String(r.region), amount: Number(r.amount).toFixed(2), qty: Number(r.qty) }))
     .sort((a, b) => a.id - b.id);
+  const files = await icebergDataFiles({ metadataLocation });
+  const duck = files.length
+    ? await queryDuckDb(`SELECT id::INTEGER AS id, region, amount::VARCHAR AS amount, qty FROM read_parquet([${files.map((f) => sqlString(f.path)).join(', ')}], hive_partitioning = false) ORDER BY id`)
+    : [];
+  expect(duck.map((r) => ({ id: r.id, region: r.region, amount: Number(r.amount).toFixed(2), qty: r.qty }))).toEqual(rows);
+  return rows;
 }
 
 const expected = (rows: Row[]) => rows.map((r) => ({ id: r.id, region: r.region, amount: Number(r.amount).toFixed(2), qty: r.qty })).sort((a, b) => a.id - b.id);
