@@ -32,7 +32,7 @@ export { abortableSleep } from './resilience/sleep.js';
 export { DEFAULT_DECIMAL, formatDataType, makeDecimal, parseDataType, TYPE_NAMES, TypeParseError, type DataType, type FieldSpec } from './schema/types.js';
 export { FIELD_META_CLASSIFICATION, FIELD_META_TYPE, toArrowField, toArrowSchema } from './schema/arrow.js';
 export { BatchBuilder, buffersOwned, defaultBatchLimits, markBuffersOwned, type BatchLimits, type RowProblem } from './batch/batch-builder.js';
-export { appendTextFast, BuilderCode, ColumnBuilder, createColumnBuilder, jsonReplacer } from './batch/builders/index.js';
+export { appendTextFast, BuilderCode, ColumnBuilder, createColumnBuilder, jsonReplacer, type BinaryBuilder, type DateBuilder, type DecimalBuilder, type Int64PairBuilder, type StringBuilder } from './batch/builders/index.js';
 export * as textParse from './batch/text-parse.js';
 export { formatDate, formatDecimal, formatTimeMicros, formatTimestampMicros, readRows, readValue, type PlainValue } from './batch/read-rows.js';
 

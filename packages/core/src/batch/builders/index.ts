@@ -8,6 +8,8 @@ import { BinaryBuilder, JsonBuilder, StringBuilder } from './variable.js';
 
 export { BuilderCode, ColumnBuilder } from './base.js';
 export { StringBuilder, JsonBuilder, BinaryBuilder, jsonReplacer } from './variable.js';
+export { DecimalBuilder, Int64PairBuilder } from './numeric.js';
+export { DateBuilder } from './temporal.js';
 
 /** Creates the builder for a field's logical type. */
 export function createColumnBuilder(field: FieldSpec, capacity: number): ColumnBuilder {

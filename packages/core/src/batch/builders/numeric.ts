@@ -113,6 +113,25 @@ export abstract class Int64PairBuilder extends ColumnBuilder {
     this.commitValid();
   }
 
+  /**
+   * Appends a 64-bit value given as its two's-complement 32-bit halves (binary wire formats), with
+   * no BigInt and no range check.
+   */
+  appendInt64Words(lo: number, hi: number): void {
+    this.ensureCapacity(this.length + 1);
+    const i = this.length * 2;
+    this.words[i] = lo | 0;
+    this.words[i + 1] = hi | 0;
+    this.commitValid();
+  }
+
+  /** Appends an integer that must be safe (|v| ≤ 2^53): microseconds, counts. */
+  appendSafeInteger(v: number): string | undefined {
+    if (!Number.isSafeInteger(v)) return 'is out of the supported range';
+    this.putSafe(v);
+    return undefined;
+  }
+
   protected putBig(v: bigint): void {
     this.ensureCapacity(this.length + 1);
     const u = BigInt.asUintN(64, v);
@@ -227,6 +246,8 @@ export class DecimalBuilder extends ColumnBuilder {
   readonly expected: string;
   private readonly precision: number;
   private readonly scale: number;
+  /** 10^precision (exact for the precisions the safe-integer path checks). */
+  private readonly limit: number;
   private words: Uint32Array;
 
   constructor(field: FieldSpec, capacity: number) {
@@ -236,6 +257,7 @@ export class DecimalBuilder extends ColumnBuilder {
     this.scale = field.type.scale;
     this.arrowType = new Decimal(this.scale, this.precision, 128);
     this.expected = `decimal(${this.precision},${this.scale})`;
+    this.limit = 10 ** Math.min(this.precision, 16);
     this.words = new Uint32Array(this.capacity * 4);
   }
 
@@ -258,6 +280,21 @@ export class DecimalBuilder extends ColumnBuilder {
     }
     if (typeof value === 'bigint') return this.appendString(value.toString());
     return `is not a number for ${this.expected}`;
+  }
+
+  /** Appends the unscaled integer of a value already at this column's scale (binary wire formats). */
+  appendUnscaled(v: number | bigint): string | undefined {
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) return this.appendUnscaled(BigInt(v));
+      // Safe integers have at most 16 digits: only narrower precisions need the check.
+      if (this.precision < 16 && (v >= this.limit || v <= -this.limit)) return `does not fit ${this.expected}`;
+      this.putSafe(v);
+      return undefined;
+    }
+    const limit = 10n ** BigInt(this.precision);
+    if (v >= limit || v <= -limit) return `does not fit ${this.expected}`;
+    this.putBig(v);
+    return undefined;
   }
 
   private putSafe(v: number): void {

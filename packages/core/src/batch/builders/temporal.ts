@@ -28,6 +28,11 @@ export class DateBuilder extends FixedWidthBuilder<Int32Array> {
     return undefined;
   }
 
+  /** Appends days since 1970-01-01. */
+  appendDays(days: number): void {
+    this.put(days);
+  }
+
   protected appendJsValue(value: unknown): string | undefined {
     const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : NaN;
     if (!Number.isFinite(ms)) return 'is not a date';

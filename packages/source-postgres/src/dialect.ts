@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { classifyError, DativoError, type RunContext } from '@dativo/core';
+import { connectionParams, statementTimeoutMs, type ColumnInfo, type SqlDialect, type SqlSession, type SqlSourceConfig } from '@dativo/sql-kit';
+import pg from 'pg';
+import { PgSession, quoteIdent, SESSION_SETTINGS } from './session.js';
+
+function params(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>) {
+  return connectionParams(config, { port: 5432, user: process.env.PGUSER ?? 'postgres' }, (file) => readFileSync(path.resolve(ctx.cwd, file), 'utf8'));
+}
+
+function clientConfig(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>, tls: boolean): pg.ClientConfig {
+  const p = params(config, ctx);
+  const timeout = statementTimeoutMs(config);
+  return {
+    host: p.host,
+    port: p.port,
+    ...(p.user ? { user: p.user } : {}),
+    ...(p.password !== undefined ? { password: p.password } : {}),
+    ...(p.database ? { database: p.database } : {}),
+    connectionTimeoutMillis: Math.round(config.connection.connect_timeout_seconds * 1000),
+    application_name: config.connection.application_name ?? 'dativo',
+    ...(timeout ? { statement_timeout: timeout } : {}),
+    ...(tls && p.tls
+      ? {
+          ssl: {
+            rejectUnauthorized: p.tls.rejectUnauthorized,
+            ...(p.tls.checkHostname ? {} : { checkServerIdentity: () => undefined }),
+            ...(p.tls.ca ? { ca: p.tls.ca } : {}),
+            ...(p.tls.cert ? { cert: p.tls.cert } : {}),
+            ...(p.tls.key ? { key: p.tls.key } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+async function openClient(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>): Promise<pg.Client> {
+  const p = params(config, ctx);
+  const attempt = async (tls: boolean): Promise<pg.Client> => {
+    const client = new pg.Client(clientConfig(config, ctx, tls));
+    // An idle client's socket error must not crash the process; the next query reports it.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query(SESSION_SETTINGS);
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+  };
+  try {
+    return await attempt(p.tls !== undefined);
+  } catch (error) {
+    // sslmode=prefer: fall back to a plain connection when the server does not offer TLS.
+    if (p.tlsOptional && /does not support SSL/i.test((error as Error).message)) return attempt(false);
+    throw error;
+  }
+}
+
+const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$/i;
+
+/** PostgreSQL: COPY TO STDOUT streaming, pg_catalog introspection, exported snapshots for parallel reads. */
+export const postgresDialect: SqlDialect = {
+  id: 'postgres',
+  displayName: 'PostgreSQL',
+  quote: quoteIdent,
+  param(column: ColumnInfo, index: number): string {
+    return `CAST(current_setting('dativo.p${index}') AS ${column.dbType})`;
+  },
+  minusDays(column: ColumnInfo, value: string, days: number): string | undefined {
+    if (!column.traits?.has('temporal')) return undefined;
+    return `(${value} - INTERVAL '1 second' * ${Math.round(days * 86_400)})`;
+  },
+  nullsFirst(expression: string): string {
+    return `${expression} NULLS FIRST`;
+  },
+  describeTarget(config: SqlSourceConfig): string {
+    const p = connectionParams(config, { port: 5432 }, () => '');
+    return `${p.host}:${p.port}${p.database ? `/${p.database}` : ''}`;
+  },
+  async connect(config, ctx): Promise<SqlSession> {
+    const client = await openClient(config, ctx);
+    return new PgSession(client, () => client.end());
+  },
+  async snapshotSessions(config, ctx, count) {
+    // One transaction exports its snapshot; every reader adopts it, so all ranges see the same data.
+    const coordinator = await openClient(config, ctx);
+    const sessions: PgSession[] = [];
+    try {
+      await coordinator.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const { rows } = await coordinator.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+      const id = rows[0]?.id ?? '';
+      if (!SNAPSHOT_ID.test(id)) throw new DativoError(`unexpected snapshot id from PostgreSQL: ${id}`, { kind: 'permanent' });
+      for (let i = 0; i < count; i++) {
+        const client = await openClient(config, ctx);
+        sessions.push(new PgSession(client, () => client.end()));
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        await client.query(`SET TRANSACTION SNAPSHOT '${id}'`);
+      }
+    } catch (error) {
+      for (const s of sessions) await s.close().catch(() => undefined);
+      await coordinator.end().catch(() => undefined);
+      throw error;
+    }
+    return {
+      sessions,
+      release: async () => {
+        await coordinator.query('COMMIT').catch(() => undefined);
+        await coordinator.end().catch(() => undefined);
+      },
+    };
+  },
+  classify(error: unknown, config: SqlSourceConfig): DativoError {
+    if (DativoError.isInstance(error)) return error;
+    const where = `PostgreSQL at ${postgresDialect.describeTarget(config)}`;
+    const e = error as { code?: string; message?: string };
+    const message = e.message ?? String(error);
+    const base = classifyError(error);
+    const make = (text: string, kind: DativoError['kind'], code = e.code): DativoError => new DativoError(text, { kind, cause: error, ...(code ? { code } : {}) });
+    switch (e.code) {
+      case '28P01':
+      case '28000':
+        return make(`${where}: ${message}; check source.connection.user and password`, 'permanent');
+      case '3D000':
+        return make(`${where}: ${message}; check source.connection.database`, 'config');
+      case '42501':
+        return make(`${where}: ${message}; grant SELECT to the job's user`, 'permanent');
+      case '42P01':
+      case '42703':
+      case '42601':
+        return make(`${where}: ${message}`, 'config');
+      case '57014':
+        if (/statement timeout/i.test(message)) {
+          return make(`${where}: the statement was cancelled by the statement timeout (${statementTimeoutMs(config)} ms, source.connection.statement_timeout_seconds); raise it, or read in smaller parts`, 'permanent');
+        }
+        break;
+      case 'ECONNREFUSED':
+      case 'ENOTFOUND':
+      case 'EHOSTUNREACH':
+      case 'ETIMEDOUT':
+        return make(`${where} is unreachable (${e.code}); check source.connection.host and port`, 'network');
+    }
+    if (/does not support SSL/i.test(message)) return make(`${where}: the server does not accept TLS connections; set source.connection.ssl: disable (or prefer)`, 'config', 'SQL_TLS');
+    if (/self[- ]signed|certificate|unable to verify/i.test(message)) return make(`${where}: TLS certificate check failed (${message}); set source.connection.ssl.ca, or ssl: require to skip verification`, 'config', 'SQL_TLS');
+    if (/timeout expired|Connection terminated due to connection timeout/i.test(message)) return make(`${where}: connection timed out after ${config.connection.connect_timeout_seconds} s`, 'network', 'ETIMEDOUT');
+    if (/Connection terminated|ECONNRESET|socket hang up/i.test(message)) return make(`${where}: the connection was lost (${message})`, 'network', e.code ?? 'ECONNRESET');
+    return new DativoError(`${where}: ${message}`, { kind: base.kind, cause: error, ...(base.code ? { code: base.code } : {}) });
+  },
+};
