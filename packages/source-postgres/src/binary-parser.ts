@@ -7,6 +7,9 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const EMPTY = Buffer.alloc(0);
 const INT32_MAX = 0x7fffffff;
 const INT32_MIN = -0x80000000;
+/** PG_EPOCH_MICROS as unsigned low and signed high 32-bit words. */
+const EPOCH_LO = PG_EPOCH_MICROS % 4294967296;
+const EPOCH_HI = Math.floor(PG_EPOCH_MICROS / 4294967296);
 
 /** A numeric's unscaled integer at `scale`, or why it does not fit. */
 export function numericUnscaled(buf: Buffer, start: number, scale: number): number | bigint | string {
@@ -177,7 +180,11 @@ export class CopyBinaryDecoder {
       case Decoder.TIMESTAMP: {
         const hi = buf.readInt32BE(at);
         if ((hi === INT32_MAX && buf.readUInt32BE(at + 4) === 0xffffffff) || (hi === INT32_MIN && buf.readUInt32BE(at + 4) === 0)) return `is ${hi > 0 ? '' : '-'}infinity, which a timestamp column cannot hold`;
-        return (column as Int64PairBuilder).appendSafeInteger(readInt64AsNumber(buf, at) + PG_EPOCH_MICROS);
+        // Exact 64-bit add of the epoch shift on the two 32-bit halves: every timestamp PostgreSQL
+        // can hold (up to 294276 AD, and 9999-12-31 sentinels) survives.
+        const lo = buf.readUInt32BE(at + 4) + EPOCH_LO;
+        (column as Int64PairBuilder).appendInt64Words(lo >>> 0, hi + EPOCH_HI + (lo >= 4294967296 ? 1 : 0));
+        return undefined;
       }
       case Decoder.TIME:
         return (column as Int64PairBuilder).appendSafeInteger(readInt64AsNumber(buf, at));

@@ -26,7 +26,7 @@ const TABLES_SQL = `
 SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind, a.attname AS column_name,
   (NOT a.attnotnull)::text AS nullable, format_type(a.atttypid, a.atttypmod) AS db_type,
   ${TYPE_FACTS.replace('%TYPMOD%', 'a.atttypmod')},
-  COALESCE((SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary), 0) AS pk_position
+  COALESCE((SELECT k.n FROM pg_index i, unnest(i.indkey) WITH ORDINALITY AS k(att, n) WHERE i.indrelid = c.oid AND i.indisprimary AND k.att = a.attnum), 0) AS pk_position
 FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

@@ -232,7 +232,7 @@ async function* readRanges(
         if (value === END) {
           range.done = true;
           delete range.after;
-          yield checkpoint({ v: 1, done: false, ranges });
+          yield checkpoint({ v: 1, done: false, ranges: snapshotRanges(ranges) });
           continue;
         }
         yield* toMessages(value);
@@ -240,7 +240,7 @@ async function* readRanges(
         count(value.rows);
         if (value.position) {
           range.after = value.position as string[];
-          yield checkpoint({ v: 1, done: false, ranges });
+          yield checkpoint({ v: 1, done: false, ranges: snapshotRanges(ranges) });
         }
       }
     } finally {
@@ -252,6 +252,11 @@ async function* readRanges(
 }
 
 const END = Symbol('end');
+
+/** A copy of the range states: checkpoints must not change after they are yielded. */
+function snapshotRanges(ranges: readonly RangeState[]): RangeState[] {
+  return ranges.map((r) => ({ lo: r.lo, hi: r.hi, ...(r.after ? { after: [...r.after] } : {}), done: r.done }));
+}
 
 /** Appends an END marker when the iterator finishes, so the merger's consumer learns which one ended. */
 async function* withEnd<T>(iterator: AsyncIterator<T>): AsyncGenerator<T | typeof END> {

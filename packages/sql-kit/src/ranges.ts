@@ -23,6 +23,7 @@ export function splitRanges(min: bigint, max: bigint, count: number): RangeState
  */
 export async function* mergeIterators<T>(iterators: Array<AsyncIterator<T>>): AsyncGenerator<{ index: number; value: T }> {
   const pending = new Map<number, Promise<{ index: number; result: IteratorResult<T> }>>();
+  const active = new Set(iterators.map((_, i) => i));
   const pull = (index: number): void => {
     pending.set(
       index,
@@ -34,15 +35,17 @@ export async function* mergeIterators<T>(iterators: Array<AsyncIterator<T>>): As
     while (pending.size > 0) {
       const { index, result } = await Promise.race(pending.values());
       pending.delete(index);
-      if (result.done) continue;
+      if (result.done) {
+        active.delete(index);
+        continue;
+      }
       yield { index, value: result.value };
       pull(index);
     }
   } finally {
-    // Stop the others (their `finally` blocks release connections); ignore their late errors.
-    for (const [index, promise] of pending) {
-      promise.catch(() => undefined);
-      await (iterators[index] as AsyncIterator<T>).return?.(undefined)?.catch?.(() => undefined);
-    }
+    // Stop the others, including the one whose value was just taken (their `finally` blocks
+    // release connections); ignore their late errors.
+    for (const promise of pending.values()) promise.catch(() => undefined);
+    for (const index of active) await (iterators[index] as AsyncIterator<T>).return?.(undefined)?.catch?.(() => undefined);
   }
 }

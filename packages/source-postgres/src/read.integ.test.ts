@@ -1,0 +1,237 @@
+import net from 'node:net';
+import type { RecordBatch } from 'apache-arrow';
+import { parseDataType, readRows, type ConfiguredStream, type ExtractMessage, type FieldSpec } from '@dativo/core';
+import type { SqlSourceConfig } from '@dativo/sql-kit';
+import { describeExtractorConformance, tempPostgresDatabase, testRunContext, type TempDatabase } from '@dativo/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresSource } from './index.js';
+
+let db: TempDatabase;
+const source = postgresSource();
+
+const FIELDS: FieldSpec[] = [
+  { name: 'id', type: parseDataType('bigint'), nullable: false },
+  { name: 'name', type: parseDataType('string'), nullable: true },
+  { name: 'updated_at', type: parseDataType('timestamp'), nullable: true },
+];
+
+async function sql(text: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: db.uri });
+  await client.connect();
+  try {
+    return await client.query(text, params);
+  } finally {
+    await client.end();
+  }
+}
+
+function config(extra: Record<string, unknown> = {}): SqlSourceConfig {
+  return source.configSchema.parse({ connection: { uri: db.uri }, tables: [{ name: 'events' }], batch_rows: 100, ...extra });
+}
+
+const stream = (syncMode: 'full_refresh' | 'incremental', resumeFrom?: ConfiguredStream['resumeFrom']): ConfiguredStream => ({
+  name: 'events',
+  schema: FIELDS,
+  syncMode,
+  primaryKey: ['id'],
+  ...(resumeFrom ? { resumeFrom } : {}),
+});
+
+async function read(cfg: SqlSourceConfig, s: ConfiguredStream, ctx = testRunContext()) {
+  const messages: ExtractMessage[] = [];
+  const ids: number[] = [];
+  for await (const m of source.read(cfg, { streams: [s] }, ctx)) {
+    messages.push(m);
+    if (m.kind === 'batch') for (const row of readRows(m.batch as RecordBatch, FIELDS)) ids.push(Number(row.id));
+  }
+  const checkpoints = messages.filter((m) => m.kind === 'checkpoint').map((m) => (m as { checkpoint: { stream: string; state: unknown } }).checkpoint);
+  return { messages, ids, checkpoints, last: checkpoints.at(-1), ctx };
+}
+
+beforeAll(async () => {
+  db = await tempPostgresDatabase('dativo_pg_read');
+  await sql(`CREATE TABLE events (id bigint PRIMARY KEY, name text, updated_at timestamp);
+    INSERT INTO events SELECT g, 'event ' || g, TIMESTAMP '2024-01-01' + g * INTERVAL '1 minute' FROM generate_series(1, 1000) g;
+    UPDATE events SET updated_at = NULL WHERE id IN (5, 6);`);
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+describeExtractorConformance('source-postgres', {
+  create: () => postgresSource(),
+  config: () => ({ connection: { uri: db.uri }, tables: [{ name: 'events' }], batch_rows: 100 }),
+  streams: (discovered) => discovered.map((d) => ({ name: d.name, schema: d.schema, syncMode: 'full_refresh', ...(d.primaryKey ? { primaryKey: d.primaryKey } : {}) })),
+});
+
+describe('full refresh', () => {
+  it('reads in key order with a checkpoint per batch, and resumes after any of them exactly', async () => {
+    const all = await read(config(), stream('full_refresh'));
+    expect(all.ids).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    expect(all.checkpoints).toHaveLength(11);
+    expect(all.checkpoints[2]).toEqual({ stream: 'events', state: { v: 1, done: false, key: ['300'] } });
+    expect(all.last?.state).toEqual({ v: 1, done: true });
+    const resumed = await read(config(), stream('full_refresh', all.checkpoints[2]));
+    expect(resumed.ids).toEqual(Array.from({ length: 700 }, (_, i) => i + 301));
+    expect(resumed.messages[0]).toEqual({ kind: 'start', stream: 'events', resumed: true });
+    // A finished full refresh starts over.
+    const again = await read(config(), stream('full_refresh', all.last));
+    expect(again.ids).toHaveLength(1000);
+  });
+
+  it('reads key ranges in parallel inside one snapshot, each row once, and resumes per range', async () => {
+    const ctx = testRunContext();
+    const all = await read(config({ parallelism: 4 }), stream('full_refresh'), ctx);
+    expect([...all.ids].sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    const mid = all.checkpoints[5]?.state as { ranges: Array<{ lo: string | null; hi: string | null; after?: string[]; done: boolean }> };
+    expect(mid.ranges).toHaveLength(4);
+    expect(mid.ranges.map((r) => [r.lo, r.hi])).toEqual([
+      [null, '251'],
+      ['251', '501'],
+      ['501', '751'],
+      ['751', null],
+    ]);
+    expect(ctx.logs.records().some((e) => e.msg === 'reading key ranges in parallel')).toBe(true);
+    // Resume: each range continues after its own last key; together: exactly the unread rows.
+    const readBefore = all.ids.slice(0, idsBefore(all, 5));
+    const resumed = await read(config({ parallelism: 4 }), stream('full_refresh', all.checkpoints[5]));
+    const union = [...readBefore, ...resumed.ids].sort((a, b) => a - b);
+    expect(union).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  });
+});
+
+/** How many rows were yielded before checkpoint number `n` (0-based). */
+function idsBefore(outcome: Awaited<ReturnType<typeof read>>, n: number): number {
+  let rows = 0;
+  let seen = 0;
+  for (const m of outcome.messages) {
+    if (m.kind === 'batch') rows += m.batch.numRows;
+    if (m.kind === 'checkpoint') {
+      if (seen === n) return rows;
+      seen++;
+    }
+  }
+  return rows;
+}
+
+describe('incremental', () => {
+  it('reads rows with a NULL cursor first, then by cursor; the next run reads exactly the changed rows', async () => {
+    const cfg = config({ incremental: { cursor_field: 'updated_at' } });
+    const first = await read(cfg, stream('incremental'));
+    expect(first.ids.slice(0, 3)).toEqual([5, 6, 1]);
+    expect(first.ids).toHaveLength(1000);
+    expect(first.last?.state).toEqual({ v: 1, done: true, cursor: '2024-01-01 16:40:00', key: ['1000'] });
+
+    await sql(`UPDATE events SET name = 'changed', updated_at = TIMESTAMP '2024-06-01' WHERE id IN (10, 20, 30);
+               INSERT INTO events VALUES (1001, 'new', TIMESTAMP '2024-06-02'), (1002, 'also new', TIMESTAMP '2024-06-01');`);
+    const second = await read(cfg, stream('incremental', first.last));
+    expect(second.ids).toEqual([10, 20, 30, 1002, 1001]);
+    expect(second.messages[0]).toEqual({ kind: 'start', stream: 'events', resumed: true });
+    const third = await read(cfg, stream('incremental', second.last));
+    expect(third.ids).toEqual([]);
+    expect(third.last?.state).toEqual(second.last?.state);
+    await sql(`DELETE FROM events WHERE id > 1000; UPDATE events SET name = 'event ' || id, updated_at = TIMESTAMP '2024-01-01' + id * INTERVAL '1 minute' WHERE id IN (10, 20, 30)`);
+  });
+
+  it('re-reads lookback_days before the last cursor value, and resumes mid-run without the lookback', async () => {
+    const cfg = config({ incremental: { cursor_field: 'updated_at', lookback_days: 0.25 } }); // 6 hours = 360 rows
+    const last = { stream: 'events', state: { v: 1, done: true, cursor: '2024-01-01 16:40:00', key: ['1000'] } };
+    const run = await read(cfg, stream('incremental', last));
+    expect(run.ids).toEqual(Array.from({ length: 361 }, (_, i) => 640 + i));
+    const mid = run.checkpoints[1] as { state: { cursor: string; key: string[] } };
+    expect(mid.state).toEqual({ v: 1, done: false, cursor: '2024-01-01 13:59:00', key: ['839'] });
+    const resumed = await read(cfg, stream('incremental', mid));
+    expect(resumed.ids).toEqual(Array.from({ length: 161 }, (_, i) => 840 + i));
+  });
+
+  it('reads a custom query as a stream, filtered and resumed like a table', async () => {
+    const cfg = source.configSchema.parse({
+      connection: { uri: db.uri },
+      tables: [{ name: 'recent', query: "SELECT id, upper(name) AS name, updated_at FROM events WHERE name LIKE 'event%'", primary_key: ['id'], cursor_field: 'updated_at' }],
+      batch_rows: 50,
+    });
+    const run = await read(cfg, { ...stream('incremental'), name: 'recent' });
+    expect(run.ids).toHaveLength(1000);
+    const batch = run.messages.find((m) => m.kind === 'batch') as { batch: RecordBatch };
+    expect([...readRows(batch.batch, FIELDS)][0]).toMatchObject({ name: 'EVENT 5' });
+  });
+});
+
+describe('errors', () => {
+  it('names an unknown table and lists what exists', async () => {
+    const cfg = source.configSchema.parse({ connection: { uri: db.uri }, tables: ['public.nope'] });
+    await expect(read(cfg, stream('full_refresh'))).rejects.toThrow(/source\.tables \(public\.nope\): table 'public\.nope' not found in the PostgreSQL database \(tables: public\.events\)/);
+  });
+
+  it('names an asset column the table lacks, and a missing cursor', async () => {
+    const s = { ...stream('full_refresh'), schema: [...FIELDS, { name: 'colour', type: parseDataType('string'), nullable: true }] };
+    await expect(read(config(), s)).rejects.toThrow("asset column 'colour': column 'colour' is not in public.events (columns: id, name, updated_at)");
+    await expect(read(config(), stream('incremental'))).rejects.toThrow(/incremental reads of public\.events need a cursor column: set source\.tables\[\]\.cursor_field/);
+  });
+
+  it('reconnects after the server drops the connection mid-stream and continues after the last batch', async () => {
+    // Large enough that the server is still sending when the connection is killed.
+    await sql(`CREATE TABLE big AS SELECT g::bigint AS id, repeat('x', 300) AS name, NULL::timestamp AS updated_at FROM generate_series(1, 100000) g; ALTER TABLE big ADD PRIMARY KEY (id);`);
+    const cfg = source.configSchema.parse({ connection: { uri: db.uri, application_name: 'dativo-kill-me' }, tables: ['big'], batch_rows: 1000 });
+    const ctx = testRunContext();
+    const ids: number[] = [];
+    let batches = 0;
+    for await (const m of source.read(cfg, { streams: [{ ...stream('full_refresh'), name: 'big' }] }, ctx)) {
+      if (m.kind !== 'batch') continue;
+      for (const row of readRows(m.batch, FIELDS)) ids.push(Number(row.id));
+      if (++batches === 3) await sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'dativo-kill-me'");
+    }
+    expect(ids).toEqual(Array.from({ length: 100000 }, (_, i) => i + 1));
+    expect(ctx.logs.records().some((e) => e.msg === 'read failed; reconnecting and resuming after the last batch')).toBe(true);
+  });
+
+  it('reports a statement timeout clearly and does not retry it', async () => {
+    const cfg = source.configSchema.parse({ connection: { uri: db.uri, statement_timeout_ms: 100 }, tables: [{ name: 'slow', query: 'SELECT id, name, updated_at FROM events, pg_sleep(0.5)' }] });
+    const ctx = testRunContext();
+    await expect(read(cfg, { ...stream('full_refresh'), name: 'slow' }, ctx)).rejects.toThrow(/the statement was cancelled by the statement timeout \(100 ms, source\.connection\.statement_timeout_seconds\)/);
+    expect(ctx.logs.records().filter((e) => String(e.msg).startsWith('read failed'))).toHaveLength(0);
+  });
+
+  it('rejects a wrong password with a message that names the user and never the password', async () => {
+    // This machine's PostgreSQL trusts local connections, so a stand-in speaks the protocol's
+    // startup exchange and answers as a server with password authentication does.
+    const server = net.createServer((socket) => {
+      let stage = 0;
+      socket.on('data', () => {
+        stage++;
+        if (stage > 2) return;
+        if (stage === 1) {
+          socket.write(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3])); // AuthenticationCleartextPassword
+          return;
+        }
+        const fields = ['SFATAL', 'VFATAL', 'C28P01', 'Mpassword authentication failed for user "app"'];
+        const body = Buffer.concat([...fields.map((f) => Buffer.from(`${f}\0`)), Buffer.from([0])]);
+        const header = Buffer.alloc(5);
+        header[0] = 0x45;
+        header.writeUInt32BE(body.length + 4, 1);
+        socket.end(Buffer.concat([header, body]));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const cfg = source.configSchema.parse({ connection: { host: '127.0.0.1', port, user: 'app', password: 'hunter2-secret', database: 'x' }, tables: ['events'], max_retries: 0 });
+      const error = await source.check(cfg, testRunContext()).then(() => undefined, (e: Error) => e);
+      expect(error?.message).toBe(`PostgreSQL at 127.0.0.1:${port}/x: password authentication failed for user "app"; check source.connection.user and password`);
+      expect(JSON.stringify(error)).not.toContain('hunter2');
+      expect((error as { retryable?: boolean }).retryable).toBe(false);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('explains an unreachable server and a TLS mismatch', async () => {
+    const closed = source.configSchema.parse({ connection: { host: '127.0.0.1', port: 1, user: 'postgres' }, tables: ['events'], max_retries: 0 });
+    await expect(source.check(closed, testRunContext())).rejects.toThrow('PostgreSQL at 127.0.0.1:1 is unreachable (ECONNREFUSED); check source.connection.host and port');
+    const tls = source.configSchema.parse({ connection: { uri: db.uri, ssl: 'require' }, tables: ['events'], max_retries: 0 });
+    await expect(source.check(tls, testRunContext())).rejects.toThrow(/the server does not accept TLS connections; set source\.connection\.ssl: disable \(or prefer\)/);
+    const prefer = source.configSchema.parse({ connection: { uri: db.uri, ssl: 'prefer' }, tables: ['events'] });
+    await expect(source.check(prefer, testRunContext())).resolves.toBeUndefined();
+  });
+});
