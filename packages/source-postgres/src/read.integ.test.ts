@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { RecordBatch } from 'apache-arrow';
-import { parseDataType, readRows, type ConfiguredStream, type ExtractMessage, type FieldSpec } from '@dativo/core';
+import { parseDataType, readRows, type Checkpoint, type ConfiguredStream, type ExtractMessage, type FieldSpec } from '@dativo/core';
 import type { SqlSourceConfig } from '@dativo/sql-kit';
 import { describeExtractorConformance, tempPostgresDatabase, testRunContext, type TempDatabase } from '@dativo/testing';
 import pg from 'pg';
@@ -45,7 +45,7 @@ async function read(cfg: SqlSourceConfig, s: ConfiguredStream, ctx = testRunCont
     messages.push(m);
     if (m.kind === 'batch') for (const row of readRows(m.batch as RecordBatch, FIELDS)) ids.push(Number(row.id));
   }
-  const checkpoints = messages.filter((m) => m.kind === 'checkpoint').map((m) => (m as { checkpoint: { stream: string; state: unknown } }).checkpoint);
+  const checkpoints = messages.filter((m) => m.kind === 'checkpoint').map((m) => (m as { checkpoint: Checkpoint }).checkpoint);
   return { messages, ids, checkpoints, last: checkpoints.at(-1), ctx };
 }
 
@@ -141,7 +141,7 @@ describe('incremental', () => {
     expect(run.ids).toEqual(Array.from({ length: 361 }, (_, i) => 640 + i));
     const mid = run.checkpoints[1] as { state: { cursor: string; key: string[] } };
     expect(mid.state).toEqual({ v: 1, done: false, cursor: '2024-01-01 13:59:00', key: ['839'] });
-    const resumed = await read(cfg, stream('incremental', mid));
+    const resumed = await read(cfg, stream('incremental', mid as unknown as Checkpoint));
     expect(resumed.ids).toEqual(Array.from({ length: 161 }, (_, i) => 840 + i));
   });
 
