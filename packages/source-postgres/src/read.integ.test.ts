@@ -139,9 +139,9 @@ describe('incremental', () => {
     const last = { stream: 'events', state: { v: 1, done: true, cursor: '2024-01-01 16:40:00', key: ['1000'] } };
     const run = await read(cfg, stream('incremental', last));
     expect(run.ids).toEqual(Array.from({ length: 361 }, (_, i) => 640 + i));
-    const mid = run.checkpoints[1] as { state: { cursor: string; key: string[] } };
+    const mid = run.checkpoints[1] as Checkpoint;
     expect(mid.state).toEqual({ v: 1, done: false, cursor: '2024-01-01 13:59:00', key: ['839'] });
-    const resumed = await read(cfg, stream('incremental', mid as unknown as Checkpoint));
+    const resumed = await read(cfg, stream('incremental', mid));
     expect(resumed.ids).toEqual(Array.from({ length: 161 }, (_, i) => 840 + i));
   });
 
