@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
-import { AbortedError } from '@dativo/core';
-import type { StreamEvent } from '@dativo/sql-kit';
+import { EventChannel, type StreamEvent } from '@dativo/sql-kit';
 import type pg from 'pg';
 import type { CopyBinaryDecoder } from './binary-parser.js';
 
@@ -36,11 +35,7 @@ class CopyOutQuery {
   constructor(
     private readonly text: string,
     private readonly decoder: CopyBinaryDecoder,
-    private readonly events: {
-      flush(event: StreamEvent): void;
-      done(): void;
-      fail(error: unknown): void;
-    },
+    private readonly events: EventChannel,
   ) {}
 
   submit(connection: PgConnection): void {
@@ -128,7 +123,7 @@ class CopyOutQuery {
     if (!flush) return false;
     this.connection?.stream.pause();
     this.rest = { chunk, at: pos };
-    this.events.flush(flush);
+    this.events.push(flush);
     return true;
   }
 
@@ -155,7 +150,7 @@ class CopyOutQuery {
   handleCommandComplete(): void {}
   handleReadyForQuery(): void {
     if (!this.copying && !this.detached) return;
-    this.events.done();
+    this.events.finish();
   }
   handleError(error: unknown): void {
     this.events.fail(error);
@@ -169,63 +164,18 @@ class CopyOutQuery {
  * client's connection is closed (a COPY cannot be stopped half way otherwise).
  */
 export async function* copyOut(client: pg.Client, sql: string, decoder: CopyBinaryDecoder, signal: AbortSignal): AsyncGenerator<StreamEvent> {
-  const queue: StreamEvent[] = [];
-  let finished = false;
-  let failure: unknown;
-  let wake: (() => void) | undefined;
-  const notify = (): void => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const query = new CopyOutQuery(`COPY (${sql}) TO STDOUT (FORMAT binary)`, decoder, {
-    flush: (event) => {
-      queue.push(event);
-      notify();
-    },
-    done: () => {
-      finished = true;
-      notify();
-    },
-    fail: (error) => {
-      failure ??= error;
-      notify();
-    },
-  });
-  const onAbort = (): void => {
-    failure ??= new AbortedError(signal.reason);
-    notify();
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  const onEnd = (): void => {
-    failure ??= new Error('Connection terminated unexpectedly');
-    notify();
-  };
+  const channel = new EventChannel(signal);
+  const query = new CopyOutQuery(`COPY (${sql}) TO STDOUT (FORMAT binary)`, decoder, channel);
+  const onEnd = (): void => channel.fail(new Error('Connection terminated unexpectedly'));
   client.once('end', onEnd);
   client.query(query as unknown as pg.Submittable);
-  let complete = false;
   try {
-    for (;;) {
-      const event = queue.shift();
-      if (event) {
-        yield event;
-        query.resume();
-        continue;
-      }
-      if (failure !== undefined) throw failure;
-      if (finished) {
-        for (const e of decoder.end()) yield e;
-        complete = true;
-        return;
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        if (queue.length || finished || failure !== undefined) notify();
-      });
-    }
+    yield* channel.drain(
+      () => decoder.end(),
+      () => query.resume(),
+    );
   } finally {
-    signal.removeEventListener('abort', onAbort);
     client.removeListener('end', onEnd);
-    if (!complete) await client.end().catch(() => undefined);
+    if (!channel.completed) await client.end().catch(() => undefined);
   }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { classifyError, DativoError, type RunContext } from '@dativo/core';
-import { connectionParams, statementTimeoutMs, type ColumnInfo, type SqlDialect, type SqlSession, type SqlSourceConfig } from '@dativo/sql-kit';
+import { connectionParams, driverEndpoint, nodeTlsOptions, statementTimeoutMs, type ColumnInfo, type SqlDialect, type SqlSession, type SqlSourceConfig } from '@dativo/sql-kit';
 import pg from 'pg';
 import { PgSession, quoteIdent, SESSION_SETTINGS } from './session.js';
 
@@ -13,25 +13,11 @@ function clientConfig(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>, tls
   const p = params(config, ctx);
   const timeout = statementTimeoutMs(config);
   return {
-    host: p.host,
-    port: p.port,
-    ...(p.user ? { user: p.user } : {}),
-    ...(p.password !== undefined ? { password: p.password } : {}),
-    ...(p.database ? { database: p.database } : {}),
+    ...driverEndpoint(p),
     connectionTimeoutMillis: Math.round(config.connection.connect_timeout_seconds * 1000),
     application_name: config.connection.application_name ?? 'dativo',
     ...(timeout ? { statement_timeout: timeout } : {}),
-    ...(tls && p.tls
-      ? {
-          ssl: {
-            rejectUnauthorized: p.tls.rejectUnauthorized,
-            ...(p.tls.checkHostname ? {} : { checkServerIdentity: () => undefined }),
-            ...(p.tls.ca ? { ca: p.tls.ca } : {}),
-            ...(p.tls.cert ? { cert: p.tls.cert } : {}),
-            ...(p.tls.key ? { key: p.tls.key } : {}),
-          },
-        }
-      : {}),
+    ...(tls && p.tls ? { ssl: nodeTlsOptions(p.tls) } : {}),
   };
 }
 

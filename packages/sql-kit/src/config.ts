@@ -171,3 +171,25 @@ export function connectionParams(config: SqlSourceConfig, defaults: { port: numb
     tlsOptional: mode === 'prefer',
   };
 }
+
+/** Host, port, user, password and database under the names Node drivers (pg, mysql2) use. */
+export function driverEndpoint(p: ConnectionParams): { host: string; port: number; user?: string; password?: string; database?: string } {
+  return {
+    host: p.host,
+    port: p.port,
+    ...(p.user ? { user: p.user } : {}),
+    ...(p.password !== undefined ? { password: p.password } : {}),
+    ...(p.database ? { database: p.database } : {}),
+  };
+}
+
+/** A driver's `ssl` option (Node TLS options) for these TLS settings. */
+export function nodeTlsOptions(tls: TlsOptions): { rejectUnauthorized: boolean; checkServerIdentity?: () => undefined; ca?: string; cert?: string; key?: string } {
+  return {
+    rejectUnauthorized: tls.rejectUnauthorized,
+    ...(tls.checkHostname ? {} : { checkServerIdentity: () => undefined }),
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    ...(tls.cert ? { cert: tls.cert } : {}),
+    ...(tls.key ? { key: tls.key } : {}),
+  };
+}

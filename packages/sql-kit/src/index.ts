@@ -1,10 +1,10 @@
 export { createSqlSource, connectWithRetry, type SqlSourceOptions } from './extractor.js';
-export { sqlSourceConfigSchema, sqlConnectionSchema, sqlTableSchema, connectionParams, statementTimeoutMs, type SqlSourceConfig, type SqlTableConfig, type ConnectionParams, type TlsOptions } from './config.js';
+export { sqlSourceConfigSchema, sqlConnectionSchema, sqlTableSchema, connectionParams, driverEndpoint, nodeTlsOptions, statementTimeoutMs, type SqlSourceConfig, type SqlTableConfig, type ConnectionParams, type TlsOptions } from './config.js';
 export type { ColumnInfo, RejectedRow, SelectColumn, SelectStatement, SqlDialect, SqlSession, StreamEvent, TableInfo, TableRef } from './dialect.js';
 export { parseSqlCheckpoint, type RangeState, type SqlCheckpointState } from './checkpoint.js';
 export { buildStatement, planStream, streamTargets, targetFor, type ReadBounds, type StreamPlan, type StreamTarget } from './plan.js';
 export { findColumn, formatTableRef, listNames, parseTableName } from './names.js';
 export { mergeIterators, splitRanges } from './ranges.js';
-export { pumpReadable, type InputParser } from './pump.js';
 export { narrowing, orderableForCursor } from './types.js';
 export { VERSION } from './version.js';
+export { EventChannel } from './channel.js';

@@ -6,3 +6,4 @@ export { tempDir } from './temp.js';
 export { icebergDataFiles, readIcebergTable, type IcebergDataFileEntry, type IcebergReadOptions } from './iceberg.js';
 export { startRestCatalog, type RestCatalogServer, type RestCatalogServerOptions } from './rest-catalog.js';
 export { tempPostgresDatabase, type TempDatabase } from './postgres.js';
+export { tempMysqlDatabase, type TempMysqlDatabase } from './mysql.js';

@@ -5,6 +5,8 @@ export interface TempDatabase {
   name: string;
   /** `postgresql://user@host:port/name` */
   uri: string;
+  /** Runs statements in the database (several separated by `;`); returns the last result's rows. */
+  exec(sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
   drop(): Promise<void>;
 }
 
@@ -29,6 +31,17 @@ export async function tempPostgresDatabase(prefix = 'dativo_test'): Promise<Temp
   return {
     name,
     uri: `postgresql://${auth}@${host}:${port}/${name}`,
+    exec: async (sql, params) => {
+      const c = new pg.Client({ host, port, user, ...(password ? { password } : {}), database: name });
+      await c.connect();
+      try {
+        const result = await c.query(sql, params);
+        const last = Array.isArray(result) ? result.at(-1) : result;
+        return (last?.rows ?? []) as Array<Record<string, unknown>>;
+      } finally {
+        await c.end();
+      }
+    },
     drop: async () => {
       const c = new pg.Client({ host, port, user, ...(password ? { password } : {}), database: 'postgres' });
       await c.connect();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { daysFromCivil, parseBoolText, parseDateText, parseDecimalText, parseFloatText, parseSafeInt, parseTimestampText, parseTimeText } from './text-parse.js';
+import { daysFromCivil, parseBoolText, parseDateText, parseDecimalText, parseFloatText, parseSafeInt, parseTimestampBig, parseTimestampText, parseTimeText } from './text-parse.js';
 
 const b = (s: string): [Buffer, number, number] => {
   const buf = Buffer.from(s, 'utf8');
@@ -70,5 +70,12 @@ describe('text parsers', () => {
     expect(parseTimestampText(...b('2024-06-01'))).toBe(us('2024-06-01T00:00:00Z'));
     expect(parseTimestampText(...b('2024-06-01 10:00:00 UTC'))).toBe(us('2024-06-01T10:00:00Z'));
     for (const bad of ['2024-06-01 25:00:00', 'yesterday', '2024-06-01T10:00:00+25:00', '2024-06-01 10:00:00 junk']) expect(parseTimestampText(...b(bad))).toBeNaN();
+  });
+
+  it('parses timestamps beyond ±2^53 µs exactly (year 0001 and 9999 sentinels)', () => {
+    expect(parseTimestampBig(...b('9999-12-31 23:59:59.999999'))).toBe(253402300799999999n);
+    expect(parseTimestampBig(...b('0001-01-01 00:00:00'))).toBe(-62135596800000000n);
+    expect(parseTimestampBig(...b('9999-12-31T23:59:59+01:00'))).toBe(253402297199000000n);
+    expect(parseTimestampBig(...b('not a time'))).toBeUndefined();
   });
 });

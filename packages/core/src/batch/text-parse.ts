@@ -420,22 +420,36 @@ function parseClock(buf: Uint8Array, start: number, end: number): { micros: numb
 
 /**
  * Parses `YYYY-MM-DD[ T]HH:MM[:SS[.f…]][Z|±HH[:MM]]` (or a bare date) to microseconds since the
- * epoch in UTC. Without an offset the wall time is taken as UTC. Returns NaN when invalid.
+ * epoch in UTC. Without an offset the wall time is taken as UTC. Returns NaN when invalid. Results
+ * beyond ±2^53 µs (before 1685 or after 2255) are rounded: use {@link parseTimestampBig} there.
  */
 export function parseTimestampText(buf: Uint8Array, start: number, end: number): number {
   start = trimStart(buf, start, end);
   end = trimEnd(buf, start, end);
   const fast = fastTimestamp(buf, start, end);
   if (fast === fast) return fast;
+  const parts = timestampParts(buf, start, end);
+  return parts ? parts.days * 86_400_000_000 + parts.micros - parts.offsetMinutes * 60_000_000 : NaN;
+}
+
+/** The exact microseconds of a timestamp anywhere in years 0000–9999 (and beyond), or undefined. */
+export function parseTimestampBig(buf: Uint8Array, start: number, end: number): bigint | undefined {
+  start = trimStart(buf, start, end);
+  end = trimEnd(buf, start, end);
+  const parts = timestampParts(buf, start, end);
+  return parts ? BigInt(parts.days) * 86_400_000_000n + BigInt(parts.micros) - BigInt(parts.offsetMinutes) * 60_000_000n : undefined;
+}
+
+function timestampParts(buf: Uint8Array, start: number, end: number): { days: number; micros: number; offsetMinutes: number } | undefined {
   let dateEnd = start;
   if (buf[dateEnd] === C_MINUS) dateEnd++;
   while (dateEnd < end && buf[dateEnd] !== 84 && buf[dateEnd] !== C_SPACE && buf[dateEnd] !== 116) dateEnd++;
   const days = parseDateAt(buf, start, dateEnd);
-  if (Number.isNaN(days)) return NaN;
-  if (dateEnd === end) return days * 86_400_000_000;
+  if (Number.isNaN(days)) return undefined;
+  if (dateEnd === end) return { days, micros: 0, offsetMinutes: 0 };
   let pos = dateEnd + 1;
   const clock = parseClock(buf, pos, end);
-  if (!clock) return NaN;
+  if (!clock) return undefined;
   pos = clock.next;
   while (pos < end && buf[pos] === C_SPACE) pos++;
   let offsetMinutes = 0;
@@ -446,25 +460,25 @@ export function parseTimestampText(buf: Uint8Array, start: number, end: number):
     } else if (c === C_PLUS || c === C_MINUS) {
       const sign = c === C_MINUS ? -1 : 1;
       const oh = digitsAt(buf, pos + 1, 2);
-      if (oh < 0) return NaN;
+      if (oh < 0) return undefined;
       let p = pos + 3;
       let om = 0;
       if (p < end) {
         if (buf[p] === 58) p++;
         om = digitsAt(buf, p, 2);
-        if (om < 0) return NaN;
+        if (om < 0) return undefined;
         p += 2;
       }
-      if (p !== end || oh > 18 || om > 59) return NaN;
+      if (p !== end || oh > 18 || om > 59) return undefined;
       offsetMinutes = sign * (oh * 60 + om);
       pos = p;
     } else if (end - pos === 3 && (buf[pos]! | 32) === 117 && (buf[pos + 1]! | 32) === 116 && (buf[pos + 2]! | 32) === 99) {
       pos = end; // "UTC"
     } else {
-      return NaN;
+      return undefined;
     }
   }
-  return days * 86_400_000_000 + clock.micros - offsetMinutes * 60_000_000;
+  return { days, micros: clock.micros, offsetMinutes };
 }
 
 /** Latin-1 view of bytes: only for ASCII-only slow paths and error messages. */

@@ -1,6 +1,6 @@
 import { DateDay, makeData, TimeMicrosecond, TimestampMicrosecond, type Data } from 'apache-arrow';
 import type { FieldSpec } from '../../schema/types.js';
-import { parseDateText, parseTimestampText, parseTimeText } from '../text-parse.js';
+import { parseDateText, parseTimestampBig, parseTimestampText, parseTimeText } from '../text-parse.js';
 import { BuilderCode } from './base.js';
 import { FixedWidthBuilder, Int64PairBuilder } from './numeric.js';
 
@@ -60,8 +60,14 @@ export class TimestampBuilder extends Int64PairBuilder {
   appendText(buf: Uint8Array, start: number, end: number): string | undefined {
     const micros = parseTimestampText(buf, start, end);
     if (micros !== micros) return 'is not a timestamp';
-    if (Math.abs(micros) > MAX_SAFE_MICROS) return 'is out of the supported timestamp range';
-    this.putSafe(micros);
+    if (Math.abs(micros) <= MAX_SAFE_MICROS) {
+      this.putSafe(micros);
+      return undefined;
+    }
+    // Before 1685 or after 2255 (0001-01-01 and 9999-12-31 sentinels): exact 64-bit arithmetic.
+    const big = parseTimestampBig(buf, start, end);
+    if (big === undefined) return 'is not a timestamp';
+    this.putBig(big);
     return undefined;
   }
 

@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { classifyError, DativoError, type RunContext } from '@dativo/core';
+import { connectionParams, driverEndpoint, nodeTlsOptions, statementTimeoutMs, type ColumnInfo, type SqlDialect, type SqlSession, type SqlSourceConfig } from '@dativo/sql-kit';
+import mysql, { type Connection, type ConnectionOptions } from 'mysql2';
+import { MysqlSession, quoteIdent } from './session.js';
+import { mysqlParam } from './types.js';
+
+/** MySQL's v1 default connection pool size. */
+export const DEFAULT_POOL_SIZE = 5;
+
+function params(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>) {
+  return connectionParams(config, { port: 3306, user: 'root' }, (file) => readFileSync(path.resolve(ctx.cwd, file), 'utf8'));
+}
+
+function options(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>, tls: boolean): ConnectionOptions {
+  const p = params(config, ctx);
+  return {
+    ...driverEndpoint(p),
+    charset: 'utf8mb4',
+    timezone: 'Z',
+    connectTimeout: Math.round(config.connection.connect_timeout_seconds * 1000),
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    ...(tls && p.tls ? { ssl: nodeTlsOptions(p.tls) } : {}),
+  } as ConnectionOptions;
+}
+
+function run(connection: Connection, sql: string): Promise<Array<Record<string, unknown>>> {
+  return new Promise((resolve, reject) => connection.query(sql, (error, rows) => (error ? reject(error) : resolve(rows as Array<Record<string, unknown>>))));
+}
+
+async function openConnection(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>, tls = true): Promise<Connection> {
+  const p = params(config, ctx);
+  const connection = mysql.createConnection(options(config, ctx, tls && p.tls !== undefined));
+  // An idle connection's socket error must not crash the process; the next query reports it.
+  connection.on('error', () => undefined);
+  try {
+    await new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve())));
+    const [version] = await run(connection, 'SELECT VERSION() AS v');
+    const mariadb = /mariadb/i.test(String(version?.v ?? ''));
+    const timeout = statementTimeoutMs(config);
+    // UTC for TIMESTAMP values; a long write timeout so a paused reader (slow sink) is not cut off.
+    const settings = ["time_zone = '+00:00'", 'net_write_timeout = 3600'];
+    if (timeout) settings.push(mariadb ? `max_statement_time = ${timeout / 1000}` : `max_execution_time = ${Math.round(timeout)}`);
+    await run(connection, `SET SESSION ${settings.join(', ')}`);
+    return connection;
+  } catch (error) {
+    connection.destroy();
+    if (p.tlsOptional && tls && /ssl|tls/i.test((error as Error).message)) return openConnection(config, ctx, false);
+    throw error;
+  }
+}
+
+/** Ends a connection politely; one already destroyed (or not answering within 5 s) is dropped. */
+function endConnection(connection: Connection): Promise<void> {
+  const state = connection as unknown as { _closing?: boolean; _fatalError?: unknown; stream?: { destroyed?: boolean } };
+  if (state._closing || state._fatalError || state.stream?.destroyed) {
+    connection.destroy();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      connection.destroy();
+      resolve();
+    }, 5000);
+    timer.unref();
+    connection.end(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+const TIMEOUT_ERRNOS = new Set([1969, 3024]);
+const LOST_ERRNOS = new Set([1927, 1317, 2013, 2006]);
+
+/**
+ * MySQL and MariaDB: rows streamed over the text protocol with backpressure, information_schema
+ * introspection, and `FLUSH TABLES WITH READ LOCK` + consistent-snapshot transactions for
+ * parallel reads.
+ */
+export const mysqlDialect: SqlDialect = {
+  id: 'mysql',
+  displayName: 'MySQL',
+  quote: quoteIdent,
+  param(column: ColumnInfo): string {
+    return mysqlParam(column);
+  },
+  minusDays(column: ColumnInfo, value: string, days: number): string | undefined {
+    if (!column.traits?.has('temporal')) return undefined;
+    return `DATE_SUB(${value}, INTERVAL ${Math.round(days * 86_400)} SECOND)`;
+  },
+  nullsFirst(expression: string): string {
+    return expression; // ascending order puts NULLs first in MySQL and MariaDB
+  },
+  describeTarget(config: SqlSourceConfig): string {
+    const p = connectionParams(config, { port: 3306 }, () => '');
+    return `${p.host}:${p.port}${p.database ? `/${p.database}` : ''}`;
+  },
+  async connect(config, ctx): Promise<SqlSession> {
+    const connection = await openConnection(config, ctx);
+    return new MysqlSession(connection, () => endConnection(connection));
+  },
+  async snapshotSessions(config, ctx, count) {
+    const limit = config.connection.pool_size ?? DEFAULT_POOL_SIZE;
+    if (count > limit) throw new DativoError(`parallel reads need ${count} connections but source.connection.pool_size is ${limit}`, { kind: 'config' });
+    // A global read lock while every reader starts its consistent snapshot makes the snapshots
+    // identical; without the RELOAD privilege each reader's snapshot starts a moment apart.
+    const coordinator = await openConnection(config, ctx);
+    let locked = false;
+    try {
+      await run(coordinator, 'FLUSH TABLES WITH READ LOCK');
+      locked = true;
+    } catch (error) {
+      ctx.log.warn('cannot take FLUSH TABLES WITH READ LOCK (needs RELOAD); the parallel readers start their snapshots separately', { error: (error as Error).message });
+    }
+    const sessions: MysqlSession[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const connection = await openConnection(config, ctx);
+        sessions.push(new MysqlSession(connection, () => endConnection(connection)));
+        await run(connection, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+        await run(connection, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      }
+    } catch (error) {
+      for (const s of sessions) await s.close().catch(() => undefined);
+      throw error;
+    } finally {
+      if (locked) await run(coordinator, 'UNLOCK TABLES').catch(() => undefined);
+      await endConnection(coordinator);
+    }
+    return { sessions, release: async () => undefined };
+  },
+  classify(error: unknown, config: SqlSourceConfig): DativoError {
+    if (DativoError.isInstance(error)) return error;
+    const where = `MySQL at ${mysqlDialect.describeTarget(config)}`;
+    const e = error as { code?: string; errno?: number; message?: string };
+    const message = e.message ?? String(error);
+    const make = (text: string, kind: DativoError['kind'], code = e.code): DativoError => new DativoError(text, { kind, cause: error, ...(code ? { code } : {}) });
+    if (e.errno === 1045 || e.errno === 1698) return make(`${where}: ${message}; check source.connection.user and password`, 'permanent');
+    if (e.errno === 1044 || e.errno === 1142 || e.errno === 1143) return make(`${where}: ${message}; grant SELECT to the job's user`, 'permanent');
+    if (e.errno === 1049) return make(`${where}: ${message}; check source.connection.database`, 'config');
+    if (e.errno === 1146 || e.errno === 1054 || e.errno === 1064) return make(`${where}: ${message}`, 'config');
+    if (e.errno !== undefined && TIMEOUT_ERRNOS.has(e.errno)) {
+      return make(`${where}: the statement was cancelled by the statement timeout (${statementTimeoutMs(config)} ms, source.connection.statement_timeout_seconds); raise it, or read in smaller parts`, 'permanent');
+    }
+    if ((e.errno !== undefined && LOST_ERRNOS.has(e.errno)) || e.code === 'PROTOCOL_CONNECTION_LOST' || e.code === 'ECONNRESET' || e.code === 'EPIPE') {
+      return make(`${where}: the connection was lost (${message})`, 'network', e.code ?? 'ECONNRESET');
+    }
+    if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || e.code === 'ETIMEDOUT') return make(`${where} is unreachable (${e.code}); check source.connection.host and port`, 'network');
+    if (/server does not support secure connection|HANDSHAKE_NO_SSL_SUPPORT/i.test(`${message} ${e.code ?? ''}`)) return make(`${where}: the server does not accept TLS connections; set source.connection.ssl: disable (or prefer)`, 'config', 'SQL_TLS');
+    if (/self[- ]signed|certificate|unable to verify/i.test(message)) return make(`${where}: TLS certificate check failed (${message}); set source.connection.ssl.ca, or ssl: require to skip verification`, 'config', 'SQL_TLS');
+    const base = classifyError(error);
+    return new DativoError(`${where}: ${message}`, { kind: base.kind, cause: error, ...(base.code ? { code: base.code } : {}) });
+  },
+};

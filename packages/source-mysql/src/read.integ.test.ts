@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { parseDataType, readRows, type Checkpoint, type ConfiguredStream, type ExtractMessage, type FieldSpec } from '@dativo/core';
+import type { SqlSourceConfig } from '@dativo/sql-kit';
+import { describeExtractorConformance, tempMysqlDatabase, testRunContext, type TempMysqlDatabase } from '@dativo/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mysqlSource } from './index.js';
+
+let db: TempMysqlDatabase;
+const source = mysqlSource();
+
+const FIELDS: FieldSpec[] = [
+  { name: 'id', type: parseDataType('bigint'), nullable: false },
+  { name: 'name', type: parseDataType('string'), nullable: true },
+  { name: 'updated_at', type: parseDataType('timestamp'), nullable: true },
+];
+
+function config(extra: Record<string, unknown> = {}): SqlSourceConfig {
+  return source.configSchema.parse({ connection: { uri: db.uri }, tables: [{ name: 'events' }], batch_rows: 100, ...extra });
+}
+
+const stream = (syncMode: 'full_refresh' | 'incremental', resumeFrom?: Checkpoint, name = 'events'): ConfiguredStream => ({ name, schema: FIELDS, syncMode, primaryKey: ['id'], ...(resumeFrom ? { resumeFrom } : {}) });
+
+async function read(cfg: SqlSourceConfig, s: ConfiguredStream, ctx = testRunContext()) {
+  const messages: ExtractMessage[] = [];
+  const ids: number[] = [];
+  for await (const m of source.read(cfg, { streams: [s] }, ctx)) {
+    messages.push(m);
+    if (m.kind === 'batch') for (const row of readRows(m.batch, FIELDS)) ids.push(Number(row.id));
+  }
+  const checkpoints = messages.filter((m) => m.kind === 'checkpoint').map((m) => (m as { checkpoint: Checkpoint }).checkpoint);
+  return { messages, ids, checkpoints, last: checkpoints.at(-1), ctx };
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+beforeAll(async () => {
+  db = await tempMysqlDatabase('dativo_my_read');
+  await db.exec(`CREATE TABLE events (id bigint PRIMARY KEY, name varchar(100), updated_at datetime(6));
+    INSERT INTO events WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1000)
+      SELECT n, CONCAT('event ', n), TIMESTAMP '2024-01-01 00:00:00' + INTERVAL n MINUTE FROM g;
+    UPDATE events SET updated_at = NULL WHERE id IN (5, 6);`);
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+describeExtractorConformance('source-mysql', {
+  create: () => mysqlSource(),
+  config: () => ({ connection: { uri: db.uri }, tables: [{ name: 'events' }], batch_rows: 100 }),
+});
+
+describe('full refresh', () => {
+  it('reads in key order with a checkpoint per batch, and resumes after any of them exactly', async () => {
+    const all = await read(config(), stream('full_refresh'));
+    expect(all.ids).toEqual(range(1, 1000));
+    expect(all.checkpoints[2]).toEqual({ stream: 'events', state: { v: 1, done: false, key: ['300'] } });
+    const resumed = await read(config(), stream('full_refresh', all.checkpoints[2]));
+    expect(resumed.ids).toEqual(range(301, 1000));
+  });
+
+  it('reads key ranges in parallel inside one consistent snapshot, each row once', async () => {
+    const ctx = testRunContext();
+    const all = await read(config({ parallelism: 3 }), stream('full_refresh'), ctx);
+    expect([...all.ids].sort((a, b) => a - b)).toEqual(range(1, 1000));
+    expect((all.checkpoints[3]?.state as { ranges: unknown[] }).ranges).toHaveLength(3);
+    expect(ctx.logs.records().some((e) => String(e.msg).startsWith('cannot take FLUSH TABLES'))).toBe(false);
+  });
+});
+
+describe('incremental', () => {
+  it('reads NULL cursors first, then by cursor; the next run reads exactly the changed rows', async () => {
+    const cfg = config({ incremental: { cursor_field: 'updated_at' } });
+    const first = await read(cfg, stream('incremental'));
+    expect(first.ids.slice(0, 3)).toEqual([5, 6, 1]);
+    expect(first.ids).toHaveLength(1000);
+    expect(first.last?.state).toEqual({ v: 1, done: true, cursor: '2024-01-01 16:40:00.000000', key: ['1000'] });
+    await db.exec(`UPDATE events SET name = 'changed', updated_at = '2024-06-01' WHERE id IN (10, 20, 30);
+                   INSERT INTO events VALUES (1001, 'new', '2024-06-02'), (1002, 'also new', '2024-06-01')`);
+    const second = await read(cfg, stream('incremental', first.last));
+    expect(second.ids).toEqual([10, 20, 30, 1002, 1001]);
+    const third = await read(cfg, stream('incremental', second.last));
+    expect(third.ids).toEqual([]);
+    await db.exec(`DELETE FROM events WHERE id > 1000; UPDATE events SET name = CONCAT('event ', id), updated_at = TIMESTAMP '2024-01-01 00:00:00' + INTERVAL id MINUTE WHERE id IN (10, 20, 30)`);
+  });
+
+  it('re-reads lookback_days before the last cursor value, and resumes mid-run without the lookback', async () => {
+    const cfg = config({ incremental: { cursor_field: 'updated_at', lookback_days: 0.25 } });
+    const last: Checkpoint = { stream: 'events', state: { v: 1, done: true, cursor: '2024-01-01 16:40:00.000000', key: ['1000'] } };
+    const run = await read(cfg, stream('incremental', last));
+    expect(run.ids).toEqual(range(640, 1000));
+    const resumed = await read(cfg, stream('incremental', run.checkpoints[1]));
+    expect(resumed.ids).toEqual(range(840, 1000));
+  });
+
+  it('reads a custom query as a stream', async () => {
+    const cfg = source.configSchema.parse({ connection: { uri: db.uri }, query: "SELECT id, UPPER(name) AS name, updated_at FROM events WHERE name LIKE 'event%'", batch_rows: 50 });
+    const run = await read(cfg, stream('full_refresh', undefined, 'query'));
+    expect(run.ids).toHaveLength(1000);
+    expect([...readRows((run.messages.find((m) => m.kind === 'batch') as { batch: Parameters<typeof readRows>[0] }).batch, FIELDS)][0]).toMatchObject({ name: 'EVENT 1' });
+  });
+});
+
+describe('errors', () => {
+  it('names an unknown table and an unknown column', async () => {
+    await expect(read(source.configSchema.parse({ connection: { uri: db.uri }, tables: ['nope'] }), stream('full_refresh'))).rejects.toThrow(/source\.tables \(nope\): table 'nope' not found in the MySQL database \(tables: dativo_my_read_\w+\.events\)/);
+    const s = { ...stream('full_refresh'), schema: [...FIELDS, { name: 'colour', type: parseDataType('string'), nullable: true }] };
+    await expect(read(config(), s)).rejects.toThrow(/asset column 'colour': column 'colour' is not in dativo_my_read_\w+\.events \(columns: id, name, updated_at\)/);
+  });
+
+  it('reconnects after the server kills the connection mid-stream and continues after the last batch', async () => {
+    // Large enough that the server is still sending when the connection is killed.
+    const digits = '(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)';
+    await db.exec(`CREATE TABLE big (id bigint PRIMARY KEY, name text, updated_at datetime);
+      INSERT INTO big SELECT 1 + a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 10000 * f.d, REPEAT('x', 300), NULL FROM ${digits} a, ${digits} b, ${digits} c, ${digits} e, ${digits} f`);
+    const cfg = source.configSchema.parse({ connection: { uri: db.uri }, tables: ['big'], batch_rows: 1000 });
+    const ctx = testRunContext();
+    const ids: number[] = [];
+    let batches = 0;
+    for await (const m of source.read(cfg, { streams: [stream('full_refresh', undefined, 'big')] }, ctx)) {
+      if (m.kind !== 'batch') continue;
+      for (const row of readRows(m.batch, FIELDS)) ids.push(Number(row.id));
+      if (++batches === 3) {
+        const victims = (await db.exec(`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = '${db.name}' AND INFO LIKE '%\`big\`%' AND INFO NOT LIKE '%PROCESSLIST%' AND ID <> CONNECTION_ID()`)) as Array<{ id: number }>;
+        expect(victims.length).toBe(1);
+        await db.exec(`KILL CONNECTION ${Number(victims[0]?.id)}`);
+      }
+    }
+    expect(ids).toEqual(range(1, 100000));
+    expect(ctx.logs.records().some((e) => e.msg === 'read failed; reconnecting and resuming after the last batch')).toBe(true);
+  });
+
+  it('reports a statement timeout clearly and does not retry it', async () => {
+    const cfg = source.configSchema.parse({ connection: { uri: db.uri, statement_timeout_ms: 200 }, tables: [{ name: 'slow', query: 'SELECT id, name, updated_at FROM events WHERE SLEEP(0.01) = 0' }] });
+    const ctx = testRunContext();
+    await expect(read(cfg, stream('full_refresh', undefined, 'slow'), ctx)).rejects.toThrow(/the statement was cancelled by the statement timeout \(200 ms, source\.connection\.statement_timeout_seconds\)/);
+    expect(ctx.logs.records().filter((e) => String(e.msg).startsWith('read failed'))).toHaveLength(0);
+  });
+
+  it('rejects a wrong password with a message that names the user and never the password', async () => {
+    const user = `dativo_pw_${randomBytes(3).toString('hex')}`;
+    await db.exec(`CREATE USER '${user}'@'%' IDENTIFIED BY 'right-password'; CREATE USER '${user}'@'localhost' IDENTIFIED BY 'right-password'; GRANT SELECT ON \`${db.name}\`.* TO '${user}'@'%'; GRANT SELECT ON \`${db.name}\`.* TO '${user}'@'localhost'`);
+    try {
+      const wrong = source.configSchema.parse({ connection: { host: db.host, port: db.port, user, password: 'hunter2-secret', database: db.name }, tables: ['events'], max_retries: 0 });
+      const error = await source.check(wrong, testRunContext()).then(() => undefined, (e: Error) => e);
+      expect(error?.message).toMatch(new RegExp(`^MySQL at ${db.host}:${db.port}/${db.name}: Access denied for user '${user}'@'[^']+' \\(using password: YES\\); check source\\.connection\\.user and password$`));
+      expect(JSON.stringify({ message: error?.message, stack: error?.stack })).not.toContain('hunter2');
+      const right = source.configSchema.parse({ connection: { host: db.host, port: db.port, user, password: 'right-password', database: db.name }, tables: ['events'] });
+      await expect(source.check(right, testRunContext())).resolves.toBeUndefined();
+    } finally {
+      await db.exec(`DROP USER IF EXISTS '${user}'@'%'; DROP USER IF EXISTS '${user}'@'localhost'`);
+    }
+  });
+
+  it('explains an unreachable server', async () => {
+    const closed = source.configSchema.parse({ connection: { host: '127.0.0.1', port: 1, user: 'root' }, tables: ['events'], max_retries: 0 });
+    await expect(source.check(closed, testRunContext())).rejects.toThrow('MySQL at 127.0.0.1:1 is unreachable (ECONNREFUSED); check source.connection.host and port');
+  });
+});
