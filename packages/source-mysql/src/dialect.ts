@@ -95,6 +95,7 @@ export const mysqlDialect: SqlDialect = {
   nullsFirst(expression: string): string {
     return expression; // ascending order puts NULLs first in MySQL and MariaDB
   },
+  defaultPoolSize: DEFAULT_POOL_SIZE,
   describeTarget(config: SqlSourceConfig): string {
     const p = connectionParams(config, { port: 3306 }, () => '');
     return `${p.host}:${p.port}${p.database ? `/${p.database}` : ''}`;
@@ -105,7 +106,7 @@ export const mysqlDialect: SqlDialect = {
   },
   async snapshotSessions(config, ctx, count) {
     const limit = config.connection.pool_size ?? DEFAULT_POOL_SIZE;
-    if (count > limit) throw new DativoError(`parallel reads need ${count} connections but source.connection.pool_size is ${limit}`, { kind: 'config' });
+    if (count > limit) throw new DativoError(`parallel reads need ${count} connections but source.connection.pool_size is ${limit} (a resumed read keeps the ranges it started with; raise pool_size or reset the state)`, { kind: 'config' });
     // A global read lock while every reader starts its consistent snapshot makes the snapshots
     // identical; without the RELOAD privilege each reader's snapshot starts a moment apart.
     const coordinator = await openConnection(config, ctx);

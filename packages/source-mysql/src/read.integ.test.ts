@@ -65,6 +65,18 @@ describe('full refresh', () => {
     expect((all.checkpoints[3]?.state as { ranges: unknown[] }).ranges).toHaveLength(3);
     expect(ctx.logs.records().some((e) => String(e.msg).startsWith('cannot take FLUSH TABLES'))).toBe(false);
   });
+
+  it('caps parallelism at the pool size (v1 default 5) with a warning', async () => {
+    const ctx = testRunContext();
+    const all = await read(config({ parallelism: 8 }), stream('full_refresh'), ctx);
+    expect([...all.ids].sort((a, b) => a - b)).toEqual(range(1, 1000));
+    expect((all.last?.state as { done: boolean }).done).toBe(true);
+    expect((all.checkpoints[0]?.state as { ranges: unknown[] }).ranges).toHaveLength(5);
+    expect(ctx.logs.records().map((e) => String(e.msg)).filter((m) => m.endsWith('parallelism 8 is above source.connection.pool_size 5 (the default); reading 5 key ranges at once'))).toHaveLength(1);
+    const two = await read(config({ parallelism: 8, connection: { uri: db.uri, pool_size: 2 } }), stream('full_refresh'));
+    expect((two.checkpoints[0]?.state as { ranges: unknown[] }).ranges).toHaveLength(2);
+    expect([...two.ids].sort((a, b) => a - b)).toEqual(range(1, 1000));
+  });
 });
 
 describe('incremental', () => {

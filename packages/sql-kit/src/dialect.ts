@@ -88,6 +88,8 @@ export interface SqlDialect {
   readonly id: string;
   /** `PostgreSQL`, `MySQL / MariaDB`: for messages. */
   readonly displayName: string;
+  /** Connections a parallel read may open when `connection.pool_size` is not set (none: no limit). */
+  readonly defaultPoolSize?: number;
   /** Quotes an identifier (any case, spaces, quotes, reserved words). */
   quote(identifier: string): string;
   /**

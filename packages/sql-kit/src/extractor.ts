@@ -202,7 +202,7 @@ async function* readRanges(
     try {
       const k = dialect.quote(plan.select[plan.key[0] as number]?.column.name as string);
       const [row] = await probe.query(`SELECT MIN(${k}) AS lo, MAX(${k}) AS hi FROM ${plan.from}`);
-      ranges = row?.lo === null || row?.lo === undefined ? [{ lo: null, hi: null, done: false }] : splitRanges(BigInt(row.lo), BigInt(row.hi as string), config.parallelism);
+      ranges = row?.lo === null || row?.lo === undefined ? [{ lo: null, hi: null, done: false }] : splitRanges(BigInt(row.lo), BigInt(row.hi as string), parallelReaders(dialect, config, plan, ctx));
     } finally {
       await probe.close();
     }
@@ -249,6 +249,14 @@ async function* readRanges(
   }
   if (ctx.signal.aborted) return;
   yield checkpoint({ v: 1, done: true });
+}
+
+/** `parallelism`, capped by the connection pool size (with a warning when that lowers it). */
+function parallelReaders(dialect: SqlDialect, config: SqlSourceConfig, plan: StreamPlan, ctx: RunContext): number {
+  const pool = config.connection.pool_size ?? dialect.defaultPoolSize;
+  if (pool === undefined || config.parallelism <= pool) return config.parallelism;
+  ctx.log.warn(`${plan.source}: parallelism ${config.parallelism} is above source.connection.pool_size ${pool}${config.connection.pool_size === undefined ? ' (the default)' : ''}; reading ${pool} key ranges at once`, { source: plan.source });
+  return pool;
 }
 
 const END = Symbol('end');
