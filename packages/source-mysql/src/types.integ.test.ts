@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { runPipeline, type ConfiguredStream } from '@dativo/core';
 import { parquetSink } from '@dativo/sink-parquet';
-import { queryDuckDb, sqlString, tempDir, tempMysqlDatabase, testRunContext, type TempMysqlDatabase } from '@dativo/testing';
+import { expectRowsEqual, queryDuckDb, sqlString, tempDir, tempMysqlDatabase, testRunContext, type TempMysqlDatabase } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mysqlSource } from './index.js';
 
@@ -162,10 +162,6 @@ describe('MySQL / MariaDB types and identifiers', () => {
     const duck = await queryDuckDb(`SELECT id::INTEGER AS id, ${COMPARE.map(([c, , e]) => `${e} AS "${c.replace(/"/g, '""')}"`).join(', ')} FROM read_parquet(${sqlString(`${out}/**/*.parquet`)}) ORDER BY id`);
     const expected = (await db.exec(`SELECT id, ${COMPARE.map(([c, e]) => `${e} AS \`${c.replace(/`/g, '``')}\``).join(', ')} FROM \`Order Items\` WHERE id <> 5 ORDER BY id`)) as Array<Record<string, unknown>>;
     expect(duck.map((r) => r.id)).toEqual([1, 2, 3, 4, 6]);
-    for (const [i, row] of expected.entries()) {
-      for (const [column] of COMPARE) {
-        expect([row.id, column, canonical(column, (duck[i] as Record<string, unknown>)[column])]).toEqual([row.id, column, canonical(column, row[column])]);
-      }
-    }
+    expectRowsEqual(expected, duck, COMPARE.map(([c]) => c), canonical);
   });
 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { runPipeline, type ConfiguredStream } from '@dativo/core';
 import { parquetSink } from '@dativo/sink-parquet';
-import { queryDuckDb, sqlString, tempDir, tempPostgresDatabase, testRunContext, type TempDatabase } from '@dativo/testing';
+import { expectRowsEqual, queryDuckDb, sqlString, tempDir, tempPostgresDatabase, testRunContext, type TempDatabase } from '@dativo/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresSource } from './index.js';
@@ -180,11 +180,6 @@ describe('PostgreSQL types and identifiers', () => {
     expect(result.rows).toBe(4);
     const duck = await queryDuckDb(`SELECT id::INTEGER AS id, ${COMPARE.map(([c, , e]) => `${e} AS "${c.replace(/"/g, '""')}"`).join(', ')} FROM read_parquet(${sqlString(`${out}/**/*.parquet`)}) ORDER BY id`);
     const expected = await pgRows();
-    expect(duck).toHaveLength(expected.length);
-    for (const [i, row] of expected.entries()) {
-      for (const [column] of COMPARE) {
-        expect([row.id, column, canonical(column, (duck[i] as Record<string, unknown>)[column])]).toEqual([row.id, column, canonical(column, row[column])]);
-      }
-    }
+    expectRowsEqual(expected, duck, COMPARE.map(([c]) => c), canonical);
   });
 });

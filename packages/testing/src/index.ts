@@ -7,3 +7,4 @@ export { icebergDataFiles, readIcebergTable, type IcebergDataFileEntry, type Ice
 export { startRestCatalog, type RestCatalogServer, type RestCatalogServerOptions } from './rest-catalog.js';
 export { tempPostgresDatabase, type TempDatabase } from './postgres.js';
 export { tempMysqlDatabase, type TempMysqlDatabase } from './mysql.js';
+export { expectRowsEqual } from './compare.js';
