@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { classifyError, DativoError, type RunContext } from '@dativo/core';
 import { connectionParams, driverEndpoint, nodeTlsOptions, statementTimeoutMs, type ColumnInfo, type SqlDialect, type SqlSession, type SqlSourceConfig } from '@dativo/sql-kit';
 import mysql, { type Connection, type ConnectionOptions } from 'mysql2';
@@ -23,7 +25,8 @@ function options(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>, tls: boo
     supportBigNumbers: true,
     bigNumberStrings: true,
     dateStrings: true,
-    ...(tls && p.tls ? { ssl: nodeTlsOptions(p.tls) } : {}),
+    // mysql2 checks the host name only with its own `verifyIdentity` flag (it ignores checkServerIdentity).
+    ...(tls && p.tls ? { ssl: { ...nodeTlsOptions(p.tls), verifyIdentity: p.tls.checkHostname } } : {}),
   } as ConnectionOptions;
 }
 
@@ -38,6 +41,7 @@ async function openConnection(config: SqlSourceConfig, ctx: Pick<RunContext, 'cw
   connection.on('error', () => undefined);
   try {
     await new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve())));
+    if (tls && p.tls?.checkHostname && net.isIP(p.host)) verifyIpIdentity(connection, p.host);
     const [version] = await run(connection, 'SELECT VERSION() AS v');
     const mariadb = /mariadb/i.test(String(version?.v ?? ''));
     const timeout = statementTimeoutMs(config);
@@ -51,6 +55,17 @@ async function openConnection(config: SqlSourceConfig, ctx: Pick<RunContext, 'cw
     if (p.tlsOptional && tls && /ssl|tls/i.test((error as Error).message)) return openConnection(config, ctx, false);
     throw error;
   }
+}
+
+/**
+ * mysql2 sends no server name for an IP address and Node then checks the certificate against
+ * `localhost`; for verify-full to an IP the certificate must name that IP, so check it here.
+ */
+function verifyIpIdentity(connection: Connection, host: string): void {
+  const socket = (connection as unknown as { stream?: { getPeerCertificate?: (detailed: boolean) => tls.PeerCertificate } }).stream;
+  const certificate = socket?.getPeerCertificate?.(true);
+  const error = certificate ? tls.checkServerIdentity(host, certificate) : new Error('no server certificate to verify');
+  if (error) throw error;
 }
 
 /** Ends a connection politely; one already destroyed (or not answering within 5 s) is dropped. */
@@ -151,6 +166,7 @@ export const mysqlDialect: SqlDialect = {
       return make(`${where}: the connection was lost (${message})`, 'network', e.code ?? 'ECONNRESET');
     }
     if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || e.code === 'ETIMEDOUT') return make(`${where} is unreachable (${e.code}); check source.connection.host and port`, 'network');
+    if (e.errno === 3159 || /insecure transport|require_secure_transport/i.test(message)) return make(`${where}: ${message}; the server accepts only TLS connections: set source.connection.ssl (require, verify-ca or verify-full)`, 'config', 'SQL_TLS');
     if (/server does not support secure connection|HANDSHAKE_NO_SSL_SUPPORT/i.test(`${message} ${e.code ?? ''}`)) return make(`${where}: the server does not accept TLS connections; set source.connection.ssl: disable (or prefer)`, 'config', 'SQL_TLS');
     if (/self[- ]signed|certificate|unable to verify/i.test(message)) return make(`${where}: TLS certificate check failed (${message}); set source.connection.ssl.ca, or ssl: require to skip verification`, 'config', 'SQL_TLS');
     const base = classifyError(error);

@@ -108,6 +108,7 @@ export const postgresDialect: SqlDialect = {
     switch (e.code) {
       case '28P01':
       case '28000':
+        if (/no encryption/i.test(message)) return make(`${where}: ${message}; the server accepts only TLS connections: set source.connection.ssl (require, verify-ca or verify-full)`, 'config', 'SQL_TLS');
         return make(`${where}: ${message}; check source.connection.user and password`, 'permanent');
       case '3D000':
         return make(`${where}: ${message}; check source.connection.database`, 'config');

@@ -8,3 +8,4 @@ export { startRestCatalog, type RestCatalogServer, type RestCatalogServerOptions
 export { tempPostgresDatabase, type TempDatabase } from './postgres.js';
 export { tempMysqlDatabase, type TempMysqlDatabase } from './mysql.js';
 export { expectRowsEqual } from './compare.js';
+export { startMysqlTlsProxy, startPostgresTlsProxy, testCertificates, type TestCertificates, type TlsProxy } from './tls.js';
