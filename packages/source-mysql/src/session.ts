@@ -47,7 +47,7 @@ export class MysqlSession implements SqlSession {
     });
   }
 
-  async listTables(refs?: readonly TableRef[]): Promise<TableInfo[]> {
+  async listTables(refs?: readonly TableRef[], schemas?: readonly string[]): Promise<TableInfo[]> {
     const base = `SELECT c.TABLE_SCHEMA AS s, c.TABLE_NAME AS t, t.TABLE_TYPE AS kind, c.COLUMN_NAME AS col, c.DATA_TYPE AS data_type, c.COLUMN_TYPE AS column_type,
         c.IS_NULLABLE AS nullable, c.ORDINAL_POSITION AS pos,
         (SELECT k.ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE k WHERE k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
@@ -55,7 +55,11 @@ export class MysqlSession implements SqlSession {
       FROM information_schema.COLUMNS c JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
       WHERE c.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')`;
     const rows: Array<Record<string, string | null>> = [];
-    if (!refs) rows.push(...(await this.query(`${base} AND c.TABLE_SCHEMA = DATABASE() ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`)));
+    if (!refs) {
+      // The listed databases, else the connection's database, else every database the user can see.
+      const scope = schemas?.length ? `c.TABLE_SCHEMA IN (${schemas.map(() => '?').join(', ')})` : '(DATABASE() IS NULL OR c.TABLE_SCHEMA = DATABASE())';
+      rows.push(...(await this.query(`${base} AND ${scope} ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`, schemas?.length ? [...schemas] : [])));
+    }
     for (const ref of refs ?? []) {
       rows.push(
         ...(await this.query(`${base} AND LOWER(c.TABLE_NAME) = LOWER(?) AND ${ref.schema ? 'LOWER(c.TABLE_SCHEMA) = LOWER(?)' : 'c.TABLE_SCHEMA = DATABASE()'} ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`, ref.schema ? [ref.name, ref.schema] : [ref.name])),

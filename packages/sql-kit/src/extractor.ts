@@ -74,9 +74,13 @@ export function createSqlSource(dialect: SqlDialect, meta: { version: string; de
       try {
         const targets = streamTargets(config);
         if (targets.length === 0) {
-          const tables = await session.listTables();
+          const tables = await session.listTables(undefined, config.schemas);
           const wanted = config.schemas;
-          return tables.filter((t) => !wanted || wanted.includes(t.schema ?? '')).map((t) => descriptor(t, t.name));
+          const listed = tables.filter((t) => !wanted || wanted.includes(t.schema ?? ''));
+          // A name that several schemas hold is qualified (`sales.orders`), so stream names stay unique.
+          const seen = new Map<string, number>();
+          for (const t of listed) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+          return listed.map((t) => descriptor(t, (seen.get(t.name) ?? 0) > 1 ? formatTableRef(t) : t.name));
         }
         const out: StreamDescriptor[] = [];
         for (const { name, target } of targets) {
