@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { queryDuckDb, readIcebergTable, sqlString, tempDir } from '@dativo/testing';
+import { readFileSync } from 'node:fs';
+import { queryDuckDb, readIcebergTable, sqlString, tempDir, tempMysqlDatabase, tempPostgresDatabase } from '@dativo/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyExample, logLines, ROOT, runCli } from './helpers.js';
 
@@ -76,5 +77,52 @@ describe('examples/programmatic', () => {
     ]);
     const second = JSON.parse(execFileSync(process.execPath, [script, out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     expect(second).toEqual({ status: 'succeeded', rows: 0, files: 0 });
+  });
+});
+
+describe('examples/databases', () => {
+  it('loads the seeds, runs both jobs, then reads only changed rows and merges them into Iceberg', async () => {
+    const dir = copyExample('databases', scratch.path);
+    const pg = await tempPostgresDatabase('dativo_example');
+    const my = await tempMysqlDatabase('dativo_example');
+    try {
+      await pg.exec(readFileSync(path.join(dir, 'seed', 'postgres.sql'), 'utf8'));
+      await my.exec(readFileSync(path.join(dir, 'seed', 'mysql.sql'), 'utf8'));
+      const pgUrl = new URL(pg.uri);
+      const env = { PGHOST: pgUrl.hostname, PGPORT: pgUrl.port || '5432', PGUSER: decodeURIComponent(pgUrl.username), PGDATABASE: pg.name, MYSQL_HOST: my.host, MYSQL_PORT: String(my.port), MYSQL_USER: my.user, MYSQL_PASSWORD: my.password, MYSQL_DATABASE: my.name };
+      for (const job of ['orders_postgres', 'customers_mysql']) {
+        const check = await runCli(['check', '--config', `jobs/acme/${job}.yaml`], { cwd: dir, env });
+        expect(check.code, check.stdout + check.stderr).toBe(0);
+      }
+      const first = await runCli(['run', '--job-dir', 'jobs'], { cwd: dir, env });
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).not.toMatch(/"level":"(warn|error)"/);
+      expect(first.stdout).toMatch(/^✔ acme\/customers_mysql {2}5 rows · 1 file · /m);
+      expect(first.stdout).toMatch(/^✔ acme\/orders_postgres {2}120 rows · 1 file · /m);
+      const customers = await queryDuckDb(`SELECT customer_id::INTEGER AS id, name, tier, balance::VARCHAR AS balance, signed_up::VARCHAR AS signed_up FROM read_parquet(${sqlString(path.join(dir, 'out/acme/mysql_customers/ingest_date=*/*.parquet'))}) ORDER BY 1`);
+      expect(customers.map((c) => [c.id, c.name, c.tier, c.balance])).toEqual([
+        [1, 'Ada Lovelace', 'enterprise', '1234.50'],
+        [2, 'Alan Turing', 'pro', '0.00'],
+        [3, 'Grace Hopper', 'free', '-20.00'],
+        [4, 'Zoë 🚀 Ünicode', 'pro', '99.99'],
+        [5, 'Katherine Johnson', 'enterprise', '1000000.01'],
+      ]);
+
+      await pg.exec(`UPDATE orders SET status = 'refunded', updated_at = TIMESTAMPTZ '2024-05-06 09:00:00+00' WHERE order_id = 7`);
+      const second = await runCli(['run', '--job-dir', 'jobs', '--json'], { cwd: dir, env });
+      expect(second.code, second.stderr).toBe(0);
+      const report = JSON.parse(second.stdout) as { jobs: Array<{ job: string; rows: number }> };
+      // The changed order plus the one-day lookback window (orders 96–120); no MySQL row changed.
+      expect(Object.fromEntries(report.jobs.map((j) => [j.job, j.rows]))).toEqual({ customers_mysql: 0, orders_postgres: 26 });
+      const metadata = path.join(dir, 'out/warehouse/acme/orders/metadata');
+      const version = readFileSync(path.join(metadata, 'version-hint.text'), 'utf8').trim();
+      const orders = await readIcebergTable({ metadataLocation: `file://${path.join(metadata, `v${version}.metadata.json`)}` });
+      expect(orders).toHaveLength(120);
+      expect(new Set(orders.map((o) => Number(o.order_id))).size).toBe(120);
+      expect(orders.filter((o) => o.status === 'refunded').map((o) => Number(o.order_id))).toEqual([7]);
+    } finally {
+      await pg.drop();
+      await my.drop();
+    }
   });
 });
