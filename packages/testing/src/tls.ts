@@ -38,6 +38,33 @@ export interface TlsProxy {
   close(): Promise<void>;
 }
 
+/** Listens on a free local port; `handle` serves each client, `track` registers sockets to close. */
+async function listenProxy(handle: (client: net.Socket, track: (socket: net.Socket) => void, secured: () => void) => void): Promise<TlsProxy> {
+  let tlsConnections = 0;
+  const sockets = new Set<net.Socket>();
+  const track = (socket: net.Socket): void => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  };
+  const server = net.createServer((client) => {
+    track(client);
+    client.on('error', () => undefined);
+    handle(client, track, () => tlsConnections++);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get tlsConnections() {
+      return tlsConnections;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 const SSL_REQUEST = 80_877_103;
 
 /**
@@ -47,13 +74,8 @@ const SSL_REQUEST = 80_877_103;
  * server with `hostssl`-only rules sends. Lets tests exercise real TLS against
  * a local server that has none configured.
  */
-export async function startPostgresTlsProxy(upstream: { host: string; port: number }, certificates: Pick<TestCertificates, 'key' | 'cert'>): Promise<TlsProxy> {
-  let tlsConnections = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
-    client.on('error', () => undefined);
+export function startPostgresTlsProxy(upstream: { host: string; port: number }, certificates: Pick<TestCertificates, 'key' | 'cert'>): Promise<TlsProxy> {
+  return listenProxy((client, track, secured) => {
     client.once('data', (first: Buffer) => {
       if (first.length < 8 || first.readInt32BE(0) !== 8 || first.readInt32BE(4) !== SSL_REQUEST) {
         // What PostgreSQL says when only `hostssl` rules match.
@@ -69,13 +91,10 @@ export async function startPostgresTlsProxy(upstream: { host: string; port: numb
       const secure = new tls.TLSSocket(client, { isServer: true, key: certificates.key, cert: certificates.cert });
       secure.on('error', () => client.destroy());
       secure.once('secure', () => {
-        tlsConnections++;
+        secured();
         const backend = net.connect(upstream.port, upstream.host);
-        sockets.add(backend);
-        backend.on('close', () => {
-          sockets.delete(backend);
-          secure.destroy();
-        });
+        track(backend);
+        backend.on('close', () => secure.destroy());
         backend.on('error', () => secure.destroy());
         secure.on('close', () => backend.destroy());
         secure.pipe(backend);
@@ -83,18 +102,6 @@ export async function startPostgresTlsProxy(upstream: { host: string; port: numb
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    get tlsConnections() {
-      return tlsConnections;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 const CLIENT_SSL = 0x0800;
@@ -132,20 +139,14 @@ function greetingCapabilityOffset(payload: Buffer): number {
  * server did not see. A client that answers the greeting without TLS is refused with MySQL's
  * error 3159 (`--require_secure_transport`).
  */
-export async function startMysqlTlsProxy(upstream: { host: string; port: number }, certificates: Pick<TestCertificates, 'key' | 'cert'>): Promise<TlsProxy> {
-  let tlsConnections = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    sockets.add(client);
-    client.on('error', () => undefined);
+export function startMysqlTlsProxy(upstream: { host: string; port: number }, certificates: Pick<TestCertificates, 'key' | 'cert'>): Promise<TlsProxy> {
+  return listenProxy((client, track, secured) => {
     const backend = net.connect(upstream.port, upstream.host);
-    sockets.add(backend);
+    track(backend);
     backend.on('error', () => client.destroy());
     const closeBoth = (): void => {
       client.destroy();
       backend.destroy();
-      sockets.delete(client);
-      sockets.delete(backend);
     };
     client.on('close', closeBoth);
     backend.on('close', closeBoth);
@@ -198,7 +199,7 @@ export async function startMysqlTlsProxy(upstream: { host: string; port: number 
       const secure = new tls.TLSSocket(wire as unknown as net.Socket, { isServer: true, key: certificates.key, cert: certificates.cert });
       secure.on('error', closeBoth);
       secure.once('secure', () => {
-        tlsConnections++;
+        secured();
         relay(secure);
       });
     };
@@ -241,16 +242,4 @@ export async function startMysqlTlsProxy(upstream: { host: string; port: number 
       backend.resume();
     };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    get tlsConnections() {
-      return tlsConnections;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
