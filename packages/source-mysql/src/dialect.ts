@@ -11,6 +11,9 @@ import { mysqlParam } from './types.js';
 /** MySQL's v1 default connection pool size. */
 export const DEFAULT_POOL_SIZE = 5;
 
+/** How long a parallel read waits for the global read lock before each reader snapshots on its own. */
+const SNAPSHOT_LOCK_TIMEOUT_SECONDS = 10;
+
 function params(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>) {
   return connectionParams(config, { port: 3306, user: 'root' }, (file) => readFileSync(path.resolve(ctx.cwd, file), 'utf8'));
 }
@@ -123,28 +126,36 @@ export const mysqlDialect: SqlDialect = {
     const limit = config.connection.pool_size ?? DEFAULT_POOL_SIZE;
     if (count > limit) throw new DativoError(`parallel reads need ${count} connections but source.connection.pool_size is ${limit} (a resumed read keeps the ranges it started with; raise pool_size or reset the state)`, { kind: 'config' });
     // A global read lock while every reader starts its consistent snapshot makes the snapshots
-    // identical; without the RELOAD privilege each reader's snapshot starts a moment apart.
-    const coordinator = await openConnection(config, ctx);
-    let locked = false;
-    try {
-      await run(coordinator, 'FLUSH TABLES WITH READ LOCK');
-      locked = true;
-    } catch (error) {
-      ctx.log.warn('cannot take FLUSH TABLES WITH READ LOCK (needs RELOAD); the parallel readers start their snapshots separately', { error: (error as Error).message });
-    }
+    // identical. The readers connect first so the lock is held only for the START TRANSACTIONs,
+    // and the lock wait is bounded: a pending global read lock blocks every writer on the server.
     const sessions: MysqlSession[] = [];
+    const coordinator = await openConnection(config, ctx);
     try {
       for (let i = 0; i < count; i++) {
         const connection = await openConnection(config, ctx);
         sessions.push(new MysqlSession(connection, () => endConnection(connection)));
         await run(connection, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-        await run(connection, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      }
+      const waitSeconds = config.connection.snapshot_lock_timeout_seconds ?? SNAPSHOT_LOCK_TIMEOUT_SECONDS;
+      let locked = false;
+      try {
+        await run(coordinator, `SET SESSION lock_wait_timeout = ${Math.max(1, Math.ceil(waitSeconds))}`);
+        await run(coordinator, 'FLUSH TABLES WITH READ LOCK');
+        locked = true;
+      } catch (error) {
+        const e = error as { errno?: number; message?: string };
+        const why = e.errno === 1205 ? `not granted within ${waitSeconds} s (another session holds a table lock or runs DDL; source.connection.snapshot_lock_timeout_seconds)` : 'not permitted (needs the RELOAD privilege)';
+        ctx.log.warn(`the global read lock that aligns the parallel readers' snapshots was ${why}; each reader starts its own snapshot, moments apart`, { error: e.message });
+      }
+      try {
+        for (const session of sessions) await run(session.connection, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      } finally {
+        if (locked) await run(coordinator, 'UNLOCK TABLES').catch(() => undefined);
       }
     } catch (error) {
       for (const s of sessions) await s.close().catch(() => undefined);
       throw error;
     } finally {
-      if (locked) await run(coordinator, 'UNLOCK TABLES').catch(() => undefined);
       await endConnection(coordinator);
     }
     return { sessions, release: async () => undefined };

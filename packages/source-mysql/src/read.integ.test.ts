@@ -3,6 +3,7 @@ import { parseDataType, readRows, type Checkpoint, type ConfiguredStream, type E
 import type { SqlSourceConfig } from '@dativo/sql-kit';
 import { describeExtractorConformance, tempMysqlDatabase, testRunContext, type TempMysqlDatabase } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mysqlPromise from 'mysql2/promise';
 import { mysqlSource } from './index.js';
 
 let db: TempMysqlDatabase;
@@ -63,7 +64,26 @@ describe('full refresh', () => {
     const all = await read(config({ parallelism: 3 }), stream('full_refresh'), ctx);
     expect([...all.ids].sort((a, b) => a - b)).toEqual(range(1, 1000));
     expect((all.checkpoints[3]?.state as { ranges: unknown[] }).ranges).toHaveLength(3);
-    expect(ctx.logs.records().some((e) => String(e.msg).startsWith('cannot take FLUSH TABLES'))).toBe(false);
+    expect(ctx.logs.records().some((e) => String(e.msg).startsWith('the global read lock'))).toBe(false);
+  });
+
+  it('does not wait long for the global read lock (it would block every writer): warns, then reads each row once', async () => {
+    // Another session's table lock (on another table: the readers are not held up) makes the
+    // global read lock wait.
+    await db.exec('CREATE TABLE IF NOT EXISTS busy (id int PRIMARY KEY)');
+    const holder = await mysqlPromise.createConnection({ uri: db.uri });
+    try {
+      await holder.query('LOCK TABLES busy WRITE');
+      const ctx = testRunContext();
+      const all = await read(config({ parallelism: 2, connection: { uri: db.uri, snapshot_lock_timeout_seconds: 1 } }), stream('full_refresh'), ctx);
+      expect([...all.ids].sort((a, b) => a - b)).toEqual(range(1, 1000));
+      expect(ctx.logs.records().map((e) => String(e.msg))).toContain(
+        "the global read lock that aligns the parallel readers' snapshots was not granted within 1 s (another session holds a table lock or runs DDL; source.connection.snapshot_lock_timeout_seconds); each reader starts its own snapshot, moments apart",
+      );
+    } finally {
+      await holder.end();
+      await db.exec('DROP TABLE busy');
+    }
   });
 
   it('caps parallelism at the pool size (v1 default 5) with a warning', async () => {

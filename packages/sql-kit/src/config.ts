@@ -34,6 +34,8 @@ export const sqlConnectionSchema = z
     statement_timeout_seconds: numberLike.pipe(z.number().positive()).optional(),
     statement_timeout_ms: positiveIntLike.optional(),
     connect_timeout_seconds: numberLike.pipe(z.number().positive()).default(30),
+    /** MySQL parallel reads: how long to wait for the brief global read lock that aligns the readers' snapshots (default 10). */
+    snapshot_lock_timeout_seconds: numberLike.pipe(z.number().positive()).optional(),
     application_name: z.string().optional(),
   })
   .catchall(z.unknown());
