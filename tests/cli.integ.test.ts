@@ -49,6 +49,25 @@ describe('dativo CLI', () => {
     expect(bad.stdout).toMatch(/^✔ configuration\n✖ source \(csv\): source\.files\[0\]\.path: input file 'data\/nowhere\.csv' not found .*\n✔ target \(parquet\)\n$/);
   });
 
+  it('check --job-dir checks every job and names the one that fails', async () => {
+    const text = await runCli(['check', '--job-dir', 'jobs'], { cwd: dir });
+    expect(text.code).toBe(2);
+    expect(text.stdout).toMatch(/^jobs\/broken\.yaml\n {2}✔ configuration\n {2}✖ source \(csv\): source\.files\[0\]\.path: input file 'data\/nowhere\.csv' not found .*\n {2}✔ target \(parquet\)\njobs\/clean\.yaml\n {2}✔ configuration\n/);
+    expect(text.stdout).toMatch(/\n3\/4 jobs passed every check\n$/);
+    const json = await runCli(['check', '--job-dir', 'jobs', '--json'], { cwd: dir });
+    const report = JSON.parse(json.stdout) as { ok: boolean; jobs: Array<{ file: string; ok: boolean }> };
+    expect(report.ok).toBe(false);
+    expect(report.jobs.map((j) => [j.file, j.ok])).toEqual([
+      ['jobs/broken.yaml', false],
+      ['jobs/clean.yaml', true],
+      ['jobs/snapshot.yaml', true],
+      ['jobs/warn.yaml', true],
+    ]);
+    const none = await runCli(['check'], { cwd: dir });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe('dativo check: no job given: dativo check --config <job.yaml> (or a path), or --job-dir <dir>\n');
+  });
+
   it('discover lists streams of a job and the settings of a connector', async () => {
     const streams = await runCli(['discover', '--config', 'jobs/clean.yaml', '--json'], { cwd: dir });
     expect(streams.code).toBe(0);

@@ -58,9 +58,10 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   secretOptions(
     program
       .command('check')
-      .description('check configuration, connectivity and credentials of a job')
+      .description('check configuration, connectivity and credentials of a job: dativo check --config job.yaml | --job-dir jobs/')
       .argument('[job]', 'job file (same as --config)')
       .option('-c, --config <file>', 'job file')
+      .option('--job-dir <dir>', 'check every job file in a directory')
       .option('-v, --verbose', 'show details of passing checks'),
   ).action(async (job: string | undefined, opts: Record<string, string | boolean | undefined>) => {
     exitCode = await checkCommand({ ...opts, ...(job && !opts.config ? { config: job } : {}) }, globals());

@@ -1,10 +1,12 @@
 import { createRunContext, formatWarning, MemoryDeadLetterQueue, MemoryStateStore, Redactor, silentLogger, toDativoError } from '@dativo/core';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadSecrets, type GlobalOptions, type SecretOptions } from '../globals.js';
+import { jobFiles } from '../job-files.js';
 import { planJob } from '../plan.js';
 
 export interface CheckOptions extends SecretOptions {
   config?: string;
+  jobDir?: string;
   verbose?: boolean;
 }
 
@@ -14,15 +16,17 @@ interface CheckResult {
   message?: string;
 }
 
-/** `dativo check`: configuration, then source and target connectivity and credentials. */
-export async function checkCommand(options: CheckOptions, g: GlobalOptions): Promise<number> {
+interface JobCheck {
+  file: string;
+  ok: boolean;
+  checks: CheckResult[];
+  warnings: string[];
+}
+
+/** Configuration, then source and target connectivity and credentials, of one job file. */
+async function checkJob(file: string, options: CheckOptions, g: GlobalOptions): Promise<JobCheck> {
   const results: CheckResult[] = [];
   const redactor = new Redactor();
-  const file = options.config;
-  if (!file) {
-    g.stderr.write('dativo check: --config <job.yaml> is required\n');
-    return EXIT_FAILURE;
-  }
   let warnings: string[] = [];
   try {
     const secrets = loadSecrets(options, g, redactor);
@@ -44,12 +48,36 @@ export async function checkCommand(options: CheckOptions, g: GlobalOptions): Pro
   } catch (error) {
     results.push({ name: 'configuration', ok: false, message: redactor.redactText(toDativoError(error).message) });
   }
-  const ok = results.every((r) => r.ok);
-  if (g.json) {
-    g.stdout.write(`${JSON.stringify({ ok, checks: results, warnings }, null, 2)}\n`);
-  } else {
-    for (const r of results) g.stdout.write(`${r.ok ? '✔' : '✖'} ${r.name}${r.message && (!r.ok || options.verbose) ? `: ${r.message}` : ''}\n`);
-    for (const w of warnings) g.stderr.write(`warning: ${w}\n`);
+  return { file, ok: results.every((r) => r.ok), checks: results, warnings };
+}
+
+/**
+ * `dativo check`: configuration, then source and target connectivity and credentials, of one job
+ * (`--config`) or of every job in a directory (`--job-dir`, each under its file name).
+ */
+export async function checkCommand(options: CheckOptions, g: GlobalOptions): Promise<number> {
+  let files: string[];
+  try {
+    files = await jobFiles(options, g, 'check');
+  } catch (error) {
+    g.stderr.write(`dativo check: ${toDativoError(error).message}\n`);
+    return EXIT_FAILURE;
   }
+  const jobs: JobCheck[] = [];
+  for (const file of files) jobs.push(await checkJob(file, options, g));
+  const ok = jobs.every((j) => j.ok);
+  const several = options.jobDir !== undefined;
+  if (g.json) {
+    const single = jobs[0] as JobCheck;
+    g.stdout.write(`${JSON.stringify(several ? { ok, jobs } : { ok, checks: single.checks, warnings: single.warnings }, null, 2)}\n`);
+    return ok ? EXIT_OK : EXIT_FAILURE;
+  }
+  for (const job of jobs) {
+    if (several) g.stdout.write(`${job.file}\n`);
+    const indent = several ? '  ' : '';
+    for (const r of job.checks) g.stdout.write(`${indent}${r.ok ? '✔' : '✖'} ${r.name}${r.message && (!r.ok || options.verbose) ? `: ${r.message}` : ''}\n`);
+    for (const w of job.warnings) g.stderr.write(`warning: ${several ? `${job.file}: ` : ''}${w}\n`);
+  }
+  if (several) g.stdout.write(`${jobs.filter((j) => j.ok).length}/${jobs.length} jobs passed every check\n`);
   return ok ? EXIT_OK : EXIT_FAILURE;
 }

@@ -15,6 +15,7 @@ import {
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL } from '../exit-codes.js';
 import { loadSecrets, makeLogger, type GlobalOptions, type SecretOptions } from '../globals.js';
 import { formatBytes, formatCount, ProgressLine, rowsPerSecond } from '../output.js';
+import { jobFiles } from '../job-files.js';
 import { planJob, type JobPlan } from '../plan.js';
 
 export interface RunOptions extends SecretOptions {
@@ -40,22 +41,6 @@ export interface JobReport {
   deadLetterFile?: string;
   error?: { kind: string; message: string; code?: string };
   streams?: Array<{ name: string; rows: number; files: number; bytes: number; rejected: number; resumed: boolean }>;
-}
-
-async function jobFiles(options: RunOptions, g: GlobalOptions): Promise<string[]> {
-  if (options.config && options.jobDir) throw new DativoError('use either --config or --job-dir, not both', { kind: 'config' });
-  if (options.config) return [options.config];
-  if (!options.jobDir) throw new DativoError('no job given: dativo run --config <job.yaml> (or a path), or --job-dir <dir>', { kind: 'config' });
-  const dir = path.resolve(g.cwd, options.jobDir);
-  let entries: string[];
-  try {
-    entries = (await fs.readdir(dir, { recursive: true })) as string[];
-  } catch (error) {
-    throw new DativoError(`--job-dir ${options.jobDir}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'directory not found' : (error as Error).message}`, { kind: 'config' });
-  }
-  const files = entries.filter((e) => /\.ya?ml$/i.test(e)).sort().map((e) => path.join(options.jobDir as string, e));
-  if (files.length === 0) throw new DativoError(`--job-dir ${options.jobDir}: no .yaml job files found`, { kind: 'config' });
-  return files;
 }
 
 function failedReport(file: string, error: DativoError, plan?: JobPlan): JobReport {
@@ -176,7 +161,7 @@ export function exitCodeOf(reports: JobReport[]): number {
 export async function runCommand(options: RunOptions, g: GlobalOptions): Promise<number> {
   let files: string[];
   try {
-    files = await jobFiles(options, g);
+    files = await jobFiles(options, g, 'run');
   } catch (error) {
     const e = toDativoError(error, 'config');
     if (g.json) g.stdout.write(`${JSON.stringify({ status: 'failed', exitCode: EXIT_FAILURE, error: { kind: e.kind, message: e.message }, jobs: [] }, null, 2)}\n`);
