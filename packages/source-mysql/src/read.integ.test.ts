@@ -134,9 +134,23 @@ describe('incremental', () => {
 
 describe('errors', () => {
   it('names an unknown table and an unknown column', async () => {
-    await expect(read(source.configSchema.parse({ connection: { uri: db.uri }, tables: ['nope'] }), stream('full_refresh'))).rejects.toThrow(/source\.tables \(nope\): table 'nope' not found in the MySQL database \(tables: dativo_my_read_\w+\.events\)/);
+    await expect(read(source.configSchema.parse({ connection: { uri: db.uri }, tables: ['nope'] }), stream('full_refresh'))).rejects.toThrow(/source\.tables \(nope\): table 'nope' not found in the MySQL database, or the job's user may not read it \(grant SELECT\); tables it can read: dativo_my_read_\w+\.events$/);
     const s = { ...stream('full_refresh'), schema: [...FIELDS, { name: 'colour', type: parseDataType('string'), nullable: true }] };
     await expect(read(config(), s)).rejects.toThrow(/asset column 'colour': column 'colour' is not in dativo_my_read_\w+\.events \(columns: id, name, updated_at\)/);
+  });
+
+  it('names a database that does not exist, and a database the user may not read', async () => {
+    const missing = await source.check(source.configSchema.parse({ connection: { host: db.host, port: db.port, user: db.user, password: db.password, database: 'dativo_no_such_db' }, tables: ['events'], max_retries: 0 }), testRunContext()).then(() => undefined, (e: Error) => e);
+    expect(missing?.message).toBe(`MySQL at ${db.host}:${db.port}/dativo_no_such_db: Unknown database 'dativo_no_such_db'; check source.connection.database`);
+    const user = `dativo_noperm_${randomBytes(3).toString('hex')}`;
+    await db.exec(`CREATE USER '${user}'@'%' IDENTIFIED BY 'pw'; CREATE USER '${user}'@'localhost' IDENTIFIED BY 'pw'`);
+    try {
+      const cfg = source.configSchema.parse({ connection: { host: db.host, port: db.port, user, password: 'pw', database: db.name }, tables: ['events'], max_retries: 0 });
+      const error = await source.check(cfg, testRunContext()).then(() => undefined, (e: Error) => e);
+      expect(error?.message).toMatch(new RegExp(`^MySQL at ${db.host}:${db.port}/${db.name}: Access denied for user '${user}'@'[^']+' to database '${db.name}'; grant SELECT to the job's user$`));
+    } finally {
+      await db.exec(`DROP USER IF EXISTS '${user}'@'%'; DROP USER IF EXISTS '${user}'@'localhost'`);
+    }
   });
 
   it('reconnects after the server kills the connection mid-stream and continues after the last batch', async () => {

@@ -161,7 +161,28 @@ describe('incremental', () => {
 describe('errors', () => {
   it('names an unknown table and lists what exists', async () => {
     const cfg = source.configSchema.parse({ connection: { uri: db.uri }, tables: ['public.nope'] });
-    await expect(read(cfg, stream('full_refresh'))).rejects.toThrow(/source\.tables \(public\.nope\): table 'public\.nope' not found in the PostgreSQL database \(tables: public\.events\)/);
+    await expect(read(cfg, stream('full_refresh'))).rejects.toThrow(/source\.tables \(public\.nope\): table 'public\.nope' not found in the PostgreSQL database, or the job's user may not read it \(grant SELECT\); tables it can read: public\.events$/);
+  });
+
+  it('names a database that does not exist, and a table the user may not read (in check and in a run)', async () => {
+    const url = new URL(db.uri);
+    url.pathname = '/dativo_no_such_db';
+    const missing = await source.check(source.configSchema.parse({ connection: { uri: url.toString() }, tables: ['events'], max_retries: 0 }), testRunContext()).then(() => undefined, (e: Error) => e);
+    expect(missing?.message).toBe(`PostgreSQL at ${url.hostname}:${url.port || 5432}/dativo_no_such_db: database "dativo_no_such_db" does not exist; check source.connection.database`);
+    const role = `dativo_noperm_${Math.random().toString(16).slice(2, 8)}`;
+    await sql(`CREATE ROLE ${role} LOGIN`);
+    try {
+      const cfg = source.configSchema.parse({ connection: { host: url.hostname, port: url.port || 5432, user: role, database: db.name }, tables: ['events'], max_retries: 0 });
+      // The catalog lists only tables the user may read, so the table is reported as not readable.
+      const hidden = "source.tables (events): table 'events' not found in the PostgreSQL database, or the job's user may not read it (grant SELECT); it can read no tables";
+      await expect(source.check(cfg, testRunContext())).rejects.toThrow(hidden);
+      await expect(read(cfg, stream('full_refresh'))).rejects.toThrow(hidden);
+      // A custom query over it fails in the database, with the hint.
+      const query = source.configSchema.parse({ ...cfg, tables: [{ name: 'q', query: 'SELECT id FROM events' }] });
+      await expect(source.check(query, testRunContext())).rejects.toThrow(`PostgreSQL at ${url.hostname}:${url.port || 5432}/${db.name}: permission denied for table events; grant SELECT to the job's user`);
+    } finally {
+      await sql(`DROP ROLE ${role}`);
+    }
   });
 
   it('names an asset column the table lacks, and a missing cursor', async () => {

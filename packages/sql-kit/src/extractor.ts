@@ -3,7 +3,7 @@ import { parseSqlCheckpoint, type RangeState, type SqlCheckpointState } from './
 import { sqlSourceConfigSchema, type SqlSourceConfig } from './config.js';
 import type { SqlDialect, SqlSession, TableInfo } from './dialect.js';
 import { formatTableRef } from './names.js';
-import { buildStatement, describeTable, planStream, streamTargets, targetFor, type ReadBounds, type StreamPlan } from './plan.js';
+import { buildStatement, describeTable, planStream, quoteTable, streamTargets, targetFor, type ReadBounds, type StreamPlan } from './plan.js';
 import { mergeIterators, splitRanges } from './ranges.js';
 import { readSegment, rejectionMessage, type SegmentEvent } from './segment.js';
 import { narrowingWarnings, orderableForCursor } from './types.js';
@@ -61,9 +61,14 @@ export function createSqlSource(dialect: SqlDialect, meta: { version: string; de
       try {
         await session.query('SELECT 1 AS ok');
         for (const { target } of streamTargets(config)) {
-          if (target.table) await describeTable(session, target.table, dialect, `source.tables (${target.entry.name})`);
-          else await session.describeQuery((target.entry.query as string).trim().replace(/;\s*$/, ''));
+          if (target.table) {
+            const table = await describeTable(session, target.table, dialect, `source.tables (${target.entry.name})`);
+            // Seeing a table in the catalog does not mean it may be read: ask for no rows of it.
+            await session.query(`SELECT 1 FROM ${quoteTable(dialect, table)} WHERE 1 = 0`);
+          } else await session.describeQuery((target.entry.query as string).trim().replace(/;\s*$/, ''));
         }
+      } catch (error) {
+        throw DativoError.isInstance(error) ? error : dialect.classify(error, config);
       } finally {
         await session.close();
       }

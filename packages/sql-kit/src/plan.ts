@@ -45,7 +45,7 @@ export interface StreamPlan {
   cursor?: number;
 }
 
-function quoteTable(dialect: SqlDialect, ref: TableRef): string {
+export function quoteTable(dialect: SqlDialect, ref: TableRef): string {
   return ref.schema ? `${dialect.quote(ref.schema)}.${dialect.quote(ref.name)}` : dialect.quote(ref.name);
 }
 
@@ -60,7 +60,7 @@ export async function describeTable(session: SqlSession, ref: TableRef, dialect:
   }
   const all = await session.listTables();
   throw new DativoError(
-    `${where}: table '${formatTableRef(ref)}' not found in the ${dialect.displayName} database${all.length ? ` (tables: ${listNames(all.map((t) => formatTableRef(t)))})` : ' (it has no tables this user can read)'}`,
+    `${where}: table '${formatTableRef(ref)}' not found in the ${dialect.displayName} database, or the job's user may not read it (grant SELECT)${all.length ? `; tables it can read: ${listNames(all.map((t) => formatTableRef(t)))}` : '; it can read no tables'}`,
     { kind: 'config', code: 'SQL_UNKNOWN_TABLE', details: { table: formatTableRef(ref) } },
   );
 }
