@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -148,7 +149,9 @@ export class LocalStorage implements Storage {
     // Write a temporary file, then hard-link it into place: link() fails when the target exists,
     // so the record appears complete or not at all, and never overwrites another writer's.
     const file = this.abs(key);
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    // The temporary name must be unique per call: two writers in one process may create the same
+    // key in the same millisecond, and linking the other writer's content would be a lost commit.
+    const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
     await writeFileAtomic(tmp, text);
     try {
       await fs.link(tmp, file);
