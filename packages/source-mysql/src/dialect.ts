@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import { classifyError, DativoError, type RunContext } from '@dativo/core';
-import { connectionParams, driverEndpoint, nodeTlsOptions, statementTimeoutMs, type ColumnInfo, type SqlDialect, type SqlSession, type SqlSourceConfig } from '@dativo/sql-kit';
+import { DativoError, type RunContext } from '@dativo/core';
+import { classifySqlError, connectionParams, type ConnectionParams, driverEndpoint, nodeTlsOptions, statementTimeoutMs, type ColumnInfo, type SqlDialect, type SqlSession, type SqlSourceConfig } from '@dativo/sql-kit';
 import mysql, { type Connection, type ConnectionOptions } from 'mysql2';
 import { MysqlSession, quoteIdent } from './session.js';
 import { mysqlParam } from './types.js';
@@ -18,8 +18,7 @@ function params(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>) {
   return connectionParams(config, { port: 3306, user: 'root' }, (file) => readFileSync(path.resolve(ctx.cwd, file), 'utf8'));
 }
 
-function options(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>, tls: boolean): ConnectionOptions {
-  const p = params(config, ctx);
+function options(config: SqlSourceConfig, p: ConnectionParams, tls: boolean): ConnectionOptions {
   return {
     ...driverEndpoint(p),
     charset: 'utf8mb4',
@@ -39,7 +38,7 @@ function run(connection: Connection, sql: string): Promise<Array<Record<string, 
 
 async function openConnection(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>, tls = true): Promise<Connection> {
   const p = params(config, ctx);
-  const connection = mysql.createConnection(options(config, ctx, tls && p.tls !== undefined));
+  const connection = mysql.createConnection(options(config, p, tls && p.tls !== undefined));
   // An idle connection's socket error must not crash the process; the next query reports it.
   connection.on('error', () => undefined);
   try {
@@ -123,8 +122,6 @@ export const mysqlDialect: SqlDialect = {
     return new MysqlSession(connection, () => endConnection(connection));
   },
   async snapshotSessions(config, ctx, count) {
-    const limit = config.connection.pool_size ?? DEFAULT_POOL_SIZE;
-    if (count > limit) throw new DativoError(`parallel reads need ${count} connections but source.connection.pool_size is ${limit} (a resumed read keeps the ranges it started with; raise pool_size or reset the state)`, { kind: 'config' });
     // A global read lock while every reader starts its consistent snapshot makes the snapshots
     // identical. The readers connect first so the lock is held only for the START TRANSACTIONs,
     // and the lock wait is bounded: a pending global read lock blocks every writer on the server.
@@ -161,26 +158,17 @@ export const mysqlDialect: SqlDialect = {
     return { sessions, release: async () => undefined };
   },
   classify(error: unknown, config: SqlSourceConfig): DativoError {
-    if (DativoError.isInstance(error)) return error;
-    const where = `MySQL at ${mysqlDialect.describeTarget(config)}`;
-    const e = error as { code?: string; errno?: number; message?: string };
-    const message = e.message ?? String(error);
-    const make = (text: string, kind: DativoError['kind'], code = e.code): DativoError => new DativoError(text, { kind, cause: error, ...(code ? { code } : {}) });
-    if (e.errno === 1045 || e.errno === 1698) return make(`${where}: ${message}; check source.connection.user and password`, 'permanent');
-    if (e.errno === 1044 || e.errno === 1142 || e.errno === 1143) return make(`${where}: ${message}; grant SELECT to the job's user`, 'permanent');
-    if (e.errno === 1049) return make(`${where}: ${message}; check source.connection.database`, 'config');
-    if (e.errno === 1146 || e.errno === 1054 || e.errno === 1064) return make(`${where}: ${message}`, 'config');
-    if (e.errno !== undefined && TIMEOUT_ERRNOS.has(e.errno)) {
-      return make(`${where}: the statement was cancelled by the statement timeout (${statementTimeoutMs(config)} ms, source.connection.statement_timeout_seconds); raise it, or read in smaller parts`, 'permanent');
-    }
-    if ((e.errno !== undefined && LOST_ERRNOS.has(e.errno)) || e.code === 'PROTOCOL_CONNECTION_LOST' || e.code === 'ECONNRESET' || e.code === 'EPIPE') {
-      return make(`${where}: the connection was lost (${message})`, 'network', e.code ?? 'ECONNRESET');
-    }
-    if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || e.code === 'ETIMEDOUT') return make(`${where} is unreachable (${e.code}); check source.connection.host and port`, 'network');
-    if (e.errno === 3159 || /insecure transport|require_secure_transport/i.test(message)) return make(`${where}: ${message}; the server accepts only TLS connections: set source.connection.ssl (require, verify-ca or verify-full)`, 'config', 'SQL_TLS');
-    if (/server does not support secure connection|HANDSHAKE_NO_SSL_SUPPORT/i.test(`${message} ${e.code ?? ''}`)) return make(`${where}: the server does not accept TLS connections; set source.connection.ssl: disable (or prefer)`, 'config', 'SQL_TLS');
-    if (/self[- ]signed|certificate|unable to verify/i.test(message)) return make(`${where}: TLS certificate check failed (${message}); set source.connection.ssl.ca, or ssl: require to skip verification`, 'config', 'SQL_TLS');
-    const base = classifyError(error);
-    return new DativoError(`${where}: ${message}`, { kind: base.kind, cause: error, ...(base.code ? { code: base.code } : {}) });
+    return classifySqlError(error, config, `MySQL at ${mysqlDialect.describeTarget(config)}`, (e, message) => {
+      const errno = typeof e.errno === 'number' ? e.errno : undefined;
+      if (errno === 1045 || errno === 1698) return 'auth';
+      if (errno === 1044 || errno === 1142 || errno === 1143) return 'privilege';
+      if (errno === 1049) return 'database';
+      if (errno === 1146 || errno === 1054 || errno === 1064) return 'statement';
+      if (errno !== undefined && TIMEOUT_ERRNOS.has(errno)) return 'statement-timeout';
+      if ((errno !== undefined && LOST_ERRNOS.has(errno)) || e.code === 'PROTOCOL_CONNECTION_LOST' || e.code === 'ECONNRESET' || e.code === 'EPIPE') return 'lost';
+      if (errno === 3159 || /insecure transport|require_secure_transport/i.test(message)) return 'tls-required';
+      if (/server does not support secure connection|HANDSHAKE_NO_SSL_SUPPORT/i.test(`${message} ${e.code ?? ''}`)) return 'tls-refused';
+      return undefined;
+    });
   },
 };

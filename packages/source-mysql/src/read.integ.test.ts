@@ -95,6 +95,10 @@ describe('full refresh', () => {
     expect(ctx.logs.records().map((e) => String(e.msg)).filter((m) => m.endsWith('parallelism 8 is above source.connection.pool_size 5 (the default); reading 5 key ranges at once'))).toHaveLength(1);
     const two = await read(config({ parallelism: 8, connection: { uri: db.uri, pool_size: 2 } }), stream('full_refresh'));
     expect((two.checkpoints[0]?.state as { ranges: unknown[] }).ranges).toHaveLength(2);
+    // A resumed read keeps its five ranges; a smaller pool cannot serve them.
+    await expect(read(config({ parallelism: 8, connection: { uri: db.uri, pool_size: 2 } }), stream('full_refresh', all.checkpoints[0]))).rejects.toThrow(
+      'parallel reads need 5 connections but source.connection.pool_size is 2 (a resumed read keeps the ranges it started with; raise pool_size or reset the state)',
+    );
     expect([...two.ids].sort((a, b) => a - b)).toEqual(range(1, 1000));
   });
 });

@@ -57,8 +57,8 @@ export class MysqlSession implements SqlSession {
     const rows: Array<Record<string, string | null>> = [];
     if (!refs) {
       // The listed databases, else the connection's database, else every database the user can see.
-      const scope = schemas?.length ? `c.TABLE_SCHEMA IN (${schemas.map(() => '?').join(', ')})` : '(DATABASE() IS NULL OR c.TABLE_SCHEMA = DATABASE())';
-      rows.push(...(await this.query(`${base} AND ${scope} ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`, schemas?.length ? [...schemas] : [])));
+      const scope = !schemas ? '(DATABASE() IS NULL OR c.TABLE_SCHEMA = DATABASE())' : schemas.length ? `c.TABLE_SCHEMA IN (${schemas.map(() => '?').join(', ')})` : 'FALSE';
+      rows.push(...(await this.query(`${base} AND ${scope} ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`, schemas ? [...schemas] : [])));
     }
     for (const ref of refs ?? []) {
       rows.push(

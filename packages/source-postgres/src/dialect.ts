@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { classifyError, DativoError, type RunContext } from '@dativo/core';
-import { connectionParams, driverEndpoint, nodeTlsOptions, statementTimeoutMs, type ColumnInfo, type SqlDialect, type SqlSession, type SqlSourceConfig } from '@dativo/sql-kit';
+import { DativoError, type RunContext } from '@dativo/core';
+import { classifySqlError, connectionParams, type ConnectionParams, driverEndpoint, nodeTlsOptions, statementTimeoutMs, type ColumnInfo, type SqlDialect, type SqlSession, type SqlSourceConfig } from '@dativo/sql-kit';
 import pg from 'pg';
 import { PgSession, quoteIdent, SESSION_SETTINGS } from './session.js';
 
@@ -9,8 +9,7 @@ function params(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>) {
   return connectionParams(config, { port: 5432, user: process.env.PGUSER ?? 'postgres' }, (file) => readFileSync(path.resolve(ctx.cwd, file), 'utf8'));
 }
 
-function clientConfig(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>, tls: boolean): pg.ClientConfig {
-  const p = params(config, ctx);
+function clientConfig(config: SqlSourceConfig, p: ConnectionParams, tls: boolean): pg.ClientConfig {
   const timeout = statementTimeoutMs(config);
   return {
     ...driverEndpoint(p),
@@ -24,7 +23,7 @@ function clientConfig(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>, tls
 async function openClient(config: SqlSourceConfig, ctx: Pick<RunContext, 'cwd'>): Promise<pg.Client> {
   const p = params(config, ctx);
   const attempt = async (tls: boolean): Promise<pg.Client> => {
-    const client = new pg.Client(clientConfig(config, ctx, tls));
+    const client = new pg.Client(clientConfig(config, p, tls));
     // An idle client's socket error must not crash the process; the next query reports it.
     client.on('error', () => undefined);
     try {
@@ -99,40 +98,26 @@ export const postgresDialect: SqlDialect = {
     };
   },
   classify(error: unknown, config: SqlSourceConfig): DativoError {
-    if (DativoError.isInstance(error)) return error;
-    const where = `PostgreSQL at ${postgresDialect.describeTarget(config)}`;
-    const e = error as { code?: string; message?: string };
-    const message = e.message ?? String(error);
-    const base = classifyError(error);
-    const make = (text: string, kind: DativoError['kind'], code = e.code): DativoError => new DativoError(text, { kind, cause: error, ...(code ? { code } : {}) });
-    switch (e.code) {
-      case '28P01':
-      case '28000':
-        if (/no encryption/i.test(message)) return make(`${where}: ${message}; the server accepts only TLS connections: set source.connection.ssl (require, verify-ca or verify-full)`, 'config', 'SQL_TLS');
-        return make(`${where}: ${message}; check source.connection.user and password`, 'permanent');
-      case '3D000':
-        return make(`${where}: ${message}; check source.connection.database`, 'config');
-      case '42501':
-        return make(`${where}: ${message}; grant SELECT to the job's user`, 'permanent');
-      case '42P01':
-      case '42703':
-      case '42601':
-        return make(`${where}: ${message}`, 'config');
-      case '57014':
-        if (/statement timeout/i.test(message)) {
-          return make(`${where}: the statement was cancelled by the statement timeout (${statementTimeoutMs(config)} ms, source.connection.statement_timeout_seconds); raise it, or read in smaller parts`, 'permanent');
-        }
-        break;
-      case 'ECONNREFUSED':
-      case 'ENOTFOUND':
-      case 'EHOSTUNREACH':
-      case 'ETIMEDOUT':
-        return make(`${where} is unreachable (${e.code}); check source.connection.host and port`, 'network');
-    }
-    if (/does not support SSL/i.test(message)) return make(`${where}: the server does not accept TLS connections; set source.connection.ssl: disable (or prefer)`, 'config', 'SQL_TLS');
-    if (/self[- ]signed|certificate|unable to verify/i.test(message)) return make(`${where}: TLS certificate check failed (${message}); set source.connection.ssl.ca, or ssl: require to skip verification`, 'config', 'SQL_TLS');
-    if (/timeout expired|Connection terminated due to connection timeout/i.test(message)) return make(`${where}: connection timed out after ${config.connection.connect_timeout_seconds} s`, 'network', 'ETIMEDOUT');
-    if (/Connection terminated|ECONNRESET|socket hang up/i.test(message)) return make(`${where}: the connection was lost (${message})`, 'network', e.code ?? 'ECONNRESET');
-    return new DativoError(`${where}: ${message}`, { kind: base.kind, cause: error, ...(base.code ? { code: base.code } : {}) });
+    return classifySqlError(error, config, `PostgreSQL at ${postgresDialect.describeTarget(config)}`, (e, message) => {
+      switch (e.code) {
+        case '28P01':
+        case '28000':
+          return /no encryption/i.test(message) ? 'tls-required' : 'auth';
+        case '3D000':
+          return 'database';
+        case '42501':
+          return 'privilege';
+        case '42P01':
+        case '42703':
+        case '42601':
+          return 'statement';
+        case '57014':
+          if (/statement timeout/i.test(message)) return 'statement-timeout';
+      }
+      if (/does not support SSL/i.test(message)) return 'tls-refused';
+      if (/timeout expired|Connection terminated due to connection timeout/i.test(message)) return 'connect-timeout';
+      if (/Connection terminated|ECONNRESET|socket hang up/i.test(message)) return 'lost';
+      return undefined;
+    });
   },
 };

@@ -63,9 +63,9 @@ export class PgSession implements SqlSession {
     return result.rows as Array<Record<string, string | null>>;
   }
 
-  async listTables(refs?: readonly TableRef[]): Promise<TableInfo[]> {
+  async listTables(refs?: readonly TableRef[], schemas?: readonly string[]): Promise<TableInfo[]> {
     const rows: Array<Record<string, string | null>> = [];
-    if (!refs) rows.push(...(await this.query(TABLES_SQL.replace('%FILTER%', ''))));
+    if (!refs) rows.push(...(await this.query(TABLES_SQL.replace('%FILTER%', schemas ? 'AND n.nspname = ANY($1::text[])' : ''), schemas ? [[...schemas]] : [])));
     for (const ref of refs ?? []) {
       const filter = ref.schema ? 'AND lower(c.relname) = lower($1) AND lower(n.nspname) = lower($2)' : 'AND lower(c.relname) = lower($1) AND pg_table_is_visible(c.oid)';
       rows.push(...(await this.query(TABLES_SQL.replace('%FILTER%', filter), ref.schema ? [ref.name, ref.schema] : [ref.name])));

@@ -69,7 +69,7 @@ export interface SqlSession {
   /** Small queries (introspection, min/max): rows as objects of text values. */
   query(sql: string, params?: unknown[]): Promise<Array<Record<string, string | null>>>;
   /** Tables and views matching the references (all user tables when `refs` is undefined). */
-  /** The given tables, or (without refs) every table and view of `schemas` (default: the dialect's usual scope). */
+  /** The given tables, or (without refs) every table and view in `schemas` (an empty list matches nothing; without it, the dialect's usual scope). */
   listTables(refs?: readonly TableRef[], schemas?: readonly string[]): Promise<TableInfo[]>;
   /** The columns a custom query returns. */
   describeQuery(sql: string): Promise<ColumnInfo[]>;

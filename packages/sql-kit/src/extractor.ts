@@ -79,9 +79,7 @@ export function createSqlSource(dialect: SqlDialect, meta: { version: string; de
       try {
         const targets = streamTargets(config);
         if (targets.length === 0) {
-          const tables = await session.listTables(undefined, config.schemas);
-          const wanted = config.schemas;
-          const listed = tables.filter((t) => !wanted || wanted.includes(t.schema ?? ''));
+          const listed = await session.listTables(undefined, config.schemas);
           // A name that several schemas hold is qualified (`sales.orders`), so stream names stay unique.
           const seen = new Map<string, number>();
           for (const t of listed) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
@@ -219,6 +217,10 @@ async function* readRanges(
   const open = ranges.map((r, i) => ({ r, i })).filter(({ r }) => !r.done);
   ctx.log.info(state ? 'resuming key ranges' : 'reading key ranges in parallel', { source: plan.source, ranges: ranges.length, open: open.length });
   if (open.length) {
+    const pool = poolLimit(dialect, config);
+    if (pool !== undefined && open.length > pool) {
+      throw new DativoError(`parallel reads need ${open.length} connections but source.connection.pool_size is ${pool} (a resumed read keeps the ranges it started with; raise pool_size or reset the state)`, { kind: 'config' });
+    }
     const snapshot = await dialect.snapshotSessions(config, ctx, open.length);
     try {
       const iterators = open.map(({ r, i }, n) =>
@@ -261,8 +263,13 @@ async function* readRanges(
 }
 
 /** `parallelism`, capped by the connection pool size (with a warning when that lowers it). */
+/** Connections a parallel read may open: `connection.pool_size`, else the dialect's default (none: no limit). */
+function poolLimit(dialect: SqlDialect, config: SqlSourceConfig): number | undefined {
+  return config.connection.pool_size ?? dialect.defaultPoolSize;
+}
+
 function parallelReaders(dialect: SqlDialect, config: SqlSourceConfig, plan: StreamPlan, ctx: RunContext): number {
-  const pool = config.connection.pool_size ?? dialect.defaultPoolSize;
+  const pool = poolLimit(dialect, config);
   if (pool === undefined || config.parallelism <= pool) return config.parallelism;
   ctx.log.warn(`${plan.source}: parallelism ${config.parallelism} is above source.connection.pool_size ${pool}${config.connection.pool_size === undefined ? ' (the default)' : ''}; reading ${pool} key ranges at once`, { source: plan.source });
   return pool;

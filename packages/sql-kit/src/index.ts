@@ -8,3 +8,4 @@ export { mergeIterators, splitRanges } from './ranges.js';
 export { narrowing, orderableForCursor } from './types.js';
 export { VERSION } from './version.js';
 export { EventChannel } from './channel.js';
+export { classifySqlError, type SqlFailure } from './errors.js';
