@@ -43,31 +43,42 @@ async function readInChild(pkg: string, factory: string, uri: string): Promise<{
   return JSON.parse(stdout.trim().split('\n').at(-1) as string);
 }
 
-describe('database sources stream with flat memory behind a slow consumer', () => {
-  it('postgres', async () => {
-    const db = await tempPostgresDatabase('dativo_pg_mem');
-    try {
+const engines = [
+  {
+    name: 'postgres',
+    factory: ['@dativo/source-postgres', 'postgresSource'],
+    timeoutMs: 120_000,
+    async create() {
+      const db = await tempPostgresDatabase('dativo_pg_mem');
       await db.exec(`CREATE TABLE wide (id bigint PRIMARY KEY, payload text); INSERT INTO wide SELECT g, repeat(md5(g::text), ${PAYLOAD / 32}) FROM generate_series(1, ${ROWS}) g;`);
-      const result = await readInChild('@dativo/source-postgres', 'postgresSource', db.uri);
-      expect(result.rows).toBe(ROWS);
-      expect(result.bytes).toBe(ROWS * PAYLOAD);
-      expect(result.growthMiB, `RSS grew by ${result.growthMiB} MiB while reading ${(ROWS * PAYLOAD) >> 20} MiB`).toBeLessThan(BOUND_MIB);
-    } finally {
-      await db.drop();
-    }
-  }, 120_000);
-
-  it('mysql', async () => {
-    const db = await tempMysqlDatabase('dativo_my_mem');
-    try {
+      return db;
+    },
+  },
+  {
+    name: 'mysql',
+    factory: ['@dativo/source-mysql', 'mysqlSource'],
+    timeoutMs: 180_000,
+    async create() {
+      const db = await tempMysqlDatabase('dativo_my_mem');
       await db.exec(`SET SESSION max_recursive_iterations = ${ROWS}; CREATE TABLE wide (id bigint PRIMARY KEY, payload mediumtext);
         INSERT INTO wide WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ${ROWS}) SELECT n, REPEAT(MD5(n), ${PAYLOAD / 32}) FROM g;`);
-      const result = await readInChild('@dativo/source-mysql', 'mysqlSource', db.uri);
-      expect(result.rows).toBe(ROWS);
-      expect(result.bytes).toBe(ROWS * PAYLOAD);
-      expect(result.growthMiB, `RSS grew by ${result.growthMiB} MiB while reading ${(ROWS * PAYLOAD) >> 20} MiB`).toBeLessThan(BOUND_MIB);
-    } finally {
-      await db.drop();
-    }
-  }, 180_000);
+      return db;
+    },
+  },
+] as const;
+
+describe('database sources stream with flat memory behind a slow consumer', () => {
+  for (const engine of engines) {
+    it(engine.name, async () => {
+      const db = await engine.create();
+      try {
+        const result = await readInChild(engine.factory[0], engine.factory[1], db.uri);
+        expect(result.rows).toBe(ROWS);
+        expect(result.bytes).toBe(ROWS * PAYLOAD);
+        expect(result.growthMiB, `RSS grew by ${result.growthMiB} MiB while reading ${(ROWS * PAYLOAD) >> 20} MiB`).toBeLessThan(BOUND_MIB);
+      } finally {
+        await db.drop();
+      }
+    }, engine.timeoutMs);
+  }
 });
