@@ -55,7 +55,7 @@ async function run(name: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ co
 function nothingPublished(name: string): void {
   expect(parquetFiles(path.join(dir, 'out', name))).toEqual([]);
   const commits = path.join(dir, 'out', name, '_dativo', 'commits');
-  expect(existsSync(commits) ? readdirSync(commits) : []).toEqual([]);
+  expect(existsSync(commits) ? (readdirSync(commits, { recursive: true }) as string[]).filter((f) => f.endsWith('.json')) : []).toEqual([]);
 }
 
 beforeAll(() => {

@@ -55,7 +55,7 @@ commit:
 /** Starts a run and kills it with SIGKILL once `commitsBefore` more commits are on disk (plus a delay). */
 async function runAndKill(name: string, waitCommits: number, delayMs: number): Promise<void> {
   const commits = path.join(dir, 'out', name, '_dativo', 'commits');
-  const count = (): number => (existsSync(commits) ? readdirSync(commits).filter((f) => f.endsWith('.json')).length : 0);
+  const count = (): number => (existsSync(commits) ? (readdirSync(commits, { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).length : 0);
   const start = count();
   let pid = 0;
   const done = runCli(['run', '--config', `jobs/${name}.yaml`, '-q'], { cwd: dir, onSpawn: (p) => (pid = p) });
@@ -92,7 +92,7 @@ describe('kill -9 and rerun', () => {
     await runAndKill('plain', 1, 0);
     await runAndKill('plain', 1, 150);
     await runAndKill('plain', 2, 40);
-    const commitsBefore = readdirSync(path.join(dir, 'out/plain/_dativo/commits')).length;
+    const commitsBefore = (readdirSync(path.join(dir, 'out/plain/_dativo/commits'), { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).length;
     expect(commitsBefore).toBeGreaterThanOrEqual(4);
     const final = await runCli(['run', '--config', 'jobs/plain.yaml', '--json'], { cwd: dir });
     expect(final.code, final.stderr).toBe(0);

@@ -96,7 +96,7 @@ for (const engine of engines) {
       const name = `${engine.name}-incremental`;
       const file = writeJob(engine, name, true);
       const commits = path.join(dir, 'out', name, '_dativo', 'commits');
-      const count = (): number => (existsSync(commits) ? readdirSync(commits).filter((f) => f.endsWith('.json')).length : 0);
+      const count = (): number => (existsSync(commits) ? (readdirSync(commits, { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).length : 0);
       let pid = 0;
       const done = runCli(['run', file, '-q'], { cwd: dir, onSpawn: (p) => (pid = p) });
       const deadline = Date.now() + 60_000;

@@ -50,6 +50,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       .option('-c, --config <file>', 'job file')
       .option('--job-dir <dir>', 'run every job file in a directory')
       .option('--tenant-id <id>', 'only run jobs of this tenant')
+      .option('--state-id <id>', "keep the job's progress under this id instead of its name (continue a renamed job)")
       .addOption(new Option('--mode <mode>', 'v1 run mode').choices(['self_hosted', 'cloud']).default('self_hosted')),
   ).action(async (job: string | undefined, opts: Record<string, string | undefined>) => {
     exitCode = await runCommand({ ...opts, ...(job && !opts.config ? { config: job } : {}) }, globals());
@@ -92,8 +93,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       .command('show')
       .description('show stored checkpoints')
       .option('-c, --config <file>', 'job file (selects its tenant and job)')
+      .option('--state-id <id>', "with --config: the job's state id, when not its state_id or name")
       .option('--tenant <id>')
-      .option('--job <name>')
+      .option('--job <name>', 'job name or state id')
       .option('--stream <name>'),
   ).action(async (opts: Record<string, string | undefined>) => {
     exitCode = await stateShowCommand(opts, globals());
@@ -103,8 +105,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       .command('reset')
       .description('forget checkpoints so the next run starts over')
       .option('-c, --config <file>', 'job file (also resets the checkpoint its target keeps)')
+      .option('--state-id <id>', "with --config: the job's state id, when not its state_id or name")
       .option('--tenant <id>')
-      .option('--job <name>')
+      .option('--job <name>', 'job name or state id')
       .option('--stream <name>'),
   ).action(async (opts: Record<string, string | undefined>) => {
     exitCode = await stateResetCommand(opts, globals());

@@ -23,6 +23,8 @@ export interface JobPlan {
   loaded: LoadedJob;
   tenant: string;
   name: string;
+  /** Identity the job's checkpoints are kept under when not its name (`state_id`, `--state-id`). */
+  stateId?: string;
   source: ResolvedConnector<Extractor<unknown>>;
   sink: ResolvedConnector<Sink<unknown>>;
   sourceConfig: unknown;
@@ -38,6 +40,8 @@ export interface PlanOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   redactor: Redactor;
+  /** `--state-id`: overrides the job's `state_id`. */
+  stateId?: string;
 }
 
 function schemaAccepts(schema: unknown, key: string): boolean {
@@ -134,12 +138,15 @@ export async function planJob(file: string, options: PlanOptions): Promise<JobPl
     });
   }
 
+  const stateId = options.stateId ?? job.state_id;
+  if (stateId && stateId !== loaded.name) notes.push(`progress is kept under state id '${stateId}' (job '${loaded.name}')`);
   return {
     file: loaded.file,
     configDir: path.dirname(path.resolve(options.cwd, file)),
     loaded,
     tenant: job.tenant_id,
     name: loaded.name,
+    ...(stateId ? { stateId } : {}),
     source,
     sink,
     sourceConfig: sourceConfig.value,

@@ -48,7 +48,7 @@ export { deepMerge, isPlainObject } from './config/merge.js';
 export { loadAsset, loadJob, loadRecipe, recipeDefaults, resolveRelated, type LoadedFile, type LoadedJob, type LoadOptions } from './config/load.js';
 
 // State, dead letters, logs, metrics, secrets
-export { MemoryStateStore, type StateKey, type StateStore, type StoredState } from './state/state-store.js';
+export { MemoryStateStore, stateKeyOf, type StateKey, type StateStore, type StoredState } from './state/state-store.js';
 export { LocalFileStateStore, safeSegment } from './state/local-file.js';
 export { MemoryDeadLetterQueue, type DeadLetterEntry, type DeadLetterQueue } from './dlq/dlq.js';
 export { JsonlDeadLetterQueue, listDeadLetterFiles, readDeadLetterFile, type DeadLetterFile } from './dlq/jsonl.js';

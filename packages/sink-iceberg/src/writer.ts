@@ -1,4 +1,4 @@
-import { crashPoint, DativoError, type Checkpoint, type CommitResult, type FieldSpec, type RunContext, type SinkWriter, type StreamDescriptor } from '@dativo/core';
+import { crashPoint, DativoError, safeSegment, stateKeyOf, type Checkpoint, type CommitResult, type FieldSpec, type RunContext, type SinkWriter, type StreamDescriptor } from '@dativo/core';
 import type { RecordBatch } from 'apache-arrow';
 import type { Catalog, LoadedTable } from './catalog/catalog.js';
 import { tableRef, type IcebergSinkConfig, type WriteMode } from './config.js';
@@ -89,12 +89,19 @@ export class IcebergSinkWriter implements SinkWriter {
    * commit as each snapshot, it survives snapshot expiry; the snapshot summary keeps the history.
    */
   private get checkpointProperty(): string {
-    return `dativo.checkpoint.${this.ref}.${this.s.ctx.tenant}.${this.s.ctx.job}.${this.s.stream.name}`;
+    const { tenant, job, stream } = this.owner;
+    return `dativo.checkpoint.${safeSegment(this.ref)}.${safeSegment(tenant)}.${safeSegment(job)}.${safeSegment(stream)}`;
+  }
+
+  /** Whose checkpoint this writer keeps: one (tenant, job or state_id, stream). */
+  private get owner(): ReturnType<typeof stateKeyOf> {
+    return stateKeyOf(this.s.ctx, this.s.stream.name);
   }
 
   private isOurs(snapshot: Snapshot): boolean {
     const s = snapshot.summary;
-    return s[SUMMARY.tenant] === this.s.ctx.tenant && s[SUMMARY.job] === this.s.ctx.job && s[SUMMARY.stream] === this.s.stream.name && s[SUMMARY.checkpoint] !== undefined;
+    const { tenant, job, stream } = this.owner;
+    return s[SUMMARY.tenant] === tenant && s[SUMMARY.job] === job && s[SUMMARY.stream] === stream && s[SUMMARY.checkpoint] !== undefined;
   }
 
   /** This job's and stream's last committed checkpoint and the session that wrote it. */
@@ -176,9 +183,9 @@ export class IcebergSinkWriter implements SinkWriter {
       [SUMMARY.checkpoint]: JSON.stringify(checkpoint),
       [SUMMARY.runId]: this.s.ctx.runId,
       [SUMMARY.commitId]: commitId,
-      [SUMMARY.tenant]: this.s.ctx.tenant,
-      [SUMMARY.job]: this.s.ctx.job,
-      [SUMMARY.stream]: this.s.stream.name,
+      [SUMMARY.tenant]: this.owner.tenant,
+      [SUMMARY.job]: this.owner.job,
+      [SUMMARY.stream]: this.owner.stream,
       [SUMMARY.session]: this.session,
       'engine-name': 'dativo',
       'engine-version': VERSION,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DativoError, readRows, type Checkpoint, type CommitResult, type RunContext, type SinkWriter, type StreamDescriptor } from '@dativo/core';
+import { DativoError, readRows, stateKeyOf, type Checkpoint, type CommitResult, type RunContext, type SinkWriter, type StreamDescriptor } from '@dativo/core';
 import type { RecordBatch } from 'apache-arrow';
-import { CommitLog, STAGING_DIR, type CommittedFile } from './commit-log.js';
+import { CommitLog, type CommittedFile } from './commit-log.js';
 import type { Storage } from './storage/storage.js';
 
 export interface RawFileOptions {
@@ -22,6 +22,7 @@ function safeName(value: string): string {
 export class RawFileWriter implements SinkWriter {
   private readonly storage: Storage;
   private readonly log: CommitLog;
+  private readonly staging: string;
   private readonly ctx: RunContext;
   private readonly stream: StreamDescriptor;
   private readonly options: RawFileOptions;
@@ -32,7 +33,8 @@ export class RawFileWriter implements SinkWriter {
     this.stream = stream;
     this.options = options;
     this.ctx = ctx;
-    this.log = new CommitLog(storage, ctx.log);
+    this.log = new CommitLog(storage, stateKeyOf(ctx, stream.name), ctx.log);
+    this.staging = this.log.stagingPrefix(ctx.runId);
   }
 
   static async open(storage: Storage, stream: StreamDescriptor, options: RawFileOptions, ctx: RunContext): Promise<RawFileWriter> {
@@ -68,7 +70,7 @@ export class RawFileWriter implements SinkWriter {
     for (const row of readRows(batch, this.stream.schema)) {
       const content = row.content;
       if (!(content instanceof Uint8Array)) continue;
-      const staged = `${STAGING_DIR}${this.ctx.runId}/${randomUUID()}`;
+      const staged = `${this.staging}${randomUUID()}`;
       const upload = await this.storage.create(staged);
       await upload.write(content);
       const bytes = await upload.finish();

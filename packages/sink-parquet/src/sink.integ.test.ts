@@ -128,19 +128,24 @@ describe('parquet sink', () => {
     await w1.commit({ stream: 'orders', state: 'first' });
     await w1.close();
     const published = readdirSync(root).filter((f) => f.endsWith('.parquet'))[0] as string;
-    mkdirSync(path.join(root, '_dativo', 'staging', 'crashed-run'), { recursive: true });
-    const staged = '_dativo/staging/crashed-run/pending.parquet';
+    // (the records and staging area of tenant 'test', job 'job', stream 'orders': the test context)
+    mkdirSync(path.join(root, '_dativo', 'staging', 'test', 'job', 'orders', 'crashed-run'), { recursive: true });
+    const staged = '_dativo/staging/test/job/orders/crashed-run/pending.parquet';
     const { renameSync } = await import('node:fs');
     renameSync(path.join(root, published), path.join(root, staged));
-    writeFileSync(path.join(root, COMMITS_DIR, '00000000000000000002.json'), JSON.stringify({ version: 1, seq: 2, runId: 'crashed-run', time: new Date().toISOString(), status: 'pending', checkpoint: { stream: 'orders', state: 'second' }, files: [{ staged, final: 'part-crashed.parquet', rows: 100, bytes: 1 }] }));
+    const owner = { tenant: 'test', job: 'job', stream: 'orders' };
+    writeFileSync(path.join(root, COMMITS_DIR, 'test', 'job', 'orders', '00000000000000000002.json'), JSON.stringify({ version: 2, seq: 2, owner, runId: 'crashed-run', time: new Date().toISOString(), status: 'pending', checkpoint: { stream: 'orders', state: 'second' }, files: [{ staged, final: 'part-crashed.parquet', rows: 100, bytes: 1 }] }));
     // …and a staged file of a run that never got to commit.
-    writeFileSync(path.join(root, '_dativo', 'staging', 'crashed-run', 'orphan.parquet'), 'partial');
+    writeFileSync(path.join(root, '_dativo', 'staging', 'test', 'job', 'orders', 'crashed-run', 'orphan.parquet'), 'partial');
+    // Another job's staged file in the same location is its own business: left alone.
+    mkdirSync(path.join(root, '_dativo', 'staging', 'test', 'other', 'orders', 'running'), { recursive: true });
+    writeFileSync(path.join(root, '_dativo', 'staging', 'test', 'other', 'orders', 'running', 'busy.parquet'), 'in progress');
     const ctx = testRunContext();
     const w2 = await sink.open(config, STREAM, ctx);
     expect(await w2.lastCommitted()).toEqual({ stream: 'orders', state: 'second' });
     await w2.close();
     expect(readdirSync(root).filter((f) => f.endsWith('.parquet'))).toEqual(['part-crashed.parquet']);
-    expect(readdirSync(path.join(root, '_dativo', 'staging'), { recursive: true }).filter((f) => String(f).endsWith('.parquet'))).toEqual([]);
+    expect(readdirSync(path.join(root, '_dativo', 'staging'), { recursive: true }).filter((f) => String(f).endsWith('.parquet'))).toEqual([path.join('test', 'other', 'orders', 'running', 'busy.parquet')]);
     expect(ctx.logs.records().map((r) => r.msg)).toContain('rolling forward an unfinished commit from a previous run');
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Checkpoint, CommitResult, RunContext, SinkWriter, StreamDescriptor } from '@dativo/core';
+import { stateKeyOf, type Checkpoint, type CommitResult, type RunContext, type SinkWriter, type StreamDescriptor } from '@dativo/core';
 import type { RecordBatch } from 'apache-arrow';
-import { CommitLog, STAGING_DIR, type CommittedFile } from './commit-log.js';
+import { CommitLog, type CommittedFile } from './commit-log.js';
 import type { ParquetSinkConfig } from './config.js';
 import { ParquetEncoder, type EncodedFile, type EncoderProps } from './encoder.js';
 import { partitionDir } from './partition.js';
@@ -23,6 +23,7 @@ interface OpenFile {
 export class ParquetSinkWriter implements SinkWriter {
   private readonly storage: Storage;
   private readonly log: CommitLog;
+  private readonly staging: string;
   private readonly ctx: RunContext;
   private readonly config: ParquetSinkConfig;
   private readonly props: EncoderProps;
@@ -36,7 +37,8 @@ export class ParquetSinkWriter implements SinkWriter {
     this.storage = storage;
     this.config = config;
     this.ctx = ctx;
-    this.log = new CommitLog(storage, ctx.log);
+    this.log = new CommitLog(storage, stateKeyOf(ctx, stream.name), ctx.log);
+    this.staging = this.log.stagingPrefix(ctx.runId);
     this.targetBytes = config.target_file_size_mb * 1024 * 1024;
     this.props = {
       compression: config.compression,
@@ -61,7 +63,7 @@ export class ParquetSinkWriter implements SinkWriter {
 
   private async startFile(): Promise<OpenFile> {
     this.encoder ??= new ParquetEncoder();
-    const staged = `${STAGING_DIR}${this.ctx.runId}/${randomUUID()}.parquet`;
+    const staged = `${this.staging}${randomUUID()}.parquet`;
     const upload = await this.storage.create(staged);
     const encoded = this.encoder.open(this.props, (chunk) => upload.write(chunk));
     return { staged, partition: partitionDir(this.config.partitioning, new Date()), upload, encoded };

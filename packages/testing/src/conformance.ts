@@ -207,6 +207,36 @@ export function describeSinkConformance<C>(name: string, options: SinkConformanc
       await reopened.close();
     });
 
+    it('keeps the checkpoints of jobs that share one location apart (tenant, job, stream)', async () => {
+      const owners = [
+        { tenant: 'conformance-a', job: 'first' },
+        { tenant: 'conformance-a', job: 'second' },
+        { tenant: 'conformance-b', job: 'first' },
+      ];
+            const before = await options.visibleRows(config);
+      let rows = 0;
+      for (const [i, owner] of owners.entries()) {
+        const writer = await sink.open(config, options.stream, testRunContext(owner));
+        expect(await writer.lastCommitted(), `${owner.tenant}/${owner.job} starts without a checkpoint`).toBeUndefined();
+        for (const b of options.batches()) {
+          await writer.write(b);
+          rows += b.numRows;
+        }
+        await writer.commit({ stream: options.stream.name, state: { owner: i } });
+        await writer.close();
+      }
+      expect(await options.visibleRows(config)).toBe(before + rows);
+      for (const [i, owner] of owners.entries()) {
+        const reopened = await sink.open(config, options.stream, testRunContext(owner));
+        expect(await reopened.lastCommitted()).toEqual({ stream: options.stream.name, state: { owner: i } });
+        await reopened.close();
+      }
+      // A job renamed with its old name as state id continues from the old name's checkpoint.
+      const renamed = await sink.open(config, options.stream, testRunContext({ tenant: 'conformance-a', job: 'renamed', stateId: 'second' }));
+      expect(await renamed.lastCommitted()).toEqual({ stream: options.stream.name, state: { owner: 1 } });
+      await renamed.close();
+    });
+
     it('records a checkpoint committed without data', async () => {
       const writer = await sink.open(config, options.stream, context());
       const checkpoint = { stream: options.stream.name, state: { position: 2 } };

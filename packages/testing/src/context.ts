@@ -10,7 +10,7 @@ export interface TestRunContext extends RunContext {
 }
 
 /** A RunContext with in-memory state, dead-letter queue and captured logs. */
-export function testRunContext(options: { tenant?: string; job?: string; cwd?: string; configDir?: string } = {}): TestRunContext {
+export function testRunContext(options: { tenant?: string; job?: string; stateId?: string; cwd?: string; configDir?: string } = {}): TestRunContext {
   const controller = new AbortController();
   const logs = new MemoryLogSink();
   const redactor = new Redactor();
@@ -21,6 +21,7 @@ export function testRunContext(options: { tenant?: string; job?: string; cwd?: s
   const ctx = createRunContext({
     tenant,
     job,
+    ...(options.stateId ? { stateId: options.stateId } : {}),
     signal: controller.signal,
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.configDir ? { configDir: options.configDir } : {}),

@@ -23,6 +23,7 @@ export interface RunOptions extends SecretOptions {
   jobDir?: string;
   tenantId?: string;
   mode?: string;
+  stateId?: string;
 }
 
 /** What `dativo run --json` prints per job. */
@@ -63,7 +64,7 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
   const secrets = loadSecrets(options, g, redactor);
   let plan: JobPlan;
   try {
-    plan = await planJob(file, { cwd: g.cwd, env: secrets.env, redactor });
+    plan = await planJob(file, { cwd: g.cwd, env: secrets.env, redactor, ...(options.stateId ? { stateId: options.stateId } : {}) });
   } catch (error) {
     return failedReport(file, toDativoError(error, 'config'));
   }
@@ -78,6 +79,7 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
   const ctx = createRunContext({
     tenant: plan.tenant,
     job: plan.name,
+    ...(plan.stateId ? { stateId: plan.stateId } : {}),
     runId,
     signal,
     cwd: g.cwd,
@@ -161,6 +163,7 @@ export function exitCodeOf(reports: JobReport[]): number {
 export async function runCommand(options: RunOptions, g: GlobalOptions): Promise<number> {
   let files: string[];
   try {
+    if (options.stateId && options.jobDir) throw new DativoError('--state-id names the progress of one job; use it with --config, not --job-dir', { kind: 'config' });
     files = await jobFiles(options, g, 'run');
   } catch (error) {
     const e = toDativoError(error, 'config');

@@ -8,6 +8,7 @@ export interface StateOptions extends SecretOptions {
   tenant?: string;
   job?: string;
   stream?: string;
+  stateId?: string;
 }
 
 /** `dativo state show`: incremental state per tenant / job / stream. */
@@ -17,8 +18,8 @@ export async function stateShowCommand(options: StateOptions, g: GlobalOptions):
   try {
     if (options.config) {
       const redactor = new Redactor();
-      const plan = await planJob(options.config, { cwd: g.cwd, env: loadSecrets(options, g, redactor).env, redactor });
-      filter = { tenant: plan.tenant, job: plan.name };
+      const plan = await planJob(options.config, { cwd: g.cwd, env: loadSecrets(options, g, redactor).env, redactor, ...(options.stateId ? { stateId: options.stateId } : {}) });
+      filter = { tenant: plan.tenant, job: plan.stateId ?? plan.name };
     }
     const states = (await store.list(filter)).filter((s) => !options.stream || s.key.stream === options.stream);
     if (g.json) g.stdout.write(`${JSON.stringify({ stateDir: g.stateDir, states }, null, 2)}\n`);
@@ -45,10 +46,10 @@ export async function stateResetCommand(options: StateOptions, g: GlobalOptions)
     if (options.config) {
       const redactor = new Redactor();
       const secrets = loadSecrets(options, g, redactor);
-      const plan = await planJob(options.config, { cwd: g.cwd, env: secrets.env, redactor });
+      const plan = await planJob(options.config, { cwd: g.cwd, env: secrets.env, redactor, ...(options.stateId ? { stateId: options.stateId } : {}) });
       tenant = plan.tenant;
-      job = plan.name;
-      const ctx = createRunContext({ tenant, job, cwd: g.cwd, configDir: plan.configDir, log: silentLogger, state: store, dlq: new MemoryDeadLetterQueue(), secrets: secrets.resolver, redactor });
+      job = plan.stateId ?? plan.name;
+      const ctx = createRunContext({ tenant, job: plan.name, ...(plan.stateId ? { stateId: plan.stateId } : {}), cwd: g.cwd, configDir: plan.configDir, log: silentLogger, state: store, dlq: new MemoryDeadLetterQueue(), secrets: secrets.resolver, redactor });
       for (const stream of plan.streams) {
         if (options.stream && stream.name !== options.stream) continue;
         const writer = await plan.sink.connector.open(plan.sinkConfig, { name: stream.name, schema: stream.schema, syncModes: [stream.syncMode] }, ctx);

@@ -8,6 +8,11 @@ export const jobSchema = z.object({
   environment: z.string().min(1).default('prod'),
   /** Optional job name; defaults to the file name without extension. */
   name: z.string().min(1).optional(),
+  /**
+   * The identity the job's progress (checkpoints) is kept under; defaults to the job name. Set it
+   * to the old name when renaming a job that should continue where it stopped.
+   */
+  state_id: z.string().min(1).optional(),
   description: z.string().optional(),
   source_connector: z.string().min(1),
   source_connector_path: z.string().min(1).optional(),

@@ -18,6 +18,8 @@ export function newRunId(now: Date = new Date()): string {
 export interface RunContextOptions {
   tenant: string;
   job: string;
+  /** Identity the job's checkpoints are kept under when it is not the job name (`state_id`). */
+  stateId?: string;
   runId?: string;
   signal?: AbortSignal;
   cwd?: string;
@@ -43,6 +45,7 @@ export function createRunContext(options: RunContextOptions): RunContext & { red
   return {
     tenant: options.tenant,
     job: options.job,
+    ...(options.stateId ? { stateId: options.stateId } : {}),
     runId,
     signal: options.signal ?? new AbortController().signal,
     cwd,

@@ -5,6 +5,7 @@ import type { RunContext } from '../spec/context.js';
 import type { Extractor } from '../spec/extractor.js';
 import type { Checkpoint, ConfiguredStream, RejectedMessage, StreamDescriptor } from '../spec/messages.js';
 import type { Sink, SinkWriter } from '../spec/sink.js';
+import { stateKeyOf } from '../state/state-store.js';
 import { CommitTracker, defaultCommitPolicy, type CommitPolicy } from './commit-policy.js';
 
 /** Reshapes batches between source and sink (e.g. rows rendered as Markdown-KV documents). */
@@ -97,7 +98,7 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
 
   const commit = async (run: StreamRun, checkpoint: Checkpoint): Promise<void> => {
     const result = await run.writer.commit(checkpoint);
-    await ctx.state.put({ tenant: ctx.tenant, job: ctx.job, stream: run.configured.name }, checkpoint, ctx.runId);
+    await ctx.state.put(stateKeyOf(ctx, run.configured.name), checkpoint, ctx.runId);
     run.result.commits++;
     run.result.files += result.files;
     run.result.bytesOut += result.bytes;
@@ -124,7 +125,7 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
       };
       const writer = await sink.open(options.sinkConfig, descriptor, ctx);
       const fromSink = await writer.lastCommitted();
-      const fromState = fromSink ? undefined : (await ctx.state.get({ tenant: ctx.tenant, job: ctx.job, stream: configured.name }))?.checkpoint;
+      const fromState = fromSink ? undefined : (await ctx.state.get(stateKeyOf(ctx, configured.name)))?.checkpoint;
       const resumeFrom = fromSink ?? fromState;
       const result: StreamResult = { name: configured.name, rowsRead: 0, rowsWritten: 0, bytesIn: 0, rejected: 0, warnings: 0, commits: 0, files: 0, bytesOut: 0 };
       if (resumeFrom) {

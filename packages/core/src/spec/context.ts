@@ -8,6 +8,12 @@ import type { StateStore } from '../state/state-store.js';
 export interface RunContext {
   tenant: string;
   job: string;
+  /**
+   * The identity the job's progress is kept under (state store, sink checkpoints), when it is not
+   * the job name: set by `state_id:` / `--state-id` so a renamed job keeps its progress. Use
+   * {@link stateKeyOf} rather than reading `job` directly when storing or looking up checkpoints.
+   */
+  stateId?: string;
   /** Correlation id present in every log line and dead-letter entry of the run. */
   runId: string;
   signal: AbortSignal;

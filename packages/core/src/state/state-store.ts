@@ -1,3 +1,4 @@
+import type { RunContext } from '../spec/context.js';
 import type { Checkpoint } from '../spec/messages.js';
 
 export interface StateKey {
@@ -11,6 +12,15 @@ export interface StoredState {
   checkpoint: Checkpoint;
   runId?: string;
   updatedAt: string;
+}
+
+/**
+ * The owner of a stream's checkpoint: one (tenant, job, stream), with the job's `state_id` in place
+ * of its name when one is set. Sinks that keep checkpoints themselves key them by this, so several
+ * jobs writing to one location each keep their own progress.
+ */
+export function stateKeyOf(ctx: Pick<RunContext, 'tenant' | 'job' | 'stateId'>, stream: string): StateKey {
+  return { tenant: ctx.tenant, job: ctx.stateId ?? ctx.job, stream };
 }
 
 /** Where incremental state lives between runs (per tenant / job / stream). */
