@@ -25,6 +25,7 @@ export const KNOWN_SOURCES: Record<string, string> = {
 export const KNOWN_SINKS: Record<string, string> = {
   parquet: '@dativo/sink-parquet',
   s3: '@dativo/sink-parquet',
+  minio: '@dativo/sink-parquet',
   local: '@dativo/sink-parquet',
   file: '@dativo/sink-parquet',
   iceberg: '@dativo/sink-iceberg',
@@ -70,6 +71,8 @@ export interface ResolvedConnector<T> {
   name: string;
   packageName: string;
   connector: T;
+  /** The package's export, with its optional v1 hooks. */
+  pkg: ConnectorPackage;
 }
 
 async function load(name: string, role: 'source' | 'target', cwd: string, where: { file?: string; path: string }): Promise<{ pkg: ConnectorPackage; packageName: string }> {
@@ -101,11 +104,11 @@ async function load(name: string, role: 'source' | 'target', cwd: string, where:
 export async function loadSource(name: string, cwd: string, where: { file?: string; path: string }): Promise<ResolvedConnector<Extractor<unknown>>> {
   const { pkg, packageName } = await load(name, 'source', cwd, where);
   if (!pkg.source) throw new ConfigError(`package ${packageName} has no source connector`, { ...(where.file ? { file: where.file } : {}), path: where.path });
-  return { name, packageName, connector: pkg.source() };
+  return { name, packageName, connector: pkg.source(), pkg };
 }
 
 export async function loadSink(name: string, cwd: string, where: { file?: string; path: string }): Promise<ResolvedConnector<Sink<unknown>>> {
   const { pkg, packageName } = await load(name, 'target', cwd, where);
   if (!pkg.sink) throw new ConfigError(`package ${packageName} has no sink connector`, { ...(where.file ? { file: where.file } : {}), path: where.path });
-  return { name, packageName, connector: pkg.sink() };
+  return { name, packageName, connector: pkg.sink(), pkg };
 }

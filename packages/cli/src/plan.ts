@@ -121,7 +121,11 @@ export async function planJob(file: string, options: PlanOptions): Promise<JobPl
     ...(d.primaryKey ? { primaryKey: d.primaryKey } : {}),
   }));
 
-  const targetInput = streams.length > 1 ? perStreamLocation(loaded.targetInput) : loaded.targetInput;
+  const assetValue = loaded.asset.value;
+  const v1 = sink.pkg.v1Target?.(loaded.targetInput, { tenant: job.tenant_id, asset: { name: assetValue.name, domain: assetValue.domain, dataProduct: assetValue.dataProduct }, env: options.env });
+  notes.push(...(v1?.notes ?? []));
+  const adaptedTarget = v1?.config ?? loaded.targetInput;
+  const targetInput = streams.length > 1 ? perStreamLocation(adaptedTarget) : adaptedTarget;
   const sinkConfig = validateConfig(sink.connector.configSchema, targetInput, { ...where, prefix: ['target'], origin: loaded.targetOrigin });
   warnings.push(...sinkConfig.warnings);
 

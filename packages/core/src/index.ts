@@ -1,7 +1,7 @@
 // Contracts
 export type { RunContext } from './spec/context.js';
 export type { ConnectorSpec, Extractor } from './spec/extractor.js';
-export { defineConnector, type ConnectorPackage } from './spec/connector.js';
+export { defineConnector, type ConnectorPackage, type V1SectionContext, type V1SectionResult } from './spec/connector.js';
 export type { CommitResult, Sink, SinkWriter } from './spec/sink.js';
 export type {
   BatchMessage,

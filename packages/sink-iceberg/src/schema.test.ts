@@ -21,10 +21,10 @@ describe('schemaFromFields', () => {
 });
 
 describe('planEvolution', () => {
-  const base = schemaFromFields([f('id', 'bigint', false), f('qty', 'integer'), f('price', 'real'), f('amount', 'decimal(10,2)'), f('name', 'string')]);
+  const base = schemaFromFields([f('id', 'bigint', false), f('qty', 'int'), f('price', 'real'), f('amount', 'decimal(10,2)'), f('name', 'string')]);
 
   it('changes nothing when the source matches the table', () => {
-    const plan = planEvolution(base.schema, base.lastColumnId, [f('id', 'bigint', false), f('qty', 'integer'), f('price', 'real'), f('amount', 'decimal(10,2)'), f('name', 'string')], 'asset.yaml');
+    const plan = planEvolution(base.schema, base.lastColumnId, [f('id', 'bigint', false), f('qty', 'int'), f('price', 'real'), f('amount', 'decimal(10,2)'), f('name', 'string')], 'asset.yaml');
     expect(plan).toEqual({ lastColumnId: 5, changes: [] });
   });
 
@@ -45,14 +45,14 @@ describe('planEvolution', () => {
 
   it('keeps table columns the source lacks, unless they are required', () => {
     expect(planEvolution(base.schema, base.lastColumnId, [f('id', 'bigint', false)], 'a').changes).toEqual([]);
-    expect(() => planEvolution(base.schema, base.lastColumnId, [f('qty', 'integer')], 'asset.yaml')).toThrow("asset.yaml: column 'id' is required in the table but the source does not have it");
+    expect(() => planEvolution(base.schema, base.lastColumnId, [f('qty', 'int')], 'asset.yaml')).toThrow("asset.yaml: column 'id' is required in the table but the source does not have it");
   });
 
   it('fails on an incompatible change, naming the column and both types', () => {
     const retype = () => planEvolution(base.schema, base.lastColumnId, [f('id', 'string', false)], 'asset.yaml');
     expect(retype).toThrow(/asset\.yaml: column 'id' cannot change from long \(table\) to string \(source, string\)/);
     // A narrower source type is not a change: its values widen on write (int into a long column).
-    expect(planEvolution(base.schema, base.lastColumnId, [f('id', 'integer', false)], 'a').changes).toEqual([]);
+    expect(planEvolution(base.schema, base.lastColumnId, [f('id', 'int', false)], 'a').changes).toEqual([]);
     expect(() => planEvolution(base.schema, base.lastColumnId, [f('id', 'bigint', false), f('name', 'bigint')], 'a')).toThrow(/column 'name' cannot change from string \(table\) to long/);
     expect(() => planEvolution(base.schema, base.lastColumnId, [f('id', 'bigint', false), f('amount', 'decimal(12,4)')], 'a')).toThrow(/column 'amount' cannot change from decimal\(10, 2\)/);
   });

@@ -1,5 +1,6 @@
 import { defineConnector } from '@dativo/core';
 import { parquetSink } from './sink.js';
+import { parquetV1Target } from './v1.js';
 
 export { parquetSink, storageFor } from './sink.js';
 export { parquetSinkConfigSchema, s3ConnectionSchema, COMPRESSIONS, type ParquetSinkConfig, type S3Connection } from './config.js';
@@ -11,7 +12,8 @@ export { LocalStorage } from './storage/local.js';
 export { S3Storage } from './storage/s3.js';
 export type { Storage, StorageUpload } from './storage/storage.js';
 export { VERSION } from './version.js';
+export { parquetV1Target, v1S3Connection, v1TableName, v1TablePrefix, type V1S3Connection } from './v1.js';
 
 
-/** Loaded by the CLI for `target_connector: parquet | s3 | local`. */
-export const dativoConnector = defineConnector({ specificationVersion: 'v1', ids: ['parquet', 's3', 'local', 'file'], sink: parquetSink });
+/** Loaded by the CLI for `target_connector: parquet | s3 | minio | local`. */
+export const dativoConnector = defineConnector({ specificationVersion: 'v1', ids: ['parquet', 's3', 'minio', 'local', 'file'], sink: parquetSink, v1Target: parquetV1Target });

@@ -36,7 +36,7 @@ export function storageFor(config: ParquetSinkConfig, stream: string, ctx: Pick<
   }
   const local = config.path ?? config.connection?.local?.path ?? (warehouse ? warehouse.replace(/^file:\/\//, '') : undefined);
   if (!local) {
-    throw new DativoError('target: no output location; set target.path (a local directory) or target.connection.s3 (bucket, prefix, endpoint, credentials)', {
+    throw new DativoError('target: no output location; set target.path (a local directory), or target.connection.s3 (bucket, prefix, endpoint, credentials) or the S3_BUCKET environment variable', {
       kind: 'config',
       code: 'PARQUET_NO_LOCATION',
     });

@@ -10,7 +10,7 @@ const dir = tempDir('dativo-csv-');
 afterAll(() => dir.cleanup());
 
 const f = (name: string, type: string, nullable = true): FieldSpec => ({ name, type: parseDataType(type), nullable });
-const PEOPLE: FieldSpec[] = [f('id', 'bigint', false), f('name', 'string'), f('age', 'integer'), f('balance', 'decimal(10,2)'), f('joined', 'date'), f('seen', 'timestamp'), f('vip', 'boolean')];
+const PEOPLE: FieldSpec[] = [f('id', 'bigint', false), f('name', 'string'), f('age', 'int'), f('balance', 'decimal(10,2)'), f('joined', 'date'), f('seen', 'timestamp'), f('vip', 'boolean')];
 
 function file(name: string, content: string | Buffer, mtimeSeconds?: number): string {
   const p = path.join(dir.path, name);

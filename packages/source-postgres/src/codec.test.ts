@@ -53,7 +53,7 @@ describe('pgColumnCodec', () => {
   const field = (type: string) => ({ name: 'c', type: parseDataType(type), nullable: true });
   it('decodes natively when the types match, as text otherwise', () => {
     expect(pgColumnCodec('"c"', col('int4'), field('bigint'))).toEqual({ expression: '"c"', decoder: Decoder.INT4 });
-    expect(pgColumnCodec('"c"', col('int8'), field('integer'))).toEqual({ expression: '"c"::text', decoder: Decoder.TEXT });
+    expect(pgColumnCodec('"c"', col('int8'), field('int'))).toEqual({ expression: '"c"::text', decoder: Decoder.TEXT });
     expect(pgColumnCodec('"c"', col('_int4', ['array']), field('array<integer>'))).toEqual({ expression: 'array_to_json("c")', decoder: Decoder.TEXT });
     expect(pgColumnCodec('"c"', col('money', ['money']), field('decimal(19,2)'))).toEqual({ expression: '"c"::numeric', decoder: Decoder.NUMERIC });
     expect(pgColumnCodec('"c"', col('uuid'), field('string'))).toEqual({ expression: '"c"::text', decoder: Decoder.TEXT });

@@ -8,7 +8,7 @@ const field = (name: string, type: string, nullable = true): FieldSpec => ({ nam
 
 const ALL: FieldSpec[] = [
   field('s', 'string'),
-  field('i', 'integer'),
+  field('i', 'int'),
   field('l', 'bigint'),
   field('sm', 'smallint'),
   field('d', 'double'),
@@ -21,7 +21,7 @@ const ALL: FieldSpec[] = [
   field('tz', 'timestamptz'),
   field('bin', 'binary'),
   field('j', 'json'),
-  field('arr', 'array<integer>'),
+  field('arr', 'array<int>'),
   field('st', 'struct<a:string,b:array<date>>'),
 ];
 
@@ -61,8 +61,8 @@ describe('column builders', () => {
 
   it('explains rejected values and leaves nothing appended', () => {
     const cases: Array<[string, string, string]> = [
-      ['integer', 'abc', 'is not an integer'],
-      ['integer', '2147483648', 'is out of range for integer (-2147483648..2147483647)'],
+      ['int', 'abc', 'is not an integer'],
+      ['int', '2147483648', 'is out of range for integer (-2147483648..2147483647)'],
       ['bigint', '9223372036854775808', 'is out of range for bigint (64-bit)'],
       ['double', '1,5', 'is not a number'],
       ['decimal(5,2)', '1.234', 'has more than 2 digits after the decimal point'],
@@ -81,7 +81,7 @@ describe('column builders', () => {
   });
 
   it('reports missing required values and rolls back the whole row', () => {
-    const builder = new BatchBuilder([field('a', 'integer'), field('b', 'string', false)]);
+    const builder = new BatchBuilder([field('a', 'int'), field('b', 'string', false)]);
     expect(builder.appendRecord({ a: 1 })).toEqual({ column: 'b', message: 'is required but missing' });
     expect(builder.appendRecord({ a: 'x', b: 'ok' })).toEqual({ column: 'a', message: 'is not an integer' });
     expect(builder.rows).toBe(0);
@@ -109,7 +109,7 @@ describe('column builders', () => {
   });
 
   it('truncate recounts nulls after lazily created validity', () => {
-    const c = createColumnBuilder(field('x', 'integer'), 8);
+    const c = createColumnBuilder(field('x', 'int'), 8);
     c.appendValue(1);
     c.appendValue(null);
     c.appendValue(3);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ConfigError, ConfigErrors } from '../errors.js';
-import { makeDecimal, parseDataType, TypeParseError, type DataType, type FieldSpec } from '../schema/types.js';
+import { makeDecimal, parseDataType, TYPE_NAMES, TypeParseError, type DataType, type FieldSpec } from '../schema/types.js';
 import { boolLike, intLike } from './coerce.js';
+import { isPlainObject } from './merge.js';
 import { formatPath } from './env.js';
 import type { ConfigWarning, Located } from './issues.js';
 
@@ -57,6 +58,7 @@ export const assetFieldSchema: z.ZodType<AssetFieldInput> = z.lazy(() =>
     examples: anyValue,
     example: anyValue,
     criticalDataElement: anyValue,
+    dataGranularityDescription: anyValue,
     quality: anyValue,
     format: anyValue,
     default: anyValue,
@@ -104,6 +106,8 @@ export const assetSchema = z.object({
   team: z.object({ owner: z.string().min(1).optional() }).catchall(z.unknown()).optional(),
   compliance: z.record(z.string(), z.unknown()).optional(),
   change_management: z.record(z.string(), z.unknown()).optional(),
+  /** Dativo v1 extension: cost attribution (cost_center, business_tags, project, environment). */
+  finops: z.record(z.string(), z.unknown()).optional(),
   // Other ODCS v3 sections, kept as they are.
   support: anyValue,
   price: anyValue,
@@ -118,6 +122,51 @@ export const assetSchema = z.object({
 });
 
 export type AssetConfig = z.output<typeof assetSchema>;
+
+/**
+ * v1's legacy asset form, wrapped in `asset:` with a `governance:` block, becomes the flat ODCS
+ * form as v1 migrates it on load: `governance.owner` → `team.owner`, `governance.tags` → `tags`,
+ * `governance.classification` / `retention_days` → `compliance`. Paths in messages still point
+ * into the file as written (`at`).
+ */
+export function migrateLegacyAsset(data: unknown): { data: unknown; at?: (path: (string | number)[]) => (string | number)[] } {
+  if (!isPlainObject(data) || !isPlainObject(data.asset) || 'schema' in data) return { data };
+  const legacy = data.asset;
+  const out: Record<string, unknown> = { apiVersion: 'v3.0.2', kind: 'DataContract', status: 'active', ...legacy };
+  const moved = new Map<string, (string | number)[]>();
+  if (isPlainObject(legacy.governance)) {
+    const governance = legacy.governance;
+    delete out.governance;
+    if (governance.owner !== undefined) {
+      out.team = { ...(isPlainObject(out.team) ? out.team : {}), owner: governance.owner };
+      moved.set('team', ['governance']);
+    }
+    if (governance.tags !== undefined && out.tags === undefined) {
+      out.tags = governance.tags;
+      moved.set('tags', ['governance', 'tags']);
+    }
+    const compliance: Record<string, unknown> = {};
+    if (governance.classification !== undefined) compliance.classification = governance.classification;
+    if (governance.retention_days !== undefined) compliance.retention_days = governance.retention_days;
+    if (Object.keys(compliance).length && out.compliance === undefined) {
+      out.compliance = compliance;
+      moved.set('compliance', ['governance']);
+    }
+  }
+  for (const key of Object.keys(data)) if (key !== 'asset' && out[key] === undefined) out[key] = data[key];
+  return {
+    data: out,
+    at: (path) => {
+      const head = typeof path[0] === 'string' ? moved.get(path[0]) : undefined;
+      if (head) return [...head, ...path.slice(1)];
+      return key0InRoot(data, path) ? path : ['asset', ...path];
+    },
+  };
+}
+
+function key0InRoot(root: Record<string, unknown>, path: (string | number)[]): boolean {
+  return typeof path[0] === 'string' && path[0] !== 'asset' && path[0] in root;
+}
 
 const NON_PROD = new Set(['dev', 'development', 'test', 'testing', 'local', 'sandbox', 'ci']);
 
@@ -141,18 +190,28 @@ export function checkGovernance(asset: AssetConfig, environment: string, where: 
   return { errors, warnings };
 }
 
-function resolveType(field: AssetFieldInput): DataType {
+/** Called for a type name v1 did not know either: the column is stored as a string, as v1 did. */
+type OnUnknownType = (field: AssetFieldInput, typeText: string) => void;
+
+function resolveType(field: AssetFieldInput, onUnknown: OnUnknownType): DataType {
   if (field.properties && field.properties.length > 0 && !field.type) {
-    return { kind: 'struct', fields: field.properties.map((p) => toFieldSpec(p)) };
+    return { kind: 'struct', fields: field.properties.map((p) => toFieldSpec(p, onUnknown)) };
   }
   const text = field.type ?? field.physicalType ?? odcsLogical(field);
   if (!text) throw new TypeParseError(`no type given; expected 'type: <string|integer|bigint|double|decimal(p,s)|boolean|date|timestamp|…>'`);
-  const parsed = parseDataType(text);
+  let parsed: DataType;
+  try {
+    parsed = parseDataType(text);
+  } catch (error) {
+    if (!(error instanceof TypeParseError) || !error.unknownName) throw error;
+    onUnknown(field, text);
+    return { kind: 'string' };
+  }
   if (parsed.kind === 'decimal' && (field.precision !== undefined || field.scale !== undefined) && !/\(/.test(text)) {
     return makeDecimal(field.precision ?? parsed.precision, field.scale ?? 0);
   }
   if (parsed.kind === 'list' && field.items && typeof field.items === 'object' && !/</.test(text)) {
-    return { kind: 'list', element: resolveType({ name: 'element', ...(field.items as Omit<AssetFieldInput, 'name'>) }) };
+    return { kind: 'list', element: resolveType({ name: 'element', ...(field.items as Omit<AssetFieldInput, 'name'>) }, onUnknown) };
   }
   return parsed;
 }
@@ -172,10 +231,10 @@ function odcsLogical(field: AssetFieldInput): string | undefined {
   }
 }
 
-function toFieldSpec(field: AssetFieldInput): FieldSpec {
+function toFieldSpec(field: AssetFieldInput, onUnknown: OnUnknownType): FieldSpec {
   const spec: FieldSpec = {
     name: field.name,
-    type: resolveType(field),
+    type: resolveType(field, onUnknown),
     nullable: field.required === true ? false : field.nullable ?? true,
   };
   if (field.description) spec.description = field.description;
@@ -183,8 +242,12 @@ function toFieldSpec(field: AssetFieldInput): FieldSpec {
   return spec;
 }
 
-/** The asset's columns as Dativo fields. Bad types are errors naming file, path and line. */
-export function assetFields(asset: AssetConfig, where: Located = {}): FieldSpec[] {
+/**
+ * The asset's columns as Dativo fields. Bad types are errors naming file, path and line; a type name
+ * v1 did not know either (`array` without an element type…) is stored as a string with a warning,
+ * as v1 did.
+ */
+export function assetFields(asset: AssetConfig, where: Located = {}, warnings: ConfigWarning[] = []): FieldSpec[] {
   const errors: ConfigError[] = [];
   const out: FieldSpec[] = [];
   const seen = new Set<string>();
@@ -199,10 +262,20 @@ export function assetFields(asset: AssetConfig, where: Located = {}): FieldSpec[
   }
   columns.forEach((field, i) => {
     const path = [...base, i];
+    const onUnknown: OnUnknownType = (f, text) => {
+      const typePath = f === field ? [...path, 'type'] : path;
+      const line = where.lineOf?.(typePath);
+      warnings.push({
+        ...(where.file ? { file: where.file } : {}),
+        path: formatPath(typePath),
+        ...(line ? { line } : {}),
+        message: `column '${field.name}': unknown type '${text}', stored as a string (as v1 did); expected one of ${TYPE_NAMES.join(', ')}`,
+      });
+    };
     try {
       if (seen.has(field.name)) throw new TypeParseError(`duplicate column name '${field.name}'`);
       seen.add(field.name);
-      out.push(toFieldSpec(field));
+      out.push(toFieldSpec(field, onUnknown));
     } catch (error) {
       if (!(error instanceof TypeParseError)) throw error;
       const typePath = [...path, field.type ? 'type' : 'name'];

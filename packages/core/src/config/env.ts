@@ -3,6 +3,8 @@ import { ConfigError } from '../errors.js';
 export interface SubstitutionResult<T> {
   value: T;
   errors: ConfigError[];
+  /** The same errors with the YAML path of each, for callers that may excuse some (values overridden elsewhere). */
+  unresolved: Array<{ path: (string | number)[]; error: ConfigError }>;
   /** Names of the variables used (their values are secrets candidates). */
   used: string[];
 }
@@ -15,10 +17,10 @@ const PATTERN = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g;
  * A `${VAR}` whose variable is unset is an error naming the file and YAML path.
  */
 export function substituteEnv<T>(value: T, env: NodeJS.ProcessEnv, where: { file?: string; lineOf?: (path: (string | number)[]) => number | undefined } = {}): SubstitutionResult<T> {
-  const errors: ConfigError[] = [];
+  const unresolved: SubstitutionResult<T>['unresolved'] = [];
   const used = new Set<string>();
   const walk = (node: unknown, path: (string | number)[]): unknown => {
-    if (typeof node === 'string') return substituteString(node, env, path, where, errors, used);
+    if (typeof node === 'string') return substituteString(node, env, path, where, unresolved, used);
     if (Array.isArray(node)) return node.map((v, i) => walk(v, [...path, i]));
     if (node !== null && typeof node === 'object') {
       const out: Record<string, unknown> = {};
@@ -27,7 +29,8 @@ export function substituteEnv<T>(value: T, env: NodeJS.ProcessEnv, where: { file
     }
     return node;
   };
-  return { value: walk(value, []) as T, errors, used: [...used] };
+  const result = walk(value, []) as T;
+  return { value: result, errors: unresolved.map((u) => u.error), unresolved, used: [...used] };
 }
 
 function substituteString(
@@ -35,7 +38,7 @@ function substituteString(
   env: NodeJS.ProcessEnv,
   path: (string | number)[],
   where: { file?: string; lineOf?: (path: (string | number)[]) => number | undefined },
-  errors: ConfigError[],
+  unresolved: SubstitutionResult<unknown>['unresolved'],
   used: Set<string>,
 ): string {
   if (!text.includes('${')) return text;
@@ -49,13 +52,12 @@ function substituteString(
     if (raw !== undefined && !(colon && raw === '')) return raw;
     if (hasDefault) return fallback;
     const line = where.lineOf?.(path);
-    errors.push(
-      new ConfigError(`environment variable ${name} is not set (referenced as \${${name}}; set it or write \${${name}:-default})`, {
-        ...(where.file ? { file: where.file } : {}),
-        path: formatPath(path),
-        ...(line ? { line } : {}),
-      }),
-    );
+    const error = new ConfigError(`environment variable ${name} is not set (referenced as \${${name}}; set it or write \${${name}:-default})`, {
+      ...(where.file ? { file: where.file } : {}),
+      path: formatPath(path),
+      ...(line ? { line } : {}),
+    });
+    unresolved.push({ path, error });
     return '';
   });
 }

@@ -46,6 +46,8 @@ export const jobSchema = z.object({
       every_seconds: positiveIntLike.optional(),
     })
     .optional(),
+  /** v1: lineage / metadata push to a data catalog (OpenMetadata…); accepted, not supported yet. */
+  catalog: z.unknown().optional(),
   /** v1 scheduling keys, accepted for `dativo start orchestrated`. */
   schedule: z.unknown().optional(),
   retry_config: z.unknown().optional(),

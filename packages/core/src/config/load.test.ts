@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadAsset, loadJob } from './load.js';
 import { substituteEnv } from './env.js';
+import { formatWarning } from './issues.js';
 
 let dir: string;
 const write = (rel: string, text: string): string => {
@@ -95,8 +96,13 @@ describe('loadJob', () => {
   });
 
   it('validates asset types and v1 governance by environment', async () => {
-    write('assets/bad.yaml', ASSET.replace('type: bigint', 'type: biginteger'));
-    await expect(loadAsset('assets/bad.yaml', { cwd: dir })).rejects.toThrow(/^assets\/bad\.yaml:6: schema\[0\]\.type: column 'id': unknown type 'biginteger'; expected one of string, integer/);
+    write('assets/bad.yaml', ASSET.replace('type: bigint', 'type: "decimal(40,2)"'));
+    await expect(loadAsset('assets/bad.yaml', { cwd: dir })).rejects.toThrow(/^assets\/bad\.yaml:6: schema\[0\]\.type: column 'id': 'decimal\(40,2\)': decimal precision must be 1\.\.38/);
+    // A type name v1 did not know either is stored as a string with one warning, as v1 did.
+    write('assets/unknown.yaml', ASSET.replace('type: bigint', 'type: array'));
+    const unknown = await loadAsset('assets/unknown.yaml', { cwd: dir });
+    expect(unknown.fields[0]).toMatchObject({ name: 'id', type: { kind: 'string' } });
+    expect(unknown.warnings.map(formatWarning)).toContain("assets/unknown.yaml:6: schema[0].type: column 'id': unknown type 'array', stored as a string (as v1 did); expected one of string, integer/bigint/long, int, double/float, real, decimal(p,s), boolean, date, time, timestamp, timestamptz, binary, json, array<T>, struct<name:T,…>");
     write('assets/ungoverned.yaml', 'name: x\nschema: [{ name: a, type: string }]\n');
     await expect(loadAsset('assets/ungoverned.yaml', { cwd: dir })).rejects.toThrow("assets/ungoverned.yaml: team.owner: an owner is required (team.owner: data-team@example.com) in environment 'prod'");
     const dev = await loadAsset('assets/ungoverned.yaml', { cwd: dir, environment: 'dev' });
@@ -118,7 +124,7 @@ describe('loadJob', () => {
     write('assets/odcs.yaml', "name: orders\nobject: orders\nschema:\n  - name: orders\n    logicalType: object\n    properties:\n      - { name: id, logicalType: integer, required: true, primaryKey: true }\n      - { name: total, physicalType: 'decimal(12,2)' }\n      - { name: tags, logicalType: array, items: { logicalType: string } }\n");
     const { fields } = await loadAsset('assets/odcs.yaml', { cwd: dir, environment: 'test' });
     expect(fields.map((f) => [f.name, f.type])).toEqual([
-      ['id', { kind: 'int32' }],
+      ['id', { kind: 'int64' }],
       ['total', { kind: 'decimal', precision: 12, scale: 2 }],
       ['tags', { kind: 'list', element: { kind: 'string' } }],
     ]);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import type { FieldSpec } from '../schema/types.js';
-import { assetFields, assetPrimaryKey, assetSchema, checkGovernance, type AssetConfig } from './asset.js';
+import { assetFields, assetPrimaryKey, assetSchema, checkGovernance, migrateLegacyAsset, type AssetConfig } from './asset.js';
 import { substituteEnv } from './env.js';
 import { validateConfig, type ConfigWarning } from './issues.js';
 import { jobSchema, type JobConfig } from './job.js';
@@ -47,6 +47,13 @@ export interface LoadedJob {
   envVarsUsed: string[];
 }
 
+interface LoadExtras {
+  /** Unset `${VAR}`s at these paths are not errors (their values are overridden or unused). */
+  excused?: (path: (string | number)[]) => boolean;
+  /** Reshapes an older form of the file before validation; `at` maps a new path to the file's own. */
+  migrate?: (data: unknown) => { data: unknown; at?: (path: (string | number)[]) => (string | number)[] };
+}
+
 async function loadValidated<T>(
   file: string,
   what: string,
@@ -54,14 +61,25 @@ async function loadValidated<T>(
   options: Required<Pick<LoadOptions, 'cwd' | 'env'>>,
   warnings: ConfigWarning[],
   used: Set<string>,
+  extras: LoadExtras = {},
 ): Promise<LoadedFile<T>> {
   const yaml = await readYamlFile(file, what, options.cwd);
-  const substituted = substituteEnv(yaml.data, options.env, { file: yaml.file, lineOf: yaml.lineOf });
+  const migrated = extras.migrate?.(yaml.data) ?? { data: yaml.data };
+  const at = migrated.at;
+  const lineOf: YamlFile['lineOf'] = at ? (p) => yaml.lineOf(at(p)) : yaml.lineOf;
+  const substituted = substituteEnv(migrated.data, options.env, { file: yaml.file, lineOf });
   for (const name of substituted.used) used.add(name);
-  if (substituted.errors.length) throw new ConfigErrors(substituted.errors);
-  const { value, warnings: w } = validateConfig(schema, substituted.value, { file: yaml.file, lineOf: yaml.lineOf });
+  const excused = extras.excused ?? (() => false);
+  const errors = substituted.unresolved.filter((u) => !excused(u.path)).map((u) => u.error);
+  if (errors.length) throw new ConfigErrors(errors);
+  const { value, warnings: w } = validateConfig(schema, substituted.value, { file: yaml.file, lineOf });
   warnings.push(...w);
-  return { file: yaml.file, value, lineOf: yaml.lineOf };
+  return { file: yaml.file, value, lineOf };
+}
+
+/** Loads an asset file, migrating v1's legacy form (wrapped in `asset:`) as v1 does on load. */
+function loadAssetFile(file: string, options: Required<Pick<LoadOptions, 'cwd' | 'env'>>, warnings: ConfigWarning[], used: Set<string>): Promise<LoadedFile<AssetConfig>> {
+  return loadValidated(file, 'asset', assetSchema, options, warnings, used, { migrate: migrateLegacyAsset });
 }
 
 /**
@@ -103,6 +121,31 @@ export function recipeDefaults(recipe: RecipeConfig | undefined, jobSection: Rec
   return out;
 }
 
+/** Where a recipe value lands in the job's section (see {@link recipeDefaults}); undefined when it does not. */
+function recipeSectionPath(recipePath: (string | number)[]): (string | number)[] | undefined {
+  const [head, ...rest] = recipePath;
+  switch (head) {
+    case 'connection_template':
+      return ['connection', ...rest];
+    case 'credentials':
+    case 'rate_limits':
+      return [head, ...rest];
+    case 'defaults':
+      return rest;
+    default:
+      return undefined;
+  }
+}
+
+function hasValueAt(root: unknown, path: (string | number)[]): boolean {
+  let node = root;
+  for (const part of path) {
+    if (node === null || typeof node !== 'object') return false;
+    node = (node as Record<string | number, unknown>)[part];
+  }
+  return node !== undefined && node !== null;
+}
+
 /** Loads a job with its asset and recipes, validates everything and merges defaults. */
 export async function loadJob(jobFile: string, options: LoadOptions = {}): Promise<LoadedJob> {
   const cwd = options.cwd ?? process.cwd();
@@ -110,8 +153,13 @@ export async function loadJob(jobFile: string, options: LoadOptions = {}): Promi
   const warnings: ConfigWarning[] = [];
   const used = new Set<string>();
   const opts = { cwd, env };
-  const job = await loadValidated(jobFile, 'job', jobSchema, opts, warnings, used);
+  // v1's top-level `catalog:` (OpenMetadata lineage) is not supported yet: its variables need not be set.
+  const job = await loadValidated(jobFile, 'job', jobSchema, opts, warnings, used, { excused: (p) => p[0] === 'catalog' });
   const j = job.value;
+  if (j.catalog !== undefined) {
+    const type = isPlainObject(j.catalog) && typeof j.catalog.type === 'string' ? ` (${j.catalog.type})` : '';
+    warnings.push({ file: job.file, path: 'catalog', ...(job.lineOf(['catalog']) ? { line: job.lineOf(['catalog']) as number } : {}), message: `lineage and metadata push to a data catalog${type} is not supported yet; the block is ignored` });
+  }
   const errors: ConfigError[] = [];
 
   const related = (key: 'asset_path' | 'source_connector_path' | 'target_connector_path', what: string): string | undefined => {
@@ -139,8 +187,8 @@ export async function loadJob(jobFile: string, options: LoadOptions = {}): Promi
   }
   if (errors.length) throw new ConfigErrors(errors);
 
-  const asset = await loadValidated(assetPath as string, 'asset', assetSchema, opts, warnings, used);
-  const fields = assetFields(asset.value, { file: asset.file, lineOf: asset.lineOf });
+  const asset = await loadAssetFile(assetPath as string, opts, warnings, used);
+  const fields = assetFields(asset.value, { file: asset.file, lineOf: asset.lineOf }, warnings);
   const governance = checkGovernance(asset.value, j.environment, { file: asset.file });
   warnings.push(...governance.warnings);
   if (governance.errors.length) throw new ConfigErrors(governance.errors);
@@ -148,8 +196,14 @@ export async function loadJob(jobFile: string, options: LoadOptions = {}): Promi
     warnings.push({ file: job.file, path: 'asset', message: `job names asset '${j.asset}' but ${asset.file} defines '${asset.value.name}'` });
   }
 
-  const sourceRecipe = sourceRecipePath ? await loadValidated(sourceRecipePath, 'connector recipe', recipeSchema, opts, warnings, used) : undefined;
-  const targetRecipe = targetRecipePath ? await loadValidated(targetRecipePath, 'connector recipe', recipeSchema, opts, warnings, used) : undefined;
+  // A recipe default the job overrides may name a variable that is not set (v1's minio recipe names
+  // ${MINIO_BUCKET}; its jobs set the bucket): only values the job really uses must resolve.
+  const overriddenIn = (section: Record<string, unknown>) => (p: (string | number)[]) => {
+    const at = recipeSectionPath(p);
+    return at !== undefined && hasValueAt(section, at);
+  };
+  const sourceRecipe = sourceRecipePath ? await loadValidated(sourceRecipePath, 'connector recipe', recipeSchema, opts, warnings, used, { excused: overriddenIn(j.source) }) : undefined;
+  const targetRecipe = targetRecipePath ? await loadValidated(targetRecipePath, 'connector recipe', recipeSchema, opts, warnings, used, { excused: overriddenIn(j.target) }) : undefined;
   for (const [recipe, role, name] of [
     [sourceRecipe, 'source', j.source_connector],
     [targetRecipe, 'target', j.target_connector],
@@ -198,8 +252,8 @@ export async function loadJob(jobFile: string, options: LoadOptions = {}): Promi
 /** Loads and validates one asset file on its own (`dativo validate <asset>`). */
 export async function loadAsset(file: string, options: LoadOptions & { environment?: string } = {}): Promise<{ asset: LoadedFile<AssetConfig>; fields: FieldSpec[]; warnings: ConfigWarning[] }> {
   const warnings: ConfigWarning[] = [];
-  const asset = await loadValidated(file, 'asset', assetSchema, { cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env }, warnings, new Set());
-  const fields = assetFields(asset.value, { file: asset.file, lineOf: asset.lineOf });
+  const asset = await loadAssetFile(file, { cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env }, warnings, new Set());
+  const fields = assetFields(asset.value, { file: asset.file, lineOf: asset.lineOf }, warnings);
   const governance = checkGovernance(asset.value, options.environment ?? 'prod', { file: asset.file });
   warnings.push(...governance.warnings);
   if (governance.errors.length) throw new ConfigErrors(governance.errors);

@@ -52,7 +52,8 @@ const SIMPLE: Record<string, DataType> = {
   smallint: { kind: 'int16' },
   int16: { kind: 'int16' },
   short: { kind: 'int16' },
-  integer: { kind: 'int32' },
+  // v1: `integer` is a 64-bit integer (int64 in Parquet, long in Iceberg); `int` is 32-bit.
+  integer: { kind: 'int64' },
   int: { kind: 'int32' },
   int32: { kind: 'int32' },
   bigint: { kind: 'int64' },
@@ -80,8 +81,8 @@ const SIMPLE: Record<string, DataType> = {
 /** Every type name accepted, for error messages. */
 export const TYPE_NAMES = [
   'string',
-  'integer',
-  'bigint/long',
+  'integer/bigint/long',
+  'int',
   'double/float',
   'real',
   'decimal(p,s)',
@@ -96,7 +97,14 @@ export const TYPE_NAMES = [
   'struct<name:T,…>',
 ];
 
-export class TypeParseError extends Error {}
+export class TypeParseError extends Error {
+  /** True when the type name itself is unknown (not a malformed known type such as `decimal(40,2)`). */
+  readonly unknownName: boolean;
+  constructor(message: string, options: { unknownName?: boolean } = {}) {
+    super(message);
+    this.unknownName = options.unknownName ?? false;
+  }
+}
 
 /**
  * Parses an asset type string: `integer`, `decimal(12,2)`, `timestamp with time zone`,
@@ -125,7 +133,7 @@ export function parseDataType(input: string): DataType {
     });
     return { kind: 'struct', fields };
   }
-  throw new TypeParseError(`unknown type '${input}'; expected one of ${TYPE_NAMES.join(', ')}`);
+  throw new TypeParseError(`unknown type '${input}'; expected one of ${TYPE_NAMES.join(', ')}`, { unknownName: /^[a-z_][a-z0-9_ ]*$/.test(text) });
 }
 
 export function makeDecimal(precision: number, scale: number, label = `decimal(${precision},${scale})`): DataType {
@@ -169,7 +177,7 @@ export function formatDataType(type: DataType): string {
     case 'int16':
       return 'smallint';
     case 'int32':
-      return 'integer';
+      return 'int';
     case 'int64':
       return 'bigint';
     case 'float32':
