@@ -79,6 +79,14 @@ function perStreamLocation(target: Record<string, unknown>): Record<string, unkn
   return out;
 }
 
+/** What differs between the asset's columns and the ones a job writes, for a warning; undefined when they agree. */
+function columnDifference(declared: string[], written: string[]): string | undefined {
+  const extra = declared.filter((c) => !written.includes(c) && c !== 'ingest_date');
+  const missing = written.filter((c) => !declared.includes(c));
+  if (extra.length === 0 && missing.length === 0) return undefined;
+  return [extra.length ? `columns the output does not have (${extra.join(', ')})` : '', missing.length ? `no columns ${missing.join(', ')}` : ''].filter(Boolean).join(' and ');
+}
+
 /** Loads a job file, resolves its connectors and validates their configuration. */
 export async function planJob(file: string, options: PlanOptions): Promise<JobPlan> {
   const loaded = await loadJob(file, { cwd: options.cwd, env: options.env, isKnownConnector });
@@ -131,15 +139,27 @@ export async function planJob(file: string, options: PlanOptions): Promise<JobPl
 
   let transform: BatchTransform | undefined;
   const mode = isPlainObject(storage) ? storage.mode : undefined;
+  const pattern = isPlainObject(storage) && typeof storage.structured_pattern === 'string' ? storage.structured_pattern : 'row_per_kv';
   if (mode === 'string' && !source.connector.outputStreams) {
     const { markdownKvRenderTransform } = await import('@dativo/source-markdown-kv');
     transform = markdownKvRenderTransform();
     notes.push('target.markdown_kv_storage.mode: string: each row is written as a Markdown-KV document (doc_id, markdown_kv_content)');
-  } else if (mode !== undefined && mode !== 'string' && !source.connector.outputStreams) {
-    throw new ConfigError(`markdown_kv_storage.mode '${String(mode)}' needs a Markdown-KV source; a ${job.source_connector} source supports mode: string (rows rendered as documents)`, {
+  } else if (mode === 'structured' && !source.connector.outputStreams && (pattern === 'row_per_kv' || pattern === 'document_level')) {
+    const { markdownKvStructuredTransform } = await import('@dativo/source-markdown-kv');
+    transform = markdownKvStructuredTransform(pattern);
+    notes.push(`target.markdown_kv_storage.mode: structured (${pattern}): each row is rendered as a Markdown-KV document and stored parsed, as v1 does`);
+  } else if (mode !== undefined && !source.connector.outputStreams) {
+    throw new ConfigError(`markdown_kv_storage: mode '${String(mode)}'${mode === 'structured' ? ` with structured_pattern '${pattern}'` : ''} needs a Markdown-KV source; a ${job.source_connector} source supports mode: string, and structured with row_per_kv or document_level`, {
       file: loaded.file,
       path: 'target.markdown_kv_storage.mode',
     });
+  }
+  const written = transform ? transform.schema(streams[0] as ConfiguredStream) : descriptors.length === 1 && descriptors[0]?.schemaOwner === 'connector' ? descriptors[0].schema : undefined;
+  if (written) {
+    const differs = columnDifference(asset.schema.map((f) => f.name), written.map((f) => f.name));
+    if (differs) {
+      warnings.push({ file: loaded.asset.file, path: 'schema', message: `the asset declares ${differs}; the output has the columns ${written.map((f) => f.name).join(', ')} (fixed by the Markdown-KV storage mode), so the asset's schema is not used for them` });
+    }
   }
 
   const stateId = options.stateId ?? job.state_id;

@@ -22,11 +22,19 @@ export const csvOptionsSchema = z
     /** Lines to skip before the header. */
     skip_rows: intLike.optional(),
     skiprows: intLike.optional(),
-    /** Texts read as null in any column (besides the empty field). */
+    /**
+     * Texts read as null in any column, quoted or not. Default v1's list: `""`, `NULL`, `null`,
+     * `None`; `[]` keeps them as text (an empty unquoted field is then still null, `""` an empty string).
+     */
     null_values: oneOrMany(z.string()).optional(),
     na_values: oneOrMany(z.string()).optional(),
     /** An empty unquoted field in a string column: `null` (default) or `empty_string`. */
     empty_as: z.enum(['null', 'empty_string']).optional(),
+    /**
+     * Longest row in MiB (a quoted field may span lines); a quote still open after this much is
+     * taken as never closed: its line is rejected and reading goes on. Default 64.
+     */
+    max_row_mb: z.number().positive().optional(),
     /** Compression of the files: `auto` (by `.gz` extension, default), `gzip` or `none`. */
     compression: z.enum(['auto', 'gzip', 'none', 'infer']).optional(),
   })
@@ -68,6 +76,9 @@ export const csvSourceConfigSchema = z.object({
 
 export type CsvSourceConfig = z.output<typeof csvSourceConfigSchema>;
 
+/** v1's CSV null texts (pandas `na_values` with `keep_default_na=False`). */
+export const V1_NULL_VALUES: readonly string[] = ['', 'NULL', 'null', 'None'];
+
 /** Normalised parsing options. */
 export interface CsvOptions {
   delimiter: number;
@@ -78,6 +89,7 @@ export interface CsvOptions {
   nullValues: string[];
   emptyAs: 'null' | 'empty_string';
   compression: 'auto' | 'gzip' | 'none';
+  maxRowBytes: number;
 }
 
 export function csvOptions(config: CsvSourceConfig): CsvOptions {
@@ -90,9 +102,10 @@ export function csvOptions(config: CsvSourceConfig): CsvOptions {
     encoding: normaliseEncoding(o.encoding ?? 'utf-8'),
     header: o.header ?? true,
     skipRows: o.skip_rows ?? o.skiprows ?? 0,
-    nullValues: o.null_values ?? o.na_values ?? [],
+    nullValues: o.null_values ?? o.na_values ?? [...V1_NULL_VALUES],
     emptyAs: o.empty_as ?? 'null',
     compression: o.compression === 'infer' ? 'auto' : o.compression ?? 'auto',
+    maxRowBytes: Math.round((o.max_row_mb ?? 64) * 1024 * 1024),
   };
 }
 

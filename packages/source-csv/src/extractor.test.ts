@@ -82,7 +82,12 @@ describe('csvSource', () => {
     file('empty.csv', 'id,name\n1,\n2,""\n');
     const schema = [f('id', 'bigint'), f('name', 'string')];
     expect((await read({ files: ['empty.csv'], csv: { empty_as: 'empty_string' } }, { schema })).rows.map((r) => r.name)).toEqual(['', '']);
-    expect((await read({ files: ['empty.csv'] }, { schema })).rows.map((r) => r.name)).toEqual([null, '']);
+    // v1's null texts by default: "", NULL, null and None, quoted or not.
+    expect((await read({ files: ['empty.csv'] }, { schema })).rows.map((r) => r.name)).toEqual([null, null]);
+    expect((await read({ files: ['empty.csv'], csv: { null_values: [] } }, { schema })).rows.map((r) => r.name)).toEqual([null, '']);
+    file('nulls.csv', 'id,name\n1,NULL\n2,null\n3,None\n4,"NULL"\n5,none\n6,N/A\n');
+    expect((await read({ files: ['nulls.csv'] }, { schema })).rows.map((r) => r.name)).toEqual([null, null, null, null, 'none', 'N/A']);
+    expect((await read({ files: ['nulls.csv'], csv: { null_values: ['N/A'] } }, { schema })).rows.map((r) => r.name)).toEqual(['NULL', 'null', 'None', 'NULL', 'none', null]);
   });
 
   it('rejects bad rows with file, row, line, column and value; the rest goes on', async () => {
@@ -100,6 +105,32 @@ describe('csvSource', () => {
     expect(rejected[1]?.raw).toEqual({ id: '3', name: 'short' });
     expect(rejected[0]?.context).toEqual({ file: 'bad.csv', row: 2, line: 3, column: 'age' });
     expect(rejected.every((r) => r.error.kind === 'validation')).toBe(true);
+  });
+
+  it('an unclosed quote rejects the line it opened on, whole, and the rows after it are read as rows', async () => {
+    // The shape of v1's Product_malformed.csv: a quote that is never closed, then good and ragged rows.
+    file('unclosed.csv', `${HEADER}1,ok,1,1,2024-01-01,2024-01-01,t\n"Unclosed quote,2,1,2024-01-01,2024-01-01,t\n3,ok,3,1,2024-01-01,2024-01-01,t\n4,too,many,fields,here,1,2,3,4\n5,ok,5,1,2024-01-01,2024-01-01,t\n`);
+    const { rows, rejected } = await read({ files: ['unclosed.csv'] });
+    expect(rows.map((r) => r.id)).toEqual([1n, 3n, 5n]);
+    expect(rejected.map((r) => r.error.message)).toEqual([
+      'unclosed.csv row 2 (line 3): unclosed quote: the quoted field opened on line 3 is never closed; the line is rejected and reading continues on line 4',
+      'unclosed.csv row 4 (line 5): expected 7 fields, found 9',
+    ]);
+    expect(rejected[0]?.raw).toBe('"Unclosed quote,2,1,2024-01-01,2024-01-01,t');
+    expect(rejected[0]?.context).toEqual({ file: 'unclosed.csv', row: 2, line: 3 });
+    expect(rejected[0]?.error.code).toBe('CSV_UNCLOSED_QUOTE');
+    expect(rejected[1]?.raw).toEqual({ id: '4', name: 'too', age: 'many', balance: 'fields', joined: 'here', seen: '1', vip: '2', _extra_8: '3', _extra_9: '4' });
+  });
+
+  it('does not buffer a never-closed quote without bound: past max_row_mb its line is rejected and reading goes on', async () => {
+    const good = (i: number): string => `${i},name ${i},${i},1,2024-01-01,2024-01-01,t\n`;
+    let text = `${HEADER}${good(1)}"never closed,2,2,1,2024-01-01,2024-01-01,t\n`;
+    for (let i = 3; i < 20_000; i++) text += good(i);
+    file('long.csv', text);
+    const { rows, rejected } = await read({ files: ['long.csv'], csv: { max_row_mb: 0.1 } });
+    expect(rejected.map((r) => r.error.code)).toEqual(['CSV_UNCLOSED_QUOTE']);
+    expect(rows).toHaveLength(19_998);
+    expect(rows.at(-1)?.id).toBe(19_999n);
   });
 
   it('fails clearly on a missing file, a missing required column, an empty file and an unknown encoding', async () => {

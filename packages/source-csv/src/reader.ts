@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { appendTextFast, BatchBuilder, DativoError, textParse, type ColumnBuilder, type ExtractMessage, type FieldSpec, type RejectedMessage } from '@dativo/core';
 import type { CsvOptions } from './config.js';
 import { openUtf8Chunks } from './input.js';
-import { BAD_QUOTE, CsvScanner, FIELD_ESCAPED, FIELD_PLAIN, NEED_MORE, unescapeQuotes } from './scanner.js';
+import { BAD_QUOTE, CsvScanner, FIELD_ESCAPED, FIELD_PLAIN, NEED_MORE, UNCLOSED_QUOTE, unescapeQuotes } from './scanner.js';
 
 /** Where reading a file starts (resume) and where it got to. */
 export interface FileProgress {
@@ -70,14 +70,18 @@ export class CsvFileReader {
   private rawRows = 0;
   private scratch = new Uint8Array(4096);
   private checkRowsUtf8 = false;
+  /** Non-empty texts read as null. */
   private readonly nullTokens: Uint8Array[];
+  /** Whether an empty field, quoted or not, is null (`""` among the null values). */
+  private readonly emptyIsNull: boolean;
   /** Warnings about the header (ignored or missing columns), yielded once per file. */
   private pendingWarnings: string[] = [];
 
   constructor(options: ReadFileOptions) {
     this.o = options;
     this.scanner = new CsvScanner(options.options.delimiter, options.options.quote);
-    this.nullTokens = options.options.nullValues.map((v) => Buffer.from(v, 'utf8'));
+    this.nullTokens = options.options.nullValues.filter((v) => v !== '').map((v) => Buffer.from(v, 'utf8'));
+    this.emptyIsNull = options.options.nullValues.includes('');
   }
 
   async *read(): AsyncGenerator<ExtractMessage> {
@@ -120,6 +124,13 @@ export class CsvFileReader {
           if (o.signal?.aborted) return;
         }
       }
+      // A quote that is never closed would make the rest of the file one field: past the limit,
+      // give up on it (its line is rejected) instead of buffering without bound.
+      if (buf.length - pos > o.options.maxRowBytes && this.scanner.scanRow(buf, pos, buf.length, true) === UNCLOSED_QUOTE) {
+        const unclosed = this.unclosedQuote(buf, pos);
+        if (unclosed.message) yield unclosed.message;
+        pos = unclosed.next;
+      }
       carry = buf.subarray(pos);
       base += pos;
       if (o.signal?.aborted) return;
@@ -130,10 +141,11 @@ export class CsvFileReader {
       while (pos < carry.length) {
         const n = this.scanner.scanRow(carry, pos, carry.length, true);
         const rowStart = pos;
-        if (n === BAD_QUOTE && this.scanner.rowEnd <= pos) {
-          this.rows++;
-          yield this.reject(carry, rowStart, carry.length, `row ${this.rows} (line ${this.line}): unterminated quoted field at end of file`, this.line, undefined, 'CSV_BAD_QUOTE');
-          break;
+        if (n === UNCLOSED_QUOTE) {
+          const unclosed = this.unclosedQuote(carry, pos);
+          if (unclosed.message) yield unclosed.message;
+          pos = unclosed.next;
+          continue;
         }
         pos = n === BAD_QUOTE ? this.skipBadRow(carry, pos) : this.scanner.rowEnd;
         const message = this.handleRow(carry, rowStart, n);
@@ -145,6 +157,35 @@ export class CsvFileReader {
     if (!this.layout && o.options.header) {
       throw new DativoError(`${o.shown}: the file is empty; expected a header row`, { kind: 'validation', code: 'CSV_EMPTY', details: { file: o.shown } });
     }
+  }
+
+  /**
+   * A row whose quoted field is never closed: only the line the quote opened on is rejected (with
+   * its complete text, naming that line), and reading continues on the next line, so the rows
+   * after it are read as rows rather than swallowed into one field.
+   */
+  private unclosedQuote(buf: Uint8Array, rowStart: number): { message: RejectedMessage | undefined; next: number } {
+    const nl = buf.indexOf(10, rowStart);
+    const next = nl === -1 ? buf.length : nl + 1;
+    const line = this.line;
+    this.line++;
+    if (!this.layout) throw new DativoError(`${this.o.shown} line ${line}: malformed header (a quote opened on line ${line} is never closed)`, { kind: 'validation', code: 'CSV_BAD_HEADER' });
+    this.rows++;
+    if (this.rows <= this.skipUntil) return { message: undefined, next };
+    const text = DECODER.decode(buf.subarray(rowStart, next)).replace(/\r?\n$/, '');
+    const context = { file: this.o.shown, row: this.rows, line };
+    const message: RejectedMessage = {
+      kind: 'rejected',
+      stream: this.o.stream,
+      raw: text,
+      error: new DativoError(`${this.o.shown} row ${this.rows} (line ${line}): unclosed quote: the quoted field opened on line ${line} is never closed; the line is rejected and reading continues on line ${line + 1}`, {
+        kind: 'validation',
+        code: 'CSV_UNCLOSED_QUOTE',
+        details: context,
+      }),
+      context,
+    };
+    return { message, next };
   }
 
   /** Positions after a row with a stray quote: the next line break. */
@@ -270,20 +311,22 @@ export class CsvFileReader {
       const flag = s.flags[k] as number;
       let problem: string | undefined;
       if (start === end) {
-        // "" is an empty string (or empty binary); an empty unquoted field is null unless empty_as says otherwise.
+        // An empty field is null (v1); with `""` left out of null_values a quoted one is an empty
+        // string, and empty_as: empty_string makes every empty field in a text column one.
         const kind = column.field.type.kind;
-        if ((kind === 'string' || kind === 'binary') && (flag !== FIELD_PLAIN || emptyString)) problem = appendTextFast(column, buf, start, end);
+        const text = kind === 'string' || kind === 'binary';
+        if (text && (emptyString || (flag !== FIELD_PLAIN && !this.emptyIsNull))) problem = appendTextFast(column, buf, start, end);
         else if (column.field.nullable) column.appendNull();
         else problem = 'is required but empty';
-      } else if (flag === FIELD_PLAIN) {
+      } else if (flag !== FIELD_ESCAPED) {
         if (hasNullTokens && this.matchesNullToken(buf, start, end)) {
           if (column.field.nullable) column.appendNull();
           else problem = 'is required but null';
         } else problem = appendTextFast(column, buf, start, end);
-      } else if (flag === FIELD_ESCAPED) {
+      } else {
         if (this.scratch.length < end - start) this.scratch = new Uint8Array((end - start) * 2);
         problem = appendTextFast(column, this.scratch, 0, unescapeQuotes(buf, start, end, quote, this.scratch));
-      } else problem = appendTextFast(column, buf, start, end);
+      }
       if (problem !== undefined) {
         builder.rollbackRow();
         const preview = textParse.previewText(buf, start, end);

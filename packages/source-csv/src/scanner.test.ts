@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BAD_QUOTE, CsvScanner, FIELD_ESCAPED, NEED_MORE, unescapeQuotes } from './scanner.js';
+import { BAD_QUOTE, UNCLOSED_QUOTE, CsvScanner, FIELD_ESCAPED, NEED_MORE, unescapeQuotes } from './scanner.js';
 
 function rows(text: string, delimiter = ','): string[][] {
   const buf = Buffer.from(text, 'utf8');
@@ -53,7 +53,7 @@ describe('CsvScanner (RFC 4180)', () => {
     const stray = Buffer.from('"abc"x,1\n');
     expect(s.scanRow(stray, 0, stray.length, false)).toBe(BAD_QUOTE);
     const open = Buffer.from('1,"never closed');
-    expect(s.scanRow(open, 0, open.length, true)).toBe(BAD_QUOTE);
+    expect(s.scanRow(open, 0, open.length, true)).toBe(UNCLOSED_QUOTE);
   });
 
   it('handles other delimiters, wide rows and multi-byte text', () => {

@@ -10,6 +10,8 @@ export const FIELD_ESCAPED = 2;
 /** Result codes of {@link CsvScanner.scanRow} besides a field count. */
 export const NEED_MORE = -1;
 export const BAD_QUOTE = -2;
+/** A quoted field that is still open at the end of the input. */
+export const UNCLOSED_QUOTE = -3;
 
 /**
  * An RFC 4180 row tokenizer over UTF-8 bytes. It finds field boundaries without copying or
@@ -51,8 +53,8 @@ export class CsvScanner {
 
   /**
    * Scans one row starting at `pos`. Returns the number of fields, {@link NEED_MORE} when the row
-   * continues past `end` (and `final` is false), or {@link BAD_QUOTE} for a stray character after a
-   * closing quote or an unterminated quote at the end of input.
+   * continues past `end` (and `final` is false), {@link BAD_QUOTE} for a stray character after a
+   * closing quote, or {@link UNCLOSED_QUOTE} for a quote still open at the end of the input.
    */
   scanRow(buf: Uint8Array, pos: number, end: number, final: boolean): number {
     const delimiter = this.delimiter;
@@ -69,7 +71,7 @@ export class CsvScanner {
         for (;;) {
           j = buf.indexOf(quote, j);
           if (j === -1 || j >= end) {
-            return final ? BAD_QUOTE : NEED_MORE;
+            return final ? UNCLOSED_QUOTE : NEED_MORE;
           }
           if (j + 1 < end) {
             if (buf[j + 1] === quote) {

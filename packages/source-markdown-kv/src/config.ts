@@ -23,7 +23,8 @@ const fileEntry = z.union([
 export const markdownKvSourceConfigSchema = z.object({
   /** Markdown-KV files or globs (`docs/**\/*.md`). */
   files: z.array(fileEntry).min(1),
-  markdown_kv_storage: markdownKvStorageSchema.default({ mode: 'structured', structured_pattern: 'row_per_kv', file_extension: '.mdkv', path_pattern: '{date}/{doc_id}{ext}' }),
+  /** Storage mode; without it, the mode whose columns the asset declares (default one row per pair). */
+  markdown_kv_storage: markdownKvStorageSchema.optional(),
   incremental: z
     .object({
       strategy: z.enum(['file_modified_time', 'file_mtime', 'modified_time']).default('file_modified_time'),

@@ -33,10 +33,11 @@ describe('markdownKvSource', () => {
   it('row_per_kv: one row per pair, bad documents rejected with the reason', async () => {
     const { rows, messages } = await read({ mode: 'structured', structured_pattern: 'row_per_kv' });
     expect(rows('notes').map((r) => [r.doc_id, r.section, r.key, r.value, r.value_json, r.ord])).toEqual([
-      ['a', '_front_matter', 'title', 'Alpha', null, 0],
-      ['a', 'S1', 'k1', 'v1', null, 0],
-      ['a', 'S1', 'k2', '2', '2', 1],
-      ['b', '_default', 'x', '[1]', '[1]', 0],
+      // ord numbers the pairs across the whole document, as v1 does.
+      ['a', '_front_matter', 'title', 'Alpha', null, 0n],
+      ['a', 'S1', 'k1', 'v1', null, 1n],
+      ['a', 'S1', 'k2', '2', '2', 2n],
+      ['b', '_default', 'x', '[1]', '[1]', 0n],
     ]);
     const rejected = messages.filter((m) => m.kind === 'rejected');
     expect(rejected.map((m) => (m.kind === 'rejected' ? m.error.message : ''))).toEqual(['docs/broken.md: front matter starts with --- but never ends (no closing --- line)']);
@@ -50,10 +51,9 @@ describe('markdownKvSource', () => {
       ['a', 'Alpha'],
       ['b', 'b'],
     ]);
-    expect(docs[0]?.sections).toEqual([
-      { section: '_front_matter', level: 0, kv: [{ key: 'title', value: 'Alpha', value_json: null, ord: 0 }] },
-      { section: 'S1', level: 1, kv: [{ key: 'k1', value: 'v1', value_json: null, ord: 0 }, { key: 'k2', value: '2', value_json: '2', ord: 1 }] },
-    ]);
+    // As v1: the title is a column, not a front-matter pair; sections without pairs are left out;
+    // ord counts within each section.
+    expect(docs[0]?.sections).toEqual([{ section: 'S1', level: 1, kv: [{ key: 'k1', value: 'v1', value_json: null, ord: 0n }, { key: 'k2', value: '2', value_json: '2', ord: 1n }] }]);
     expect(String(docs[1]?.raw_md)).toBe('x:: [1]\n');
     expect(rows('notes')).toHaveLength(4);
   });

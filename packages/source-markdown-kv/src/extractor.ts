@@ -16,9 +16,10 @@ import {
   type RunContext,
   type StreamDescriptor,
 } from '@dativo/core';
-import { markdownKvSourceConfigSchema, type MarkdownKvSourceConfig } from './config.js';
+import { markdownKvSourceConfigSchema, markdownKvStorageSchema, type MarkdownKvSourceConfig, type MarkdownKvStorage } from './config.js';
 import { MarkdownKvError, parseMarkdownKv, type ParsedDocument } from './parse.js';
-import { documentsStream, DOCUMENT_LEVEL_SCHEMA, RAW_FILE_SCHEMA, ROW_PER_KV_SCHEMA, STRING_SCHEMA } from './schemas.js';
+import { appendDocument, appendKvRows } from './structured.js';
+import { documentsStream, DOCUMENT_LEVEL_SCHEMA, outputKindOf, RAW_FILE_SCHEMA, ROW_PER_KV_SCHEMA, STRING_SCHEMA } from './schemas.js';
 import { VERSION } from './version.js';
 
 /** Checkpoint: the last document fully read, in (modification time, path) order. */
@@ -34,9 +35,24 @@ function parseState(state: JsonValue | undefined): MarkdownKvCheckpoint | undefi
   return s.v === 1 ? s : undefined;
 }
 
+/**
+ * The storage mode of a job: `markdown_kv_storage` when set; otherwise the one whose columns the
+ * asset declares (`markdown_kv_content` → string, `content` → raw_file, `sections` →
+ * document_level), else one row per pair.
+ */
+export function storageOf(config: MarkdownKvSourceConfig, assetColumns: readonly string[] = []): MarkdownKvStorage {
+  if (config.markdown_kv_storage) return config.markdown_kv_storage;
+  const has = (c: string): boolean => assetColumns.includes(c);
+  const base = markdownKvStorageSchema.parse({});
+  if (has('markdown_kv_content')) return { ...base, mode: 'string' };
+  if (has('content')) return { ...base, mode: 'raw_file' };
+  if (has('sections')) return { ...base, structured_pattern: 'document_level' };
+  return base;
+}
+
 /** The streams a configuration produces, with their fixed schemas. */
-export function markdownKvStreams(config: MarkdownKvSourceConfig, name: string): StreamDescriptor[] {
-  const storage = config.markdown_kv_storage;
+export function markdownKvStreams(config: MarkdownKvSourceConfig, name: string, assetColumns: readonly string[] = []): StreamDescriptor[] {
+  const storage = storageOf(config, assetColumns);
   const base = { syncModes: ['full_refresh', 'incremental'] as const, schemaOwner: 'connector' as const, primaryKey: ['doc_id'] };
   if (storage.mode === 'string') return [{ ...base, syncModes: [...base.syncModes], name, schema: STRING_SCHEMA }];
   if (storage.mode === 'raw_file') return [{ ...base, syncModes: [...base.syncModes], name, schema: RAW_FILE_SCHEMA }];
@@ -54,17 +70,9 @@ export function markdownKvStreams(config: MarkdownKvSourceConfig, name: string):
 
 type Output = { stream: string; kind: 'string' | 'raw' | 'rows' | 'documents'; builder: BatchBuilder };
 
-function outputsFor(config: MarkdownKvSourceConfig, streams: ConfiguredStream[]): Output[] {
-  const storage = config.markdown_kv_storage;
-  const main = streams[0];
-  if (!main) return [];
-  const make = (stream: ConfiguredStream, kind: Output['kind']): Output => ({ stream: stream.name, kind, builder: new BatchBuilder(stream.schema, { maxRows: 1024 }) });
-  if (storage.mode === 'string') return [make(main, 'string')];
-  if (storage.mode === 'raw_file') return [make(main, 'raw')];
-  if (storage.structured_pattern === 'row_per_kv') return [make(main, 'rows')];
-  if (storage.structured_pattern === 'document_level') return [make(main, 'documents')];
-  const docs = streams.find((s) => s.name === documentsStream(main.name)) ?? streams[1];
-  return docs ? [make(main, 'rows'), make(docs, 'documents')] : [make(main, 'rows')];
+function outputsFor(streams: ConfiguredStream[]): Output[] {
+  // Each stream's columns say what it holds (see markdownKvStreams), so reading needs no other setting.
+  return streams.map((stream) => ({ stream: stream.name, kind: outputKindOf(stream.schema), builder: new BatchBuilder(stream.schema, { maxRows: 1024 }) }));
 }
 
 function append(output: Output, doc: ParsedDocument, raw: Buffer, text: string, file: InputFile, shown: string, extractedAt: Date): string | undefined {
@@ -76,15 +84,9 @@ function append(output: Output, doc: ParsedDocument, raw: Buffer, text: string, 
     case 'raw':
       return problem(b.appendRecord({ doc_id: doc.doc_id, file_name: shown, content: raw, modified_at: new Date(file.mtimeMs) }));
     case 'rows':
-      for (const section of doc.sections) {
-        for (const kv of section.kv) {
-          const p = problem(b.appendRecord({ doc_id: doc.doc_id, section: section.section, key: kv.key, value: kv.value, value_json: kv.value_json, ord: kv.ord, extracted_at: extractedAt }));
-          if (p) return p;
-        }
-      }
-      return undefined;
+      return problem(appendKvRows(b, doc, extractedAt));
     case 'documents':
-      return problem(b.appendRecord({ doc_id: doc.doc_id, title: doc.title, sections: doc.sections, raw_md: text, extracted_at: extractedAt }));
+      return problem(appendDocument(b, doc, text, extractedAt));
   }
 }
 
@@ -113,13 +115,13 @@ export function markdownKvSource(): Extractor<MarkdownKvSourceConfig> {
     },
 
     outputStreams(config, asset) {
-      return markdownKvStreams(config, asset.name);
+      return markdownKvStreams(config, asset.name, asset.schema.map((f) => f.name));
     },
   };
 }
 
 async function* readDocuments(config: MarkdownKvSourceConfig, streams: ConfiguredStream[], ctx: RunContext): AsyncGenerator<ExtractMessage> {
-  const outputs = outputsFor(config, streams);
+  const outputs = outputsFor(streams);
   const main = streams[0];
   if (!main) return;
   // Every output stream shares one position: the documents fully read.

@@ -1,10 +1,10 @@
 import { defineConnector } from '@dativo/core';
 import { markdownKvSource } from './extractor.js';
 
-export { markdownKvSource, markdownKvStreams } from './extractor.js';
+export { markdownKvSource, markdownKvStreams, storageOf } from './extractor.js';
 export { markdownKvSourceConfigSchema, markdownKvStorageSchema, STORAGE_MODES, STRUCTURED_PATTERNS, type MarkdownKvSourceConfig, type MarkdownKvStorage } from './config.js';
 export { parseMarkdownKv, MarkdownKvError, DEFAULT_SECTION, FRONT_MATTER, type KvPair, type ParsedDocument, type Section } from './parse.js';
-export { markdownKvRenderTransform, renderMarkdownKv } from './render.js';
+export { markdownKvRenderTransform, markdownKvStructuredTransform, renderMarkdownKv } from './render.js';
 export { documentsStream, DOCUMENT_LEVEL_SCHEMA, RAW_FILE_SCHEMA, ROW_PER_KV_SCHEMA, STRING_SCHEMA } from './schemas.js';
 export { VERSION } from './version.js';
 

@@ -6,6 +6,7 @@ export interface KvPair {
   value: string;
   /** The value itself when the whole value parses as JSON, else null. */
   value_json: string | null;
+  /** Position within its section (document-level output); row-per-kv output numbers pairs across the document. */
   ord: number;
 }
 
@@ -112,6 +113,8 @@ export function parseMarkdownKv(text: string, fileName: string): ParsedDocument 
 
   const fmDocId = frontMatter?.doc_id;
   const docId = fmDocId !== undefined && fmDocId !== null && String(fmDocId) !== '' ? String(fmDocId) : path.basename(fileName).replace(/\.[^.]*$/, '');
+  // v1: the front matter's title, else the first heading, else the doc_id.
   const fmTitle = frontMatter?.title;
-  return { doc_id: docId, title: fmTitle !== undefined && fmTitle !== null ? String(fmTitle) : docId, frontMatter, sections };
+  const firstHeading = sections.find((s) => s.level > 0)?.section;
+  return { doc_id: docId, title: fmTitle !== undefined && fmTitle !== null ? String(fmTitle) : firstHeading ?? docId, frontMatter, sections };
 }

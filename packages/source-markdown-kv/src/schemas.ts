@@ -21,7 +21,8 @@ export const ROW_PER_KV_SCHEMA: FieldSpec[] = [
   str('key', false),
   str('value'),
   { name: 'value_json', type: { kind: 'json' }, nullable: true },
-  { name: 'ord', type: { kind: 'int32' }, nullable: false },
+  // v1 assets declare ord as `integer` (64-bit).
+  { name: 'ord', type: { kind: 'int64' }, nullable: false },
   extractedAt,
 ];
 
@@ -29,7 +30,7 @@ const KV_STRUCT: FieldSpec = {
   name: 'element',
   type: {
     kind: 'struct',
-    fields: [str('key', false), str('value'), { name: 'value_json', type: { kind: 'json' }, nullable: true }, { name: 'ord', type: { kind: 'int32' }, nullable: false }],
+    fields: [str('key', false), str('value'), { name: 'value_json', type: { kind: 'json' }, nullable: true }, { name: 'ord', type: { kind: 'int64' }, nullable: false }],
   },
   nullable: true,
 };
@@ -52,6 +53,15 @@ export const DOCUMENT_LEVEL_SCHEMA: FieldSpec[] = [
   str('raw_md'),
   extractedAt,
 ];
+
+/** Whether a stream's columns are those of a storage mode (how a reader knows what to write to it). */
+export function outputKindOf(schema: readonly FieldSpec[]): 'string' | 'raw' | 'rows' | 'documents' {
+  const names = new Set(schema.map((f) => f.name));
+  if (names.has('markdown_kv_content')) return 'string';
+  if (names.has('content')) return 'raw';
+  if (names.has('sections')) return 'documents';
+  return 'rows';
+}
 
 /** Stream name of the document table in `hybrid` mode. */
 export function documentsStream(name: string): string {

@@ -112,9 +112,12 @@ export class BatchBuilder {
     return (this.rows & 255) === 0 && this.rows > 0 && this.byteLength() >= this.limits.maxBytes;
   }
 
-  /** Returns the rows appended so far as a RecordBatch (or undefined when empty) and starts over. */
-  flush(): RecordBatch | undefined {
-    if (this.rows === 0) return undefined;
+  /** Returns the rows appended so far as a RecordBatch and starts over; undefined when empty. */
+  flush(): RecordBatch | undefined;
+  /** With `{ empty: true }`, a batch of zero rows rather than undefined. */
+  flush(options: { empty: true }): RecordBatch;
+  flush(options: { empty?: boolean } = {}): RecordBatch | undefined {
+    if (this.rows === 0 && !options.empty) return undefined;
     const length = this.rows;
     const children = this.columns.map((c) => c.finish());
     this.rows = 0;

@@ -23,7 +23,11 @@ export interface PipelineOptions<S, T> {
   /** Streams to read, without `resumeFrom` (the runner decides it). */
   streams: ConfiguredStream[];
   ctx: RunContext;
-  /** `strict`: a rejected record fails the run; `warn`: it goes to the dead-letter queue. */
+  /**
+   * `strict` (default): a rejected record fails the run. `warn`: it goes to the dead-letter queue,
+   * and columns outside the primary key are optional in the output, as v1 wrote them, so a file
+   * that lacks a column the asset requires is still loaded (that column null, with a warning).
+   */
   validationMode?: 'strict' | 'warn';
   commitPolicy?: Partial<CommitPolicy>;
   transform?: BatchTransform;
@@ -116,7 +120,8 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
 
   let failure: DativoError | undefined;
   try {
-    for (const configured of options.streams) {
+    for (const requested of options.streams) {
+      const configured = mode === 'warn' ? relaxRequired(requested) : requested;
       const descriptor: StreamDescriptor = {
         name: configured.name,
         schema: options.transform ? options.transform.schema(configured) : configured.schema,
@@ -231,6 +236,13 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
   };
   report();
   return result;
+}
+
+/** In warn mode only key columns stay required (v1 wrote every column as optional there). */
+function relaxRequired(stream: ConfiguredStream): ConfiguredStream {
+  const key = new Set(stream.primaryKey ?? []);
+  if (stream.schema.every((f) => f.nullable || key.has(f.name))) return stream;
+  return { ...stream, schema: stream.schema.map((f) => (f.nullable || key.has(f.name) ? f : { ...f, nullable: true })) };
 }
 
 function streamRun(runs: Map<string, StreamRun>, name: string): StreamRun {
