@@ -17,9 +17,9 @@ export const KNOWN_SOURCES: Record<string, string> = {
   stripe: '@dativo/source-stripe',
   hubspot: '@dativo/source-hubspot',
   salesforce: '@dativo/source-salesforce',
-  google_drive_csv: '@dativo/source-google-drive',
-  gdrive_csv: '@dativo/source-google-drive',
-  google_sheets: '@dativo/source-google-sheets',
+  google_drive_csv: '@dativo/source-gdrive-csv',
+  gdrive_csv: '@dativo/source-gdrive-csv',
+  google_sheets: '@dativo/connector-google-sheets',
 };
 
 export const KNOWN_SINKS: Record<string, string> = {
@@ -30,6 +30,7 @@ export const KNOWN_SINKS: Record<string, string> = {
   file: '@dativo/sink-parquet',
   iceberg: '@dativo/sink-iceberg',
   snowflake: '@dativo/sink-snowflake',
+  google_sheets: '@dativo/connector-google-sheets',
 };
 
 export function isKnownConnector(name: string): boolean {

@@ -154,7 +154,13 @@ export async function planJob(file: string, options: PlanOptions): Promise<JobPl
       path: 'target.markdown_kv_storage.mode',
     });
   }
+  // v1's jobs that render rows as Markdown-KV describe the rendered output in their asset
+  // (doc_id, markdown_kv_content…): the rows themselves are then the source's own columns.
   const written = transform ? transform.schema(streams[0] as ConfiguredStream) : descriptors.length === 1 && descriptors[0]?.schemaOwner === 'connector' ? descriptors[0].schema : undefined;
+  if (transform && written && asset.schema.every((f) => f.name === 'ingest_date' || written.some((w) => w.name === f.name))) {
+    for (const stream of streams) stream.schema = [];
+    notes.push("the asset describes the Markdown-KV output, so every column of the source is rendered");
+  }
   if (written) {
     const differs = columnDifference(asset.schema.map((f) => f.name), written.map((f) => f.name));
     if (differs) {

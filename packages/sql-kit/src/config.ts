@@ -48,7 +48,8 @@ export const sqlTableSchema = z.object({
   object: z.string().min(1).optional(),
   /** A custom query read instead of the table; `name` then only names it. */
   query: z.string().min(1).optional(),
-  cursor_field: z.string().min(1).optional(),
+  /** The column incremental reads follow; `null` reads the table whole each run (v1's full sync). */
+  cursor_field: z.string().min(1).nullable().optional(),
   /** Columns that identify a row (default: the asset's primary key, then the table's). */
   primary_key: z.array(z.string().min(1)).optional(),
 });
@@ -64,7 +65,8 @@ export const sqlSourceConfigSchema = z.object({
     .object({
       /** v1: `updated_at`, `created`, `cursor`…; any value reads by the cursor column. */
       strategy: z.string().optional(),
-      cursor_field: z.string().min(1).optional(),
+      /** `null`: no cursor, every run reads the tables whole (v1's "full sync"). */
+      cursor_field: z.string().min(1).nullable().optional(),
       /** Re-read this many days before the last cursor value (late-arriving rows). */
       lookback_days: numberLike.pipe(z.number().min(0)).default(0),
     })

@@ -108,8 +108,14 @@ export function createSqlSource(dialect: SqlDialect, meta: { version: string; de
   };
 }
 
-async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, stream: ConfiguredStream, single: boolean, ctx: RunContext, options: SqlSourceOptions): AsyncGenerator<ExtractMessage> {
-  const target = targetFor(config, stream.name, single);
+async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, requested: ConfiguredStream, single: boolean, ctx: RunContext, options: SqlSourceOptions): AsyncGenerator<ExtractMessage> {
+  const target = targetFor(config, requested.name, single);
+  let stream = requested;
+  const cursor = target.entry.cursor_field !== undefined ? target.entry.cursor_field : config.incremental?.cursor_field;
+  if (stream.syncMode === 'incremental' && cursor === null) {
+    ctx.log.info('cursor_field is null: the table is read whole on every run (a full sync, as v1 does)', { stream: stream.name });
+    stream = { ...stream, syncMode: 'full_refresh' };
+  }
   const session = await connectWithRetry(dialect, config, ctx);
   let plan: StreamPlan;
   try {

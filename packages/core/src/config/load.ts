@@ -111,6 +111,8 @@ export function recipeDefaults(recipe: RecipeConfig | undefined, jobSection: Rec
   if (recipe.connection_template) out.connection = recipe.connection_template;
   if (recipe.credentials) out.credentials = recipe.credentials;
   if (recipe.rate_limits) out.rate_limits = recipe.rate_limits;
+  if (recipe.file_format) out.file_format = recipe.file_format;
+  if (recipe.partitioning_default) out.partitioning = recipe.partitioning_default;
   if (recipe.incremental && isPlainObject(jobSection.incremental)) {
     const inc: Record<string, unknown> = {};
     if (recipe.incremental.strategy) inc.strategy = recipe.incremental.strategy;
@@ -156,11 +158,25 @@ export async function loadJob(jobFile: string, options: LoadOptions = {}): Promi
   // v1's top-level `catalog:` (OpenMetadata lineage) is not supported yet: its variables need not be set.
   const job = await loadValidated(jobFile, 'job', jobSchema, opts, warnings, used, { excused: (p) => p[0] === 'catalog' });
   const j = job.value;
+  const errors: ConfigError[] = [];
+  for (const [section, key] of [
+    ['source', 'custom_reader'],
+    ['target', 'custom_writer'],
+  ] as const) {
+    if (j[section][key] === undefined) continue;
+    const line = job.lineOf([section, key]);
+    errors.push(
+      new ConfigError(`${key}: v1's Python and Rust plugins are not supported; write the reader or writer as a connector package (see docs/writing-a-connector.md) and name it in ${section}_connector`, {
+        file: job.file,
+        path: `${section}.${key}`,
+        ...(line ? { line } : {}),
+      }),
+    );
+  }
   if (j.catalog !== undefined) {
     const type = isPlainObject(j.catalog) && typeof j.catalog.type === 'string' ? ` (${j.catalog.type})` : '';
     warnings.push({ file: job.file, path: 'catalog', ...(job.lineOf(['catalog']) ? { line: job.lineOf(['catalog']) as number } : {}), message: `lineage and metadata push to a data catalog${type} is not supported yet; the block is ignored` });
   }
-  const errors: ConfigError[] = [];
 
   const related = (key: 'asset_path' | 'source_connector_path' | 'target_connector_path', what: string): string | undefined => {
     const value = j[key];
@@ -263,6 +279,7 @@ export async function loadAsset(file: string, options: LoadOptions & { environme
 /** Loads a recipe file on its own. */
 export async function loadRecipe(file: string, options: LoadOptions = {}): Promise<{ recipe: LoadedFile<RecipeConfig>; warnings: ConfigWarning[] }> {
   const warnings: ConfigWarning[] = [];
-  const recipe = await loadValidated(file, 'connector recipe', recipeSchema, { cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env }, warnings, new Set());
+  // On its own a recipe is a template: the variables it names are set where jobs run.
+  const recipe = await loadValidated(file, 'connector recipe', recipeSchema, { cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env }, warnings, new Set(), { excused: () => true });
   return { recipe, warnings };
 }

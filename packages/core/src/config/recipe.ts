@@ -39,6 +39,9 @@ export const recipeSchema = z.object({
         .optional(),
     })
     .optional(),
+  /** v1 (target recipes): the file format written, and the partitioning when neither asset nor job sets one. */
+  file_format: z.string().optional(),
+  partitioning_default: z.array(z.string()).optional(),
   /** v1 named a Python engine (airbyte, meltano, native); accepted and ignored. */
   default_engine: z.unknown().optional(),
   engines_supported: z.unknown().optional(),

@@ -120,8 +120,14 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
 
   let failure: DativoError | undefined;
   try {
+    let discovered: StreamDescriptor[] | undefined;
     for (const requested of options.streams) {
-      const configured = mode === 'warn' ? relaxRequired(requested) : requested;
+      let configured = mode === 'warn' ? relaxRequired(requested) : requested;
+      if (configured.schema.length === 0) {
+        // The source's own columns (a job whose asset describes only what a transform makes of them).
+        discovered ??= await extractor.discover(options.sourceConfig, ctx);
+        configured = withDiscoveredSchema(configured, discovered);
+      }
       const descriptor: StreamDescriptor = {
         name: configured.name,
         schema: options.transform ? options.transform.schema(configured) : configured.schema,
@@ -236,6 +242,15 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
   };
   report();
   return result;
+}
+
+/** A stream without a schema takes the one the source discovers for it (by name, or its only stream). */
+function withDiscoveredSchema(stream: ConfiguredStream, discovered: StreamDescriptor[]): ConfiguredStream {
+  const match = discovered.find((d) => d.name === stream.name) ?? (discovered.length === 1 ? discovered[0] : undefined);
+  if (!match) {
+    throw new DativoError(`stream '${stream.name}' has no schema and the source offers ${discovered.length ? `several streams (${discovered.map((d) => d.name).join(', ')}) but none of that name` : 'no streams'}`, { kind: 'config' });
+  }
+  return { ...stream, schema: match.schema, ...(stream.primaryKey || !match.primaryKey ? {} : { primaryKey: match.primaryKey }) };
 }
 
 /** In warn mode only key columns stay required (v1 wrote every column as optional there). */

@@ -33,7 +33,10 @@ export interface StreamDescriptor {
 /** One stream the pipeline asks a source to read. */
 export interface ConfiguredStream {
   name: string;
-  /** The output schema: the asset's, or the connector's own for `schemaOwner: 'connector'`. */
+  /**
+   * The output schema: the asset's, or the connector's own for `schemaOwner: 'connector'`. Empty
+   * means "the source's own columns": the pipeline runner fills it in from `discover`.
+   */
   schema: FieldSpec[];
   syncMode: SyncMode;
   cursorField?: string;
