@@ -2,4 +2,5 @@ import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base.js';
 
 // p-retry is ESM-only: bundle it so the CommonJS build works without require(esm) interop.
-export default defineConfig(packageBuild({ noExternal: ['p-retry', 'is-network-error'] }));
+// `definition` is the entry without the runtime (see src/definition.ts).
+export default defineConfig(packageBuild({ entry: ['src/index.ts', 'src/definition.ts'], noExternal: ['p-retry', 'is-network-error'] }));

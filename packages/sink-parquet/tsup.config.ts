@@ -4,6 +4,7 @@ import { packageBuild } from '../../tsup.base.js';
 
 export default defineConfig(
   packageBuild({
+    entry: ['src/index.ts', 'src/connector.ts'],
     // The encoder worker is plain JavaScript loaded by path, next to the bundle.
     onSuccess: async () => {
       await copyFile('src/encoder-worker.mjs', 'dist/encoder-worker.mjs');

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, type ConnectorPackage, type Extractor, type Sink } from '@dativo/core';
+import { ConfigError, type ConnectorPackage, type Extractor, type Sink } from '@dativo/core/definition';
 
 /** Connector names of the v1 format and the packages that serve them. */
 export const KNOWN_SOURCES: Record<string, string> = {
@@ -60,6 +60,20 @@ async function importPackage(name: string, cwd: string): Promise<unknown> {
   }
 }
 
+/**
+ * A connector package's definition: its `<package>/connector` entry when it has one (the built-ins
+ * do: the definition without the runtime, so validating a job stays fast), else the package itself.
+ */
+async function importDefinition(name: string, cwd: string): Promise<unknown> {
+  try {
+    return await importPackage(`${name}/connector`, cwd);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED' && code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    return importPackage(name, cwd);
+  }
+}
+
 function connectorOf(mod: unknown, name: string): ConnectorPackage {
   const pkg = (mod as { dativoConnector?: ConnectorPackage }).dativoConnector;
   if (!pkg || pkg.specificationVersion !== 'v1') {
@@ -87,7 +101,7 @@ async function load(name: string, role: 'source' | 'target', cwd: string, where:
   }
   let mod: unknown;
   try {
-    mod = await importPackage(packageName, cwd);
+    mod = await importDefinition(packageName, cwd);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {

@@ -11,7 +11,7 @@ import {
   type Logger,
   type LogLevel,
   type SecretResolver,
-} from '@dativo/core';
+} from '@dativo/core/definition';
 
 /** Options shared by every command. */
 export interface GlobalOptions {

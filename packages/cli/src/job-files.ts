@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DativoError } from '@dativo/core';
+import { DativoError } from '@dativo/core/definition';
 import type { GlobalOptions } from './globals.js';
 
 /** The job files a command works on: `--config <file>`, or every YAML file under `--job-dir`. */

@@ -1,14 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
-import { checkCommand } from './commands/check.js';
-import { discoverCommand } from './commands/discover.js';
-import { dlqListCommand } from './commands/dlq.js';
-import { icebergCommand } from './commands/iceberg.js';
-import { runCommand } from './commands/run.js';
-import { stateResetCommand, stateShowCommand } from './commands/state.js';
-import { validateCommand } from './commands/validate.js';
 import { EXIT_FAILURE } from './exit-codes.js';
-import { resolveGlobals, type RawGlobalOptions } from './globals.js';
+import type { RawGlobalOptions } from './globals.js';
 import { VERSION } from './version.js';
+
+// Commands (and through them core and the connectors) load when used, so `--version` and `--help`
+// start at once and `validate` loads no runtime.
 
 export interface MainIo {
   cwd?: string;
@@ -36,11 +32,12 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .option('--json', 'machine-readable output on stdout')
     .option('-q, --quiet', 'no summary or progress output')
     .exitOverride()
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (s) => (io.stdout ?? process.stdout).write(s),
       writeErr: (s) => (io.stderr ?? process.stderr).write(s),
     });
-  const globals = (): ReturnType<typeof resolveGlobals> => resolveGlobals(program.opts<RawGlobalOptions>(), io);
+  const globals = async (): Promise<import('./globals.js').GlobalOptions> => (await import('./globals.js')).resolveGlobals(program.opts<RawGlobalOptions>(), io);
 
   secretOptions(
     program
@@ -53,7 +50,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       .option('--state-id <id>', "keep the job's progress under this id instead of its name (continue a renamed job)")
       .addOption(new Option('--mode <mode>', 'v1 run mode').choices(['self_hosted', 'cloud']).default('self_hosted')),
   ).action(async (job: string | undefined, opts: Record<string, string | undefined>) => {
-    exitCode = await runCommand({ ...opts, ...(job && !opts.config ? { config: job } : {}) }, globals());
+    exitCode = await (await import('./commands/run.js')).runCommand({ ...opts, ...(job && !opts.config ? { config: job } : {}) }, await globals());
   });
 
   secretOptions(
@@ -65,7 +62,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       .option('--job-dir <dir>', 'check every job file in a directory')
       .option('-v, --verbose', 'show details of passing checks'),
   ).action(async (job: string | undefined, opts: Record<string, string | boolean | undefined>) => {
-    exitCode = await checkCommand({ ...opts, ...(job && !opts.config ? { config: job } : {}) }, globals());
+    exitCode = await (await import('./commands/check.js')).checkCommand({ ...opts, ...(job && !opts.config ? { config: job } : {}) }, await globals());
   });
 
   secretOptions(
@@ -75,7 +72,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       .option('--connector <name>', 'connector name or package')
       .option('-c, --config <file>', 'job file'),
   ).action(async (opts: Record<string, string | undefined>) => {
-    exitCode = await discoverCommand(opts, globals());
+    exitCode = await (await import('./commands/discover.js')).discoverCommand(opts, await globals());
   });
 
   program
@@ -84,7 +81,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .argument('<files...>', 'YAML files')
     .option('--environment <env>', 'environment for asset governance checks (default prod)')
     .action(async (files: string[], opts: { environment?: string }) => {
-      exitCode = await validateCommand(files, opts, globals());
+      exitCode = await (await import('./commands/validate.js')).validateCommand(files, opts, await globals());
     });
 
   const state = program.command('state').description('incremental state');
@@ -98,7 +95,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       .option('--job <name>', 'job name or state id')
       .option('--stream <name>'),
   ).action(async (opts: Record<string, string | undefined>) => {
-    exitCode = await stateShowCommand(opts, globals());
+    exitCode = await (await import('./commands/state.js')).stateShowCommand(opts, await globals());
   });
   secretOptions(
     state
@@ -110,7 +107,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       .option('--job <name>', 'job name or state id')
       .option('--stream <name>'),
   ).action(async (opts: Record<string, string | undefined>) => {
-    exitCode = await stateResetCommand(opts, globals());
+    exitCode = await (await import('./commands/state.js')).stateResetCommand(opts, await globals());
   });
 
   const dlq = program.command('dlq').description('dead-letter queue');
@@ -122,7 +119,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .option('--run <runId>', 'show the entries of this run')
     .option('--limit <n>', 'entries to show with --run')
     .action(async (opts: Record<string, string | undefined>) => {
-      exitCode = await dlqListCommand(opts, globals());
+      exitCode = await (await import('./commands/dlq.js')).dlqListCommand(opts, await globals());
     });
 
   const iceberg = program.command('iceberg').description('maintenance of Iceberg tables a job writes');
@@ -134,7 +131,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       .option('--older-than <duration>', 'expire snapshots older than this (default 5d): 7d, 12h, 30m')
       .option('--retain-last <n>', 'always keep this many recent snapshots (default 1)'),
   ).action(async (opts: Record<string, string | undefined>) => {
-    exitCode = await icebergCommand('expire-snapshots', opts, globals());
+    exitCode = await (await import('./commands/iceberg.js')).icebergCommand('expire-snapshots', opts, await globals());
   });
   secretOptions(
     iceberg
@@ -144,7 +141,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       .option('--target-file-size-mb <n>', 'size of the rewritten files (default: target_file_size_mb)')
       .option('--min-input-files <n>', 'rewrite partitions with at least this many small files (default 2)'),
   ).action(async (opts: Record<string, string | undefined>) => {
-    exitCode = await icebergCommand('compact', opts, globals());
+    exitCode = await (await import('./commands/iceberg.js')).icebergCommand('compact', opts, await globals());
   });
 
   program

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { BatchTransform } from '@dativo/core';
 import {
   ConfigError,
   isPlainObject,
@@ -6,13 +7,13 @@ import {
   Redactor,
   SECRET_KEY_PATTERN,
   validateConfig,
-  type BatchTransform,
   type ConfigWarning,
   type ConfiguredStream,
   type Extractor,
+  type FieldSpec,
   type LoadedJob,
   type Sink,
-} from '@dativo/core';
+} from '@dativo/core/definition';
 import { isKnownConnector, loadSink, loadSource, type ResolvedConnector } from './connectors.js';
 
 /** Everything needed to run (or check) one job, validated. */
@@ -30,7 +31,8 @@ export interface JobPlan {
   sourceConfig: unknown;
   sinkConfig: unknown;
   streams: ConfiguredStream[];
-  transform?: BatchTransform;
+  /** Rows reshaped between source and sink (Markdown-KV rendering); its runtime loads when called. */
+  transform?: () => Promise<BatchTransform>;
   warnings: ConfigWarning[];
   /** Notes for the user about how v1 settings were mapped. */
   notes: string[];
@@ -137,37 +139,40 @@ export async function planJob(file: string, options: PlanOptions): Promise<JobPl
   const sinkConfig = validateConfig(sink.connector.configSchema, targetInput, { ...where, prefix: ['target'], origin: loaded.targetOrigin });
   warnings.push(...sinkConfig.warnings);
 
-  let transform: BatchTransform | undefined;
+  let transform: (() => Promise<BatchTransform>) | undefined;
+  let written: FieldSpec[] | undefined = descriptors.length === 1 && descriptors[0]?.schemaOwner === 'connector' ? descriptors[0].schema : undefined;
   const mode = isPlainObject(storage) ? storage.mode : undefined;
   const pattern = isPlainObject(storage) && typeof storage.structured_pattern === 'string' ? storage.structured_pattern : 'row_per_kv';
-  if (mode === 'string' && !source.connector.outputStreams) {
-    const { markdownKvRenderTransform } = await import('@dativo/source-markdown-kv');
-    transform = markdownKvRenderTransform();
-    notes.push('target.markdown_kv_storage.mode: string: each row is written as a Markdown-KV document (doc_id, markdown_kv_content)');
-  } else if (mode === 'structured' && !source.connector.outputStreams && (pattern === 'row_per_kv' || pattern === 'document_level')) {
-    const { markdownKvStructuredTransform } = await import('@dativo/source-markdown-kv');
-    transform = markdownKvStructuredTransform(pattern);
-    notes.push(`target.markdown_kv_storage.mode: structured (${pattern}): each row is rendered as a Markdown-KV document and stored parsed, as v1 does`);
-  } else if (mode !== undefined && !source.connector.outputStreams) {
-    throw new ConfigError(`markdown_kv_storage: mode '${String(mode)}'${mode === 'structured' ? ` with structured_pattern '${pattern}'` : ''} needs a Markdown-KV source; a ${job.source_connector} source supports mode: string, and structured with row_per_kv or document_level`, {
-      file: loaded.file,
-      path: 'target.markdown_kv_storage.mode',
-    });
+  if (mode !== undefined && !source.connector.outputStreams) {
+    const { renderedSchema } = await import('@dativo/source-markdown-kv/connector');
+    if (mode === 'string') {
+      transform = async () => (await import('@dativo/source-markdown-kv')).markdownKvRenderTransform();
+      written = renderedSchema('string');
+      notes.push('target.markdown_kv_storage.mode: string: each row is written as a Markdown-KV document (doc_id, markdown_kv_content)');
+    } else if (mode === 'structured' && (pattern === 'row_per_kv' || pattern === 'document_level')) {
+      transform = async () => (await import('@dativo/source-markdown-kv')).markdownKvStructuredTransform(pattern);
+      written = renderedSchema('structured', pattern);
+      notes.push(`target.markdown_kv_storage.mode: structured (${pattern}): each row is rendered as a Markdown-KV document and stored parsed, as v1 does`);
+    } else {
+      throw new ConfigError(`markdown_kv_storage: mode '${String(mode)}'${mode === 'structured' ? ` with structured_pattern '${pattern}'` : ''} needs a Markdown-KV source; a ${job.source_connector} source supports mode: string, and structured with row_per_kv or document_level`, {
+        file: loaded.file,
+        path: 'target.markdown_kv_storage.mode',
+      });
+    }
   }
   // v1's jobs that render rows as Markdown-KV describe the rendered output in their asset
   // (doc_id, markdown_kv_content…): the rows themselves are then the source's own columns.
-  const written = transform ? transform.schema(streams[0] as ConfiguredStream) : descriptors.length === 1 && descriptors[0]?.schemaOwner === 'connector' ? descriptors[0].schema : undefined;
-  if (transform && written && asset.schema.every((f) => f.name === 'ingest_date' || written.some((w) => w.name === f.name))) {
+  const output = written;
+  if (transform && output && asset.schema.every((f) => f.name === 'ingest_date' || output.some((w) => w.name === f.name))) {
     for (const stream of streams) stream.schema = [];
-    notes.push("the asset describes the Markdown-KV output, so every column of the source is rendered");
+    notes.push('the asset describes the Markdown-KV output, so every column of the source is rendered');
   }
-  if (written) {
-    const differs = columnDifference(asset.schema.map((f) => f.name), written.map((f) => f.name));
+  if (output) {
+    const differs = columnDifference(asset.schema.map((f) => f.name), output.map((f) => f.name));
     if (differs) {
-      warnings.push({ file: loaded.asset.file, path: 'schema', message: `the asset declares ${differs}; the output has the columns ${written.map((f) => f.name).join(', ')} (fixed by the Markdown-KV storage mode), so the asset's schema is not used for them` });
+      warnings.push({ file: loaded.asset.file, path: 'schema', message: `the asset declares ${differs}; the output has the columns ${output.map((f) => f.name).join(', ')} (fixed by the Markdown-KV storage mode), so the asset's schema is not used for them` });
     }
   }
-
   const stateId = options.stateId ?? job.state_id;
   if (stateId && stateId !== loaded.name) notes.push(`progress is kept under state id '${stateId}' (job '${loaded.name}')`);
   return {

@@ -2,10 +2,41 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
+/**
+ * `mkdir -p` that fails at once with the OS's error: Node's recursive mkdir spins forever under a
+ * special file system such as /proc (where creating `x` keeps answering "no such file"). Creates
+ * the missing directories one by one, from the deepest one that exists.
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  const target = path.resolve(dir);
+  const missing: string[] = [];
+  let at = target;
+  for (;;) {
+    try {
+      const stat = await fs.stat(at);
+      if (!stat.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${target}' (${at} is a file)`), { code: 'ENOTDIR', path: at });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      const parent = path.dirname(at);
+      if (parent === at) break;
+      missing.unshift(at);
+      at = parent;
+    }
+  }
+  for (const d of missing) {
+    try {
+      await fs.mkdir(d);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
 /** Writes a file so readers see the old or the new content, never a partial one. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await fs.open(tmp, 'w');
   try {

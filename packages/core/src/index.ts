@@ -2,6 +2,7 @@
 export type { RunContext } from './spec/context.js';
 export type { ConnectorSpec, Extractor } from './spec/extractor.js';
 export { defineConnector, type ConnectorPackage, type V1SectionContext, type V1SectionResult } from './spec/connector.js';
+export { lazyExtractor, lazySink, type ExtractorHead } from './spec/lazy.js';
 export type { CommitResult, Sink, SinkWriter } from './spec/sink.js';
 export type {
   BatchMessage,
@@ -56,7 +57,7 @@ export { JsonLogger, MemoryLogSink, parseLogLevel, silentLogger, type JsonLogger
 export { Redactor, REDACTED, SECRET_KEY_PATTERN } from './log/redact.js';
 export { MetricsRegistry, type Labels, type Metrics } from './metrics.js';
 export { ChainSecretResolver, EnvSecretResolver, FileSecretResolver, type SecretResolver } from './secrets.js';
-export { fsyncDir, readdirSorted, writeFileAtomic } from './fs-util.js';
+export { ensureDir, fsyncDir, readdirSorted, writeFileAtomic } from './fs-util.js';
 
 // Pipeline
 export { batchBytes, runPipeline, type BatchTransform, type PipelineOptions, type RunProgress, type RunResult, type StreamResult } from './pipeline/runner.js';

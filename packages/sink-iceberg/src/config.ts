@@ -1,5 +1,5 @@
-import { boolLike, intLike, numberLike, positiveIntLike } from '@dativo/core';
-import { s3ConnectionSchema } from '@dativo/sink-parquet';
+import { boolLike, intLike, numberLike, positiveIntLike } from '@dativo/core/definition';
+import { s3ConnectionSchema } from '@dativo/sink-parquet/connector';
 import { z } from 'zod';
 
 export const WRITE_MODES = ['append', 'overwrite', 'overwrite_partitions', 'merge'] as const;

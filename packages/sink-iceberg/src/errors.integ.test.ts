@@ -3,7 +3,7 @@ import path from 'node:path';
 import { BatchBuilder, parseDataType, type FieldSpec, type StreamDescriptor } from '@dativo/core';
 import { readIcebergTable, startRestCatalog, tempDir, tempPostgresDatabase, testRunContext, type RestCatalogServer, type TempDatabase } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { icebergSink } from './sink.js';
+import { icebergSink } from './connector.js';
 
 const FIELDS: FieldSpec[] = [
   { name: 'id', type: parseDataType('bigint'), nullable: false },

@@ -2,7 +2,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { BatchBuilder, parseDataType, type FieldSpec } from '@dativo/core';
 import { readIcebergTable, startS3Server, tempPostgresDatabase, testRunContext, type TempDatabase, type TestS3Server } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { icebergSink } from './sink.js';
+import { icebergSink } from './connector.js';
 
 const FIELDS: FieldSpec[] = [
   { name: 'id', type: parseDataType('bigint'), nullable: false },

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { BatchBuilder, parseDataType, parseJsonLossless, type Checkpoint, type FieldSpec, type StreamDescriptor } from '@dativo/core';
 import { describeSinkConformance, icebergDataFiles, queryDuckDb, readIcebergTable, sqlString, startRestCatalog, tempDir, tempPostgresDatabase, testRunContext, type RestCatalogServer, type TempDatabase } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { icebergSink } from './sink.js';
+import { icebergSink } from './connector.js';
 import type { TableMetadata } from './types.js';
 
 const FIELDS: FieldSpec[] = [

@@ -1,13 +1,13 @@
 import { DativoError, type RunContext, type Sink, type StreamDescriptor } from '@dativo/core';
 import type { Catalog, LoadedTable } from './catalog/catalog.js';
 import { createCatalog } from './catalog/factory.js';
-import { icebergSinkConfigSchema, type IcebergSinkConfig } from './config.js';
+import type { IcebergSinkConfig } from './config.js';
+import { icebergSinkHead } from './connector.js';
 import { FileIO } from './fileio.js';
 import { CommitConflictError, type TableUpdate } from './metadata.js';
 import { buildSpec, INGEST_DATE, parsePartitioning, sameSpec } from './partition.js';
 import { planEvolution, schemaFromFields } from './schema.js';
 import { currentSchema, defaultSpec, formatIdentifier, type TableIdentifier } from './types.js';
-import { VERSION } from './version.js';
 import { IcebergSinkWriter, withIngestDate } from './writer.js';
 
 export interface IcebergTarget {
@@ -107,16 +107,10 @@ async function evolveSchema(target: IcebergTarget, table: LoadedTable, config: I
   throw new DativoError(`could not evolve the schema of ${formatIdentifier(target.id)}: it kept changing concurrently`, { kind: 'transient' });
 }
 
-/**
- * The Iceberg sink: format v2 tables through a REST (Nessie, Polaris…), SQL (PostgreSQL) or
- * file-system catalog, on local disk or S3, with append / overwrite / merge, schema evolution and
- * checkpoints in snapshot summaries (exactly-once).
- */
-export function icebergSink(): Sink<IcebergSinkConfig> {
+/** The Iceberg sink's runtime (see icebergSink in connector.ts, which loads it when a job runs). */
+export function icebergSinkRuntime(): Sink<IcebergSinkConfig> {
   return {
-    specificationVersion: 'v1',
-    spec: { id: 'iceberg', version: VERSION, description: 'Apache Iceberg v2 tables (REST, SQL or file-system catalog)' },
-    configSchema: icebergSinkConfigSchema,
+    ...icebergSinkHead,
     async check(config, ctx) {
       const target = icebergTarget(config, 'check', ctx);
       try {

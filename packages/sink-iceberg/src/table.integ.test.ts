@@ -3,7 +3,7 @@ import path from 'node:path';
 import { BatchBuilder, parseDataType, parseJsonLossless, type FieldSpec, type StreamDescriptor } from '@dativo/core';
 import { readIcebergTable, startRestCatalog, tempDir, tempPostgresDatabase, testRunContext, type RestCatalogServer } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { icebergSink } from './sink.js';
+import { icebergSink } from './connector.js';
 import type { TableMetadata } from './types.js';
 
 const scratch = tempDir('dativo-iceberg-table-');

@@ -1,4 +1,4 @@
-import { boolLike, numberLike, positiveIntLike } from '@dativo/core';
+import { boolLike, numberLike, positiveIntLike } from '@dativo/core/definition';
 import { z } from 'zod';
 
 export const s3ConnectionSchema = z.object({
@@ -56,6 +56,8 @@ export const parquetSinkConfigSchema = z.object({
     .refine((m) => m === undefined || !['overwrite', 'overwrite_partitions', 'merge'].includes(m.toLowerCase()), {
       message: 'Parquet targets append only; overwrite, overwrite_partitions and merge need an Iceberg target (target_connector: iceberg with a catalog)',
     }),
+}).refine((c) => Boolean(c.path ?? c.connection?.local?.path ?? c.warehouse ?? c.connection?.s3?.bucket), {
+  message: 'no output location: set path (a local directory), or connection.s3.bucket (with prefix, endpoint and credentials), or the S3_BUCKET environment variable',
 });
 
 export type ParquetSinkConfig = z.output<typeof parquetSinkConfigSchema>;

@@ -5,7 +5,7 @@ import { BatchBuilder, parseDataType, type FieldSpec, type StreamDescriptor } fr
 import { describeSinkConformance, queryDuckDb, sqlString, startS3Server, tempDir, testRunContext, type TestS3Server } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMITS_DIR } from './commit-log.js';
-import { parquetSink } from './sink.js';
+import { parquetSink } from './connector.js';
 
 const FIELDS: FieldSpec[] = [
   { name: 'id', type: parseDataType('bigint'), nullable: false },

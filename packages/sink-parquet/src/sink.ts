@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DativoError, type RunContext, type Sink, type StreamDescriptor } from '@dativo/core';
-import { parquetSinkConfigSchema, type ParquetSinkConfig } from './config.js';
+import type { ParquetSinkConfig } from './config.js';
+import { parquetSinkHead } from './connector.js';
 import { expandLocation } from './partition.js';
 import { LocalStorage } from './storage/local.js';
 import { S3Storage } from './storage/s3.js';
 import type { Storage } from './storage/storage.js';
-import { VERSION } from './version.js';
 import { ParquetSinkWriter } from './writer.js';
 import { RawFileWriter } from './raw-writer.js';
 
@@ -44,15 +44,10 @@ export function storageFor(config: ParquetSinkConfig, stream: string, ctx: Pick<
   return new LocalStorage(path.resolve(ctx.cwd, expandLocation(local, vars)));
 }
 
-/**
- * The Parquet sink: zstd (default), snappy, gzip or uncompressed files, rolled over at a target
- * size, `ingest_date=` partitions, on local disk or S3, published exactly once per commit.
- */
-export function parquetSink(): Sink<ParquetSinkConfig> {
+/** The Parquet sink's runtime (see parquetSink in connector.ts, which loads it when a job runs). */
+export function parquetSinkRuntime(): Sink<ParquetSinkConfig> {
   return {
-    specificationVersion: 'v1',
-    spec: { id: 'parquet', version: VERSION, description: 'Parquet files on local disk or S3' },
-    configSchema: parquetSinkConfigSchema,
+    ...parquetSinkHead,
     async check(config, ctx) {
       const storage = storageFor(config, 'check', ctx);
       try {

@@ -1,4 +1,4 @@
-import { isPlainObject, type V1SectionContext, type V1SectionResult } from '@dativo/core';
+import { isPlainObject, type V1SectionContext, type V1SectionResult } from '@dativo/core/definition';
 
 /** Keys of an S3 connection, as v1 wrote them under `connection.s3`, `connection.minio` or flat under `connection`. */
 const S3_KEYS = ['bucket', 'prefix', 'endpoint', 'region', 'access_key_id', 'secret_access_key', 'session_token', 'path_style_access', 'secure', 'part_size_mb'] as const;

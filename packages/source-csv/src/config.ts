@@ -1,4 +1,4 @@
-import { boolLike, intLike, oneOrMany } from '@dativo/core';
+import { boolLike, intLike, oneOrMany } from '@dativo/core/definition';
 import { z } from 'zod';
 
 const singleChar = (what: string) =>

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { parseDataType, readRows, type ConfiguredStream, type ExtractMessage, type FieldSpec, type RejectedMessage } from '@dativo/core';
 import { describeExtractorConformance, tempDir, testRunContext } from '@dativo/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { csvSource } from './extractor.js';
+import { csvSource } from './connector.js';
 
 const dir = tempDir('dativo-csv-');
 afterAll(() => dir.cleanup());

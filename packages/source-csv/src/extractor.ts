@@ -1,17 +1,11 @@
 import { BatchBuilder, comparePosition, displayPath, listInputFiles, type Checkpoint, type FilePosition, type InputFile, type ConfiguredStream, type ExtractMessage, type Extractor, type RunContext, type StreamDescriptor } from '@dativo/core';
 import { checkEncoding, isSeekable } from './input.js';
-import { csvOptions, csvSourceConfigSchema, type CsvOptions, type CsvSourceConfig } from './config.js';
+import { csvOptions, type CsvOptions, type CsvSourceConfig } from './config.js';
+import { csvSourceHead, type CsvSourceOptions } from './connector.js';
 import { parseCheckpoint, type CsvCheckpointState } from './checkpoint.js';
 import { inferSchema } from './infer.js';
 import { CsvFileReader, type FileProgress } from './reader.js';
-import { VERSION } from './version.js';
 
-export interface CsvSourceOptions {
-  /** Rows per Arrow batch (default 32 768). */
-  batchRows?: number;
-  /** Approximate bytes per batch (default 16 MiB). */
-  batchBytes?: number;
-}
 
 function streamName(config: CsvSourceConfig, index: number): string {
   const entry = config.files[index];
@@ -26,15 +20,10 @@ function entriesFor(config: CsvSourceConfig, stream: string, single: boolean): n
   return matching;
 }
 
-/**
- * The CSV source: streams RFC 4180 files (globs, gzip, any encoding) into Arrow batches coerced
- * to the asset schema. Incremental by file modification time; resumes inside a file after a crash.
- */
-export function csvSource(options: CsvSourceOptions = {}): Extractor<CsvSourceConfig> {
+/** The CSV source's runtime (see {@link csvSource} in connector.ts, which loads it when a job runs). */
+export function csvExtractor(options: CsvSourceOptions = {}): Extractor<CsvSourceConfig> {
   return {
-    specificationVersion: 'v1',
-    spec: { id: 'csv', version: VERSION, description: 'CSV files on local disk (globs, .gz, any encoding)' },
-    configSchema: csvSourceConfigSchema,
+    ...csvSourceHead,
 
     async check(config, ctx) {
       checkEncoding(csvOptions(config).encoding);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { readRows, type ConfiguredStream, type ExtractMessage } from '@dativo/core';
 import { describeExtractorConformance, tempDir, testRunContext } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markdownKvSource } from './extractor.js';
+import { markdownKvSource } from './connector.js';
 
 const dir = tempDir('dativo-mdkv-');
 afterAll(() => dir.cleanup());

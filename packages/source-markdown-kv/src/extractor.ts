@@ -16,11 +16,11 @@ import {
   type RunContext,
   type StreamDescriptor,
 } from '@dativo/core';
-import { markdownKvSourceConfigSchema, markdownKvStorageSchema, type MarkdownKvSourceConfig, type MarkdownKvStorage } from './config.js';
+import type { MarkdownKvSourceConfig } from './config.js';
+import { markdownKvSourceHead, markdownKvStreams } from './connector.js';
 import { MarkdownKvError, parseMarkdownKv, type ParsedDocument } from './parse.js';
 import { appendDocument, appendKvRows } from './structured.js';
-import { documentsStream, DOCUMENT_LEVEL_SCHEMA, outputKindOf, RAW_FILE_SCHEMA, ROW_PER_KV_SCHEMA, STRING_SCHEMA } from './schemas.js';
-import { VERSION } from './version.js';
+import { outputKindOf } from './schemas.js';
 
 /** Checkpoint: the last document fully read, in (modification time, path) order. */
 interface MarkdownKvCheckpoint {
@@ -33,39 +33,6 @@ function parseState(state: JsonValue | undefined): MarkdownKvCheckpoint | undefi
   if (!state || typeof state !== 'object' || Array.isArray(state)) return undefined;
   const s = state as unknown as MarkdownKvCheckpoint;
   return s.v === 1 ? s : undefined;
-}
-
-/**
- * The storage mode of a job: `markdown_kv_storage` when set; otherwise the one whose columns the
- * asset declares (`markdown_kv_content` → string, `content` → raw_file, `sections` →
- * document_level), else one row per pair.
- */
-export function storageOf(config: MarkdownKvSourceConfig, assetColumns: readonly string[] = []): MarkdownKvStorage {
-  if (config.markdown_kv_storage) return config.markdown_kv_storage;
-  const has = (c: string): boolean => assetColumns.includes(c);
-  const base = markdownKvStorageSchema.parse({});
-  if (has('markdown_kv_content')) return { ...base, mode: 'string' };
-  if (has('content')) return { ...base, mode: 'raw_file' };
-  if (has('sections')) return { ...base, structured_pattern: 'document_level' };
-  return base;
-}
-
-/** The streams a configuration produces, with their fixed schemas. */
-export function markdownKvStreams(config: MarkdownKvSourceConfig, name: string, assetColumns: readonly string[] = []): StreamDescriptor[] {
-  const storage = storageOf(config, assetColumns);
-  const base = { syncModes: ['full_refresh', 'incremental'] as const, schemaOwner: 'connector' as const, primaryKey: ['doc_id'] };
-  if (storage.mode === 'string') return [{ ...base, syncModes: [...base.syncModes], name, schema: STRING_SCHEMA }];
-  if (storage.mode === 'raw_file') return [{ ...base, syncModes: [...base.syncModes], name, schema: RAW_FILE_SCHEMA }];
-  const rows = { ...base, syncModes: [...base.syncModes], name, schema: ROW_PER_KV_SCHEMA, primaryKey: ['doc_id', 'section', 'ord'] };
-  const docs = { ...base, syncModes: [...base.syncModes], name, schema: DOCUMENT_LEVEL_SCHEMA };
-  switch (storage.structured_pattern) {
-    case 'row_per_kv':
-      return [rows];
-    case 'document_level':
-      return [docs];
-    case 'hybrid':
-      return [rows, { ...docs, name: documentsStream(name) }];
-  }
 }
 
 type Output = { stream: string; kind: 'string' | 'raw' | 'rows' | 'documents'; builder: BatchBuilder };
@@ -91,14 +58,12 @@ function append(output: Output, doc: ParsedDocument, raw: Buffer, text: string, 
 }
 
 /**
- * The Markdown-KV source: `key:: value` documents as one row per pair, one row per document
+ * The Markdown-KV source's runtime (see markdownKvSource in connector.ts): `key:: value` documents as one row per pair, one row per document
  * (nested sections), the whole text, or the raw file, following v1's parsing rules.
  */
-export function markdownKvSource(): Extractor<MarkdownKvSourceConfig> {
+export function markdownKvExtractor(): Extractor<MarkdownKvSourceConfig> {
   return {
-    specificationVersion: 'v1',
-    spec: { id: 'markdown_kv', version: VERSION, description: 'Markdown-KV documents on local disk' },
-    configSchema: markdownKvSourceConfigSchema,
+    ...markdownKvSourceHead,
 
     async check(config, ctx) {
       await listInputFiles(config.files, ctx, { what: 'Markdown-KV file' });
@@ -112,10 +77,6 @@ export function markdownKvSource(): Extractor<MarkdownKvSourceConfig> {
 
     async *read(config, request, ctx) {
       yield* readDocuments(config, request.streams, ctx);
-    },
-
-    outputStreams(config, asset) {
-      return markdownKvStreams(config, asset.name, asset.schema.map((f) => f.name));
     },
   };
 }

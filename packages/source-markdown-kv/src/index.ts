@@ -1,13 +1,7 @@
-import { defineConnector } from '@dativo/core';
-import { markdownKvSource } from './extractor.js';
-
-export { markdownKvSource, markdownKvStreams, storageOf } from './extractor.js';
+export { dativoConnector, markdownKvSource, markdownKvStreams, renderedSchema, storageOf } from './connector.js';
 export { markdownKvSourceConfigSchema, markdownKvStorageSchema, STORAGE_MODES, STRUCTURED_PATTERNS, type MarkdownKvSourceConfig, type MarkdownKvStorage } from './config.js';
 export { parseMarkdownKv, MarkdownKvError, DEFAULT_SECTION, FRONT_MATTER, type KvPair, type ParsedDocument, type Section } from './parse.js';
 export { markdownKvRenderTransform, markdownKvStructuredTransform, renderMarkdownKv } from './render.js';
 export { documentsStream, DOCUMENT_LEVEL_SCHEMA, RAW_FILE_SCHEMA, ROW_PER_KV_SCHEMA, STRING_SCHEMA } from './schemas.js';
 export { VERSION } from './version.js';
 
-
-/** Loaded by the CLI for `source_connector: markdown_kv`. */
-export const dativoConnector = defineConnector({ specificationVersion: 'v1', ids: ['markdown_kv', 'markdown-kv', 'mdkv'], source: markdownKvSource });

@@ -1,4 +1,4 @@
-import type { FieldSpec } from '@dativo/core';
+import type { FieldSpec } from '@dativo/core/definition';
 
 const str = (name: string, nullable = true): FieldSpec => ({ name, type: { kind: 'string' }, nullable });
 const extractedAt: FieldSpec = { name: 'extracted_at', type: { kind: 'timestamp', withTimeZone: true }, nullable: false };

@@ -1,4 +1,4 @@
-import { boolLike, numberLike, positiveIntLike, intLike } from '@dativo/core';
+import { boolLike, numberLike, positiveIntLike, intLike } from '@dativo/core/definition';
 import { z } from 'zod';
 
 const sslSchema = z.union([

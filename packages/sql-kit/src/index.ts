@@ -1,3 +1,4 @@
+export { lazySqlSource } from './definition.js';
 export { createSqlSource, connectWithRetry, type SqlSourceOptions } from './extractor.js';
 export { sqlSourceConfigSchema, sqlConnectionSchema, sqlTableSchema, connectionParams, driverEndpoint, nodeTlsOptions, statementTimeoutMs, type SqlSourceConfig, type SqlTableConfig, type ConnectionParams, type TlsOptions } from './config.js';
 export type { ColumnInfo, RejectedRow, SelectColumn, SelectStatement, SqlDialect, SqlSession, StreamEvent, TableInfo, TableRef } from './dialect.js';

@@ -113,7 +113,7 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
             },
           }
         : {}),
-      ...(plan.transform ? { transform: plan.transform } : {}),
+      ...(plan.transform ? { transform: await plan.transform() } : {}),
       ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
     });
   } finally {

@@ -1,4 +1,4 @@
-import { formatWarning, loadAsset, loadRecipe, readYamlFile, Redactor, toDativoError, type ConfigWarning } from '@dativo/core';
+import { formatWarning, loadAsset, loadRecipe, readYamlFile, Redactor, toDativoError, type ConfigWarning } from '@dativo/core/definition';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import type { GlobalOptions } from '../globals.js';
 import { planJob } from '../plan.js';

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { readdirSorted } from '../fs-util.js';
+import { ensureDir, readdirSorted } from '../fs-util.js';
 import { Redactor } from '../log/redact.js';
 import { safeSegment } from '../state/local-file.js';
 import type { DeadLetterEntry, DeadLetterQueue } from './dlq.js';
@@ -27,7 +27,7 @@ export class JsonlDeadLetterQueue implements DeadLetterQueue {
 
   async put(entry: DeadLetterEntry): Promise<void> {
     if (!this.stream) {
-      await fs.mkdir(path.dirname(this.file), { recursive: true });
+      await ensureDir(path.dirname(this.file));
       this.stream = createWriteStream(this.file, { flags: 'a' });
     }
     const line = `${JSON.stringify(this.redactor.redact(entry), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`;

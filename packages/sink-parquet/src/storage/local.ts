@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DativoError, fsyncDir, writeFileAtomic } from '@dativo/core';
+import { DativoError, ensureDir, fsyncDir, writeFileAtomic } from '@dativo/core';
 import type { Storage, StorageUpload } from './storage.js';
 
 /** Parquet files in a local directory. Moves are renames, so a file appears whole or not at all. */
@@ -24,7 +24,7 @@ export class LocalStorage implements Storage {
 
   async check(): Promise<void> {
     try {
-      await fs.mkdir(this.root, { recursive: true });
+      await ensureDir(this.root);
       await fs.access(this.root, fs.constants.W_OK);
     } catch (error) {
       throw new DativoError(`cannot write to output directory ${this.root}: ${(error as Error).message}`, { kind: 'permanent', cause: error });
@@ -33,7 +33,7 @@ export class LocalStorage implements Storage {
 
   async create(key: string): Promise<StorageUpload> {
     const file = this.abs(key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
+    await ensureDir(path.dirname(file));
     const handle = await fs.open(file, 'w');
     const stream = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: 1 << 20 });
     let bytes = 0;
@@ -74,7 +74,7 @@ export class LocalStorage implements Storage {
   async move(from: string, to: string): Promise<void> {
     const src = this.abs(from);
     const dst = this.abs(to);
-    await fs.mkdir(path.dirname(dst), { recursive: true });
+    await ensureDir(path.dirname(dst));
     try {
       await fs.rename(src, dst);
     } catch (error) {
