@@ -115,8 +115,9 @@ const CSV_JOBS: Array<{ job: string; asset: string; input: string; prefix: strin
 describe('v1 corpus: CSV jobs (S3 through the local S3 server)', () => {
   for (const c of CSV_JOBS) {
     it(`${c.job}: every row of the input, value by value`, async () => {
-      const { code, report } = await run(`tests/fixtures/jobs/${c.job}.yaml`);
+      const { code, report, stderr } = await run(`tests/fixtures/jobs/${c.job}.yaml`);
       expect(code, JSON.stringify(report)).toBe(0);
+      expect(stderr).not.toContain('NodeVersionSupportWarning');
       const fields = await assetOf(c.asset);
       const columns = fields.map((f) => `"${f.name}"`).join(', ');
       const [count] = await queryDuckDb(`SELECT count(*)::INTEGER AS n FROM (${csvAsExpected(c.input, fields)})`);

@@ -43,6 +43,8 @@ export const icebergSinkConfigSchema = z.object({
   namespace: z.string().min(1).optional(),
   /** Table name; default the stream (asset) name. */
   table: z.string().min(1).optional(),
+  /** Location of a table the sink creates (a URI: s3://…, file://…); default the catalog's choice. */
+  location: z.string().regex(/^[a-z][a-z0-9+.-]*:\/\//i, 'expected a URI such as s3://bucket/path or file:///dir').optional(),
   connection: z
     .object({
       nessie: z.object({ uri: z.string().min(1), token: z.string().optional() }).catchall(z.unknown()).optional(),

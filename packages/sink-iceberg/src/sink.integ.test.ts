@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BatchBuilder, parseDataType, parseJsonLossless, type Checkpoint, type FieldSpec, type StreamDescriptor } from '@dativo/core';
 import { describeSinkConformance, icebergDataFiles, queryDuckDb, readIcebergTable, sqlString, startRestCatalog, tempDir, tempPostgresDatabase, testRunContext, type RestCatalogServer, type TempDatabase } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -206,6 +206,37 @@ for (const kind of ['filesystem', 'sql', 'rest'] as const) {
     });
   });
 }
+
+describe('Iceberg REST catalog with a named warehouse', () => {
+  it('lets the server place new tables (the warehouse name only selects the prefix); an explicit location URI is sent', async () => {
+    const named = await startRestCatalog({ warehouse: path.join(scratch.path, 'named-warehouse'), warehouseNames: { analytics: 'wh-analytics' } });
+    try {
+      named.createNamespace('acme');
+      const sink = icebergSink();
+      const writeTo = async (table: string, extra: Record<string, unknown>): Promise<string> => {
+        const cfg = sink.configSchema.parse({ catalog: { type: 'rest', uri: named.uri, warehouse: 'analytics' }, namespace: 'acme', table, partitioning: [], ...extra });
+        const writer = await sink.open(cfg, STREAM, testRunContext({ tenant: 'acme', job: table }));
+        await writer.write(batchOf(range(0, 50)));
+        await writer.commit({ stream: 'orders', state: 1 });
+        await writer.close();
+        const metadataLocation = named.metadataLocation('acme', table) as string;
+        expect((await readIcebergTable({ metadataLocation })).length).toBe(50);
+        return (JSON.parse(readFileSync(fileURLToPath(metadataLocation), 'utf8')) as { location: string }).location;
+      };
+      // Before: the name was sent as a relative location ('analytics/acme/orders').
+      expect(await writeTo('orders', {})).toBe(pathToFileURL(path.join(scratch.path, 'named-warehouse', 'acme', 'orders')).href);
+      expect([...named.prefixesUsed]).toEqual(['wh-analytics']);
+      const explicit = pathToFileURL(path.join(scratch.path, 'elsewhere', 'orders_here')).href;
+      expect(await writeTo('orders_here', { location: explicit })).toBe(explicit);
+      expect(named.violations).toEqual([]);
+      // A warehouse the server does not have is named in the error.
+      const unknown = sink.configSchema.parse({ catalog: { type: 'rest', uri: named.uri, warehouse: 'nope' }, namespace: 'acme', table: 'x', partitioning: [] });
+      await expect(sink.open(unknown, STREAM, testRunContext({ tenant: 'acme', job: 'x' }))).rejects.toThrow(/unknown warehouse 'nope'/);
+    } finally {
+      await named.stop();
+    }
+  });
+});
 
 describe('Iceberg sink request validation', () => {
   it('sent only requests the Iceberg REST OpenAPI document allows', () => {

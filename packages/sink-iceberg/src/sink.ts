@@ -61,8 +61,11 @@ async function loadOrCreate(target: IcebergTarget, config: IcebergSinkConfig, st
   const { schema, lastColumnId } = schemaFromFields(fields, primaryKey);
   const { spec, lastPartitionId } = buildSpec(parsePartitioning(config.partitioning, 'target.partitioning'), schema, formatIdentifier(id));
   try {
-    // A REST catalog places new tables itself unless the job names a warehouse (v1 `target.warehouse`).
-    const location = catalog.kind === 'rest' && (config.warehouse ?? config.catalog?.warehouse) ? catalog.defaultLocation(id) : undefined;
+    // A REST catalog places new tables itself. Only a location the job gives as a URI is sent: an
+    // explicit `location`, or a warehouse URI (v1 `target.warehouse: s3://…`); a warehouse *name*
+    // (`analytics`) selects the server's warehouse through /v1/config and is no path.
+    const warehouse = config.warehouse ?? config.catalog?.warehouse;
+    const location = config.location ?? (catalog.kind === 'rest' && warehouse && isUri(warehouse) ? catalog.defaultLocation(id) : undefined);
     const created = await catalog.createTable(id, { schema, lastColumnId, spec, lastPartitionId, ...(location ? { location } : {}), ...(config.properties ? { properties: config.properties } : {}) });
     ctx.log.info('created Iceberg table', { table: formatIdentifier(id), location: created.metadata.location, partitioning: spec.fields.map((f) => `${f.transform}(${f.name})`) });
     return created;
@@ -148,4 +151,9 @@ async function ensureReachable(target: IcebergTarget, config: IcebergSinkConfig)
   await target.catalog.namespaceExists(target.id.namespace);
   const warehouse = config.catalog?.warehouse ?? config.warehouse;
   if (warehouse && target.catalog.kind !== 'rest') await target.io.check(warehouse);
+}
+
+/** `s3://…`, `file:///…`, `gs://…`: a location, not a warehouse name. */
+function isUri(text: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
 }

@@ -49,6 +49,11 @@ export interface RestCatalogServerOptions {
   basePath?: string;
   /** Other prefixes accepted besides the advertised one (Nessie: `<branch>|<warehouse>`). */
   acceptPrefixes?: string[];
+  /**
+   * Named warehouses (Polaris, Lakekeeper): `GET /v1/config?warehouse=<name>` answers with the
+   * prefix given here; another name is refused. Their prefixes are accepted in paths.
+   */
+  warehouseNames?: Record<string, string>;
 }
 
 interface Table {
@@ -215,6 +220,13 @@ export async function startRestCatalog(options: RestCatalogServerOptions): Promi
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       if (authRequired && (!token || (!issued.has(token) && !readOnly.has(token)))) throw new ApiError(401, 'NotAuthorizedException', 'Not authorized: missing or invalid token');
       if (url.pathname === '/v1/config' && method === 'GET') {
+        const name = url.searchParams.get('warehouse');
+        if (name !== null && options.warehouseNames) {
+          const named = options.warehouseNames[name];
+          if (named === undefined) throw new ApiError(400, 'BadRequestException', `unknown warehouse '${name}'`);
+          send(200, { defaults: {}, overrides: { prefix: named } });
+          return;
+        }
         send(200, { defaults: {}, overrides: prefix ? { prefix } : {} });
         return;
       }
@@ -222,7 +234,8 @@ export async function startRestCatalog(options: RestCatalogServerOptions): Promi
       if (!m) throw new ApiError(404, 'NoSuchEndpointException', `no route ${method} ${url.pathname}`);
       const [, pfx, nsRaw, tableRaw] = m;
       const given = decodeURIComponent(pfx ?? '');
-      if (prefix !== undefined && given !== prefix && !(options.acceptPrefixes ?? []).includes(given)) throw new ApiError(404, 'NoSuchEndpointException', `unknown prefix ${pfx}`);
+      const accepted = [...(options.acceptPrefixes ?? []), ...Object.values(options.warehouseNames ?? {})];
+      if ((prefix !== undefined || accepted.length > 0) && given !== prefix && !accepted.includes(given)) throw new ApiError(404, 'NoSuchEndpointException', `unknown prefix ${pfx}`);
       prefixesUsed.add(given);
       const write = method !== 'GET' && method !== 'HEAD';
       if (write && token && readOnly.has(token)) throw new ApiError(403, 'ForbiddenException', 'Forbidden: principal may not write');
