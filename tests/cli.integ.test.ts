@@ -89,7 +89,7 @@ describe('dativo CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('✔ jobs/clean.yaml (job)');
     expect(r.stdout).toContain('✔ assets/people.yaml (asset)');
-    expect(r.stdout).toContain('✔ recipe.yaml (recipe)\n  warning: recipe.yaml:4: rate_limit: unknown key (ignored); check the spelling');
+    expect(r.stdout).toContain('✔ recipe.yaml (recipe)\n  warning: recipe.yaml:4: rate_limit: unknown key (ignored); did you mean rate_limits?');
     expect(r.stdout).toContain('✖ data/people.csv\n  error: data/people.csv: expected a mapping of keys at the top of the YAML file, got string');
   });
 

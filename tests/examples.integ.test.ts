@@ -26,12 +26,12 @@ describe('examples/quickstart', () => {
       `SELECT person_id::VARCHAR AS id, first_name, last_name, age, balance::VARCHAR AS balance, score, active, birth_date::VARCHAR AS birth, created_at::VARCHAR AS created, (last_login AT TIME ZONE 'UTC')::VARCHAR AS login, hex(avatar) AS avatar, preferences FROM read_parquet(${sqlString(path.join(dir, 'out/acme/csv_person/ingest_date=*/*.parquet'))}) ORDER BY person_id`,
     );
     expect(people).toEqual([
-      { id: '1', first_name: 'Ada', last_name: 'Lovelace', age: 36, balance: '1234.50', score: 98.25, active: true, birth: '1815-12-10', created: '2024-01-15 09:30:00', login: '2024-06-01 10:00:00', avatar: '89504E47', preferences: '{"theme": "dark", "langs": ["en", "fr"]}' },
-      { id: '2', first_name: 'Alan', last_name: 'Turing', age: 41, balance: '-20.00', score: 87.5, active: false, birth: '1912-06-23', created: '2024-02-01 12:00:00.123456', login: '2024-06-02 06:15:30', avatar: '68656C6C6F', preferences: '{}' },
-      { id: '3', first_name: 'Grace', last_name: 'Hopper, RADM', age: 85, balance: '1000000.01', score: 99.9, active: true, birth: '1906-12-09', created: '2024-03-10 00:00:00', login: null, avatar: null, preferences: '{"ship": "USS Hopper"}' },
+      { id: '1', first_name: 'Ada', last_name: 'Lovelace', age: '36', balance: '1234.50', score: 98.25, active: true, birth: '1815-12-10', created: '2024-01-15 09:30:00', login: '2024-06-01 10:00:00', avatar: '89504E47', preferences: '{"theme": "dark", "langs": ["en", "fr"]}' },
+      { id: '2', first_name: 'Alan', last_name: 'Turing', age: '41', balance: '-20.00', score: 87.5, active: false, birth: '1912-06-23', created: '2024-02-01 12:00:00.123456', login: '2024-06-02 06:15:30', avatar: '68656C6C6F', preferences: '{}' },
+      { id: '3', first_name: 'Grace', last_name: 'Hopper, RADM', age: '85', balance: '1000000.01', score: 99.9, active: true, birth: '1906-12-09', created: '2024-03-10 00:00:00', login: null, avatar: null, preferences: '{"ship": "USS Hopper"}' },
       { id: '4', first_name: 'Linus', last_name: null, age: null, balance: null, score: null, active: false, birth: '1969-12-28', created: '2024-04-01 17:45:00', login: '2024-06-03 23:59:59', avatar: null, preferences: null },
-      { id: '5', first_name: 'Margaret', last_name: 'Hamilton', age: 88, balance: '42.42', score: 100, active: true, birth: '1936-08-17', created: '2024-05-05 05:05:05', login: '2024-06-04 05:00:00', avatar: null, preferences: '[1, 2, 3]' },
-      { id: '6', first_name: 'Katherine', last_name: 'Johnson\n(née Coleman)', age: 101, balance: '0.01', score: -0.5, active: false, birth: '1918-08-26', created: '2024-05-06 06:06:06', login: null, avatar: null, preferences: 'null' },
+      { id: '5', first_name: 'Margaret', last_name: 'Hamilton', age: '88', balance: '42.42', score: 100, active: true, birth: '1936-08-17', created: '2024-05-05 05:05:05', login: '2024-06-04 05:00:00', avatar: null, preferences: '[1, 2, 3]' },
+      { id: '6', first_name: 'Katherine', last_name: 'Johnson\n(née Coleman)', age: '101', balance: '0.01', score: -0.5, active: false, birth: '1918-08-26', created: '2024-05-06 06:06:06', login: null, avatar: null, preferences: null },
     ]);
 
     const iceberg = await readIcebergTable({ metadataLocation: `file://${path.join(dir, 'out/warehouse/acme/people/metadata/v2.metadata.json')}` });

@@ -167,7 +167,9 @@ export async function planJob(file: string, options: PlanOptions): Promise<JobPl
     for (const stream of streams) stream.schema = [];
     notes.push('the asset describes the Markdown-KV output, so every column of the source is rendered');
   }
-  if (output) {
+  // A connector that fixes its output columns (Markdown-KV storage modes) says so when the asset
+  // declares others; with a transform, an asset that is not the output describes the input rows.
+  if (output && !transform) {
     const differs = columnDifference(asset.schema.map((f) => f.name), output.map((f) => f.name));
     if (differs) {
       warnings.push({ file: loaded.asset.file, path: 'schema', message: `the asset declares ${differs}; the output has the columns ${output.map((f) => f.name).join(', ')} (fixed by the Markdown-KV storage mode), so the asset's schema is not used for them` });

@@ -11,7 +11,7 @@ const FIELDS: FieldSpec[] = [
   { name: 'id', type: parseDataType('bigint'), nullable: false },
   { name: 'region', type: parseDataType('string'), nullable: true },
   { name: 'amount', type: parseDataType('decimal(12,2)'), nullable: true },
-  { name: 'qty', type: parseDataType('integer'), nullable: true },
+  { name: 'qty', type: parseDataType('int'), nullable: true },
   { name: 'at', type: parseDataType('timestamptz'), nullable: true },
   { name: 'day', type: parseDataType('date'), nullable: true },
   { name: 'ok', type: parseDataType('boolean'), nullable: true },
@@ -251,7 +251,7 @@ describe('Iceberg column metrics', () => {
     { name: 'name', type: parseDataType('string'), nullable: true },
     { name: 'score', type: parseDataType('double'), nullable: true },
     { name: 'amount', type: parseDataType('decimal(12,2)'), nullable: true },
-    { name: 'qty', type: parseDataType('integer'), nullable: true },
+    { name: 'qty', type: parseDataType('int'), nullable: true },
     { name: 'at', type: parseDataType('timestamptz'), nullable: true },
     { name: 'ok', type: parseDataType('boolean'), nullable: true },
   ];

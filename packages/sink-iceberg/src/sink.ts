@@ -153,7 +153,7 @@ async function ensureReachable(target: IcebergTarget, config: IcebergSinkConfig)
   if (warehouse && target.catalog.kind !== 'rest') await target.io.check(warehouse);
 }
 
-/** `s3://…`, `file:///…`, `gs://…`: a location, not a warehouse name. */
+/** `s3://…`, `file:///…`, `/data/lake`: a location, not a warehouse name. */
 function isUri(text: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(text) || text.startsWith('/');
 }

@@ -64,7 +64,7 @@ describe('loadJob', () => {
     expect(job.targetInput).toMatchObject({ path: 'out' });
     const a = await load('jobs/a.yaml');
     expect(a.warnings.map((w) => `${w.file}:${w.line}: ${w.path}: ${w.message}`)).toEqual([
-      'jobs/a.yaml:13: sourse: unknown key (ignored); check the spelling',
+      'jobs/a.yaml:13: sourse: unknown key (ignored); did you mean source?',
       'jobs/a.yaml:14: logging.colour: unknown key (ignored); check the spelling',
     ]);
   });
