@@ -109,42 +109,35 @@ describe('jobs that share an output location', () => {
     expect(dirFlag.stderr).toContain('--state-id names the progress of one job; use it with --config');
   });
 
-  it('two jobs alternating appends into one Parquet location, each killed mid-run and at commit points: every row exactly once', async () => {
-    const target = '  path: out/parquet-shared\n  row_group_rows: 20000\n';
-    const a = job('parquet_a', 'data/a.csv', target);
-    const b = job('parquet_b', 'data/b.csv', target);
-    const commits = path.join(dir, 'out/parquet-shared/_dativo/commits');
-    await runAndKill(a, commits, 1);
-    await runAndKill(b, commits, 2);
-    expect((await run(a, { DATIVO_CRASH_AT: 'parquet:intent-written@1' })).signal).toBe('SIGKILL');
-    expect((await run(b, { DATIVO_CRASH_AT: 'parquet:file-moved@2' })).signal).toBe('SIGKILL');
-    await runAndKill(a, commits, 1);
+  /** Two jobs into one location, alternating: each killed by timing twice and at a commit point once, then rerun to the end. */
+  async function alternate(prefix: string, target: string, watched: string, points: [string, string]): Promise<void> {
+    const a = job(`${prefix}_a`, 'data/a.csv', target);
+    const b = job(`${prefix}_b`, 'data/b.csv', target);
+    await runAndKill(a, watched, 1);
+    await runAndKill(b, watched, 2);
+    expect((await run(a, { DATIVO_CRASH_AT: points[0] })).signal).toBe('SIGKILL');
+    expect((await run(b, { DATIVO_CRASH_AT: points[1] })).signal).toBe('SIGKILL');
+    await runAndKill(a, watched, 1);
     for (const file of [b, a, b, a]) {
       const r = await run(file);
       expect(r.code, r.stderr).toBe(0);
     }
-    expect(await parquetIds('out/parquet-shared')).toEqual({ n: String(2 * ROWS), d: String(2 * ROWS), lo: '0', hi: String(2 * ROWS - 1) });
+  }
+  const allRows = { n: String(2 * ROWS), d: String(2 * ROWS), lo: '0', hi: String(2 * ROWS - 1) };
+
+  it('two jobs alternating appends into one Parquet location, each killed mid-run and at commit points: every row exactly once', async () => {
+    await alternate('parquet', '  path: out/parquet-shared\n  row_group_rows: 20000\n', path.join(dir, 'out/parquet-shared/_dativo/commits'), ['parquet:intent-written@1', 'parquet:file-moved@2']);
+    expect(await parquetIds('out/parquet-shared')).toEqual(allRows);
   });
 
   it('two jobs alternating appends into one Iceberg table, each killed mid-run and at commit points: every row exactly once', async () => {
-    const target = '  catalog: { type: filesystem }\n  warehouse: warehouse\n  namespace: acme\n  table: shared\n';
-    const a = job('iceberg_a', 'data/a.csv', target);
-    const b = job('iceberg_b', 'data/b.csv', target);
     const metadata = path.join(dir, 'warehouse/acme/shared/metadata');
-    await runAndKill(a, metadata, 2);
-    await runAndKill(b, metadata, 2);
-    expect((await run(a, { DATIVO_CRASH_AT: 'iceberg:manifests-written@1' })).signal).toBe('SIGKILL');
-    expect((await run(b, { DATIVO_CRASH_AT: 'iceberg:committed@2' })).signal).toBe('SIGKILL');
-    await runAndKill(a, metadata, 1);
-    for (const file of [b, a, b, a]) {
-      const r = await run(file);
-      expect(r.code, r.stderr).toBe(0);
-    }
+    await alternate('iceberg', '  catalog: { type: filesystem }\n  warehouse: warehouse\n  namespace: acme\n  table: shared\n', metadata, ['iceberg:manifests-written@1', 'iceberg:committed@2']);
     const version = readFileSync(path.join(metadata, 'version-hint.text'), 'utf8').trim();
     const metadataLocation = `file://${path.join(metadata, `v${version}.metadata.json`)}`;
     const files = await icebergDataFiles({ metadataLocation });
     const [r] = await queryDuckDb(`SELECT count(*)::BIGINT::VARCHAR AS n, count(DISTINCT id)::BIGINT::VARCHAR AS d, min(id)::VARCHAR AS lo, max(id)::VARCHAR AS hi FROM read_parquet([${files.map((f) => sqlString(f.path)).join(', ')}], hive_partitioning = false)`);
-    expect(r).toEqual({ n: String(2 * ROWS), d: String(2 * ROWS), lo: '0', hi: String(2 * ROWS - 1) });
+    expect(r).toEqual(allRows);
     // The independent Iceberg reader sees the same table.
     const rows = await readIcebergTable({ metadataLocation });
     expect(rows).toHaveLength(2 * ROWS);
