@@ -114,7 +114,7 @@ describe('dativo iceberg maintenance', () => {
     writeFileSync(path.join(dir, 'jobs', 'parquet.yaml'), 'tenant_id: acme\nsource_connector: csv\ntarget_connector: parquet\nasset: orders\nasset_path: asset.yaml\nenvironment: dev\nsource: { files: [data/orders.csv] }\ntarget: { path: out }\n');
     const r = await runCli(['iceberg', 'compact', '--config', 'jobs/parquet.yaml'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("dativo iceberg compact: jobs/parquet.yaml: the job's target is parquet (@dativo/sink-parquet), not an Iceberg table with a catalog\n");
+    expect(r.stderr).toBe("dativo iceberg compact: jobs/parquet.yaml: the job's target is parquet (@dativo/sink-parquet) and its source csv; iceberg commands need a job that uses iceberg\n");
   });
 });
 

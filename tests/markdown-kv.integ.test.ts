@@ -82,6 +82,6 @@ describe('Markdown-KV jobs', () => {
   it('an asset whose columns differ from the storage mode\'s gets a warning, not a silent replacement', async () => {
     const r = await runCli(['run', job('differs', 'markdown_kv', 'source:\n  files: ["docs/*.md"]\ntarget:\n  path: out/differs\n  markdown_kv_storage: { mode: string }\n', 'assets/products.yaml'), '--log-format', 'text'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain("assets/products.yaml: schema: the asset declares columns the output does not have (id, title, price, tags) and no columns doc_id, markdown_kv_content; the output has the columns doc_id, markdown_kv_content (fixed by the Markdown-KV storage mode), so the asset's schema is not used for them");
+    expect(r.stderr).toContain("assets/products.yaml: schema: the asset declares columns the output does not have (id, title, price, tags) and no columns doc_id, markdown_kv_content; the output has the columns doc_id, markdown_kv_content (fixed by the connector's storage mode), so the asset's schema is not used for them");
   });
 });

@@ -1,6 +1,7 @@
 import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadAsset, parseDataType, type FieldSpec } from '@dativo/core';
+import { parseDataType, type FieldSpec } from '@dativo/core';
+import { loadAsset, loadRecipe } from '@dativo/job-config';
 import { parseMarkdownKv } from '@dativo/source-markdown-kv';
 import { queryDuckDb, sqlString, startS3Server, tempDir, tempPostgresDatabase, type TempDatabase, type TestS3Server } from '@dativo/testing';
 import mysql from 'mysql2/promise';
@@ -308,14 +309,14 @@ describe('v1 corpus: jobs that fail in v1 fail here too, clearly', () => {
 
 /** v1 jobs whose connectors come with later issues, and v1's Python/Rust plugins (see docs/v1-compatibility.md). */
 const NOT_HERE: Array<{ job: string; message: RegExp }> = [
-  { job: 'tests/fixtures/jobs/stripe_customers_to_iceberg.yaml', message: /needs the package @dativo\/source-stripe/ },
-  { job: 'tests/fixtures/jobs/hubspot_contacts_to_iceberg.yaml', message: /needs the package @dativo\/source-hubspot/ },
-  { job: 'tests/fixtures/jobs/hubspot_invalid_credentials.yaml', message: /needs the package @dativo\/source-hubspot/ },
-  { job: 'tests/fixtures/jobs/gdrive_csv_to_iceberg.yaml', message: /needs the package @dativo\/source-gdrive-csv/ },
-  { job: 'tests/fixtures/jobs/gdrive_csv_airbyte_to_iceberg.yaml', message: /needs the package @dativo\/source-gdrive-csv/ },
-  { job: 'tests/fixtures/jobs/google_sheets_to_iceberg.yaml', message: /needs the package @dativo\/connector-google-sheets/ },
-  { job: 'tests/fixtures/jobs/google_sheets_airbyte_to_iceberg.yaml', message: /needs the package @dativo\/connector-google-sheets/ },
-  { job: 'tests/fixtures/jobs/iceberg_to_google_sheets.yaml', message: /needs the package @dativo\/connector-google-sheets/ },
+  { job: 'tests/fixtures/jobs/stripe_customers_to_iceberg.yaml', message: /unknown source connector 'stripe'/ },
+  { job: 'tests/fixtures/jobs/hubspot_contacts_to_iceberg.yaml', message: /unknown source connector 'hubspot'/ },
+  { job: 'tests/fixtures/jobs/hubspot_invalid_credentials.yaml', message: /unknown source connector 'hubspot'/ },
+  { job: 'tests/fixtures/jobs/gdrive_csv_to_iceberg.yaml', message: /unknown source connector 'gdrive_csv'/ },
+  { job: 'tests/fixtures/jobs/gdrive_csv_airbyte_to_iceberg.yaml', message: /unknown source connector 'gdrive_csv'/ },
+  { job: 'tests/fixtures/jobs/google_sheets_to_iceberg.yaml', message: /unknown source connector 'google_sheets'/ },
+  { job: 'tests/fixtures/jobs/google_sheets_airbyte_to_iceberg.yaml', message: /unknown source connector 'google_sheets'/ },
+  { job: 'tests/fixtures/jobs/iceberg_to_google_sheets.yaml', message: /unknown target connector 'google_sheets'/ },
   { job: 'tests/fixtures/jobs/smoke_test_1_postgres_employee_python_rust.yaml', message: /custom_reader: v1's Python and Rust plugins are not supported/ },
   { job: 'tests/fixtures/jobs/smoke_test_2_csv_employee_python_reader.yaml', message: /custom_reader: v1's Python and Rust plugins are not supported/ },
   { job: 'tests/fixtures/jobs/smoke_test_3_mysql_employees_rust_writer.yaml', message: /custom_writer: v1's Python and Rust plugins are not supported/ },
@@ -335,7 +336,6 @@ describe('v1 corpus: jobs for connectors that come later', () => {
 
 describe('v1 corpus: every file loads', () => {
   it('each asset validates and each recipe loads, with no unknown keys', async () => {
-    const { loadRecipe } = await import('@dativo/core');
     const assets = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /(^|\/)assets\/.*\.ya?ml$/.test(f) && !f.endsWith('test_asset.yaml'));
     expect(assets.length).toBeGreaterThan(25);
     for (const file of assets) {

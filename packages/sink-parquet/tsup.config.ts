@@ -1,13 +1,4 @@
-import { copyFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig(
-  packageBuild({
-    entry: ['src/index.ts', 'src/connector.ts'],
-    // The encoder worker is plain JavaScript loaded by path, next to the bundle.
-    onSuccess: async () => {
-      await copyFile('src/encoder-worker.mjs', 'dist/encoder-worker.mjs');
-    },
-  }),
-);
+export default defineConfig(packageBuild({ entry: ['src/index.ts', 'src/connector.ts'] }));

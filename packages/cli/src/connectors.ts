@@ -2,40 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, type ConnectorPackage, type Extractor, type Sink } from '@dativo/core/definition';
-
-/** Connector names of the v1 format and the packages that serve them. */
-export const KNOWN_SOURCES: Record<string, string> = {
-  csv: '@dativo/source-csv',
-  markdown_kv: '@dativo/source-markdown-kv',
-  'markdown-kv': '@dativo/source-markdown-kv',
-  mdkv: '@dativo/source-markdown-kv',
-  postgres: '@dativo/source-postgres',
-  postgresql: '@dativo/source-postgres',
-  mysql: '@dativo/source-mysql',
-  mariadb: '@dativo/source-mysql',
-  mongodb: '@dativo/source-mongodb',
-  stripe: '@dativo/source-stripe',
-  hubspot: '@dativo/source-hubspot',
-  salesforce: '@dativo/source-salesforce',
-  google_drive_csv: '@dativo/source-gdrive-csv',
-  gdrive_csv: '@dativo/source-gdrive-csv',
-  google_sheets: '@dativo/connector-google-sheets',
-};
-
-export const KNOWN_SINKS: Record<string, string> = {
-  parquet: '@dativo/sink-parquet',
-  s3: '@dativo/sink-parquet',
-  minio: '@dativo/sink-parquet',
-  local: '@dativo/sink-parquet',
-  file: '@dativo/sink-parquet',
-  iceberg: '@dativo/sink-iceberg',
-  snowflake: '@dativo/sink-snowflake',
-  google_sheets: '@dativo/connector-google-sheets',
-};
-
-export function isKnownConnector(name: string): boolean {
-  return name in KNOWN_SOURCES || name in KNOWN_SINKS;
-}
+import { BUILT_IN_SINKS, BUILT_IN_SOURCES } from './registry.js';
 
 /** A third-party connector is named by its npm package (`@acme/dativo-source-x`, `dativo-source-x`). */
 function looksLikePackage(name: string): boolean {
@@ -90,8 +57,18 @@ export interface ResolvedConnector<T> {
   pkg: ConnectorPackage;
 }
 
+/** Whether the CLI itself brings this connector (its package carries the defaults a recipe would). */
+export function isBuiltIn(name: string, role: 'source' | 'target'): boolean {
+  return name in (role === 'source' ? BUILT_IN_SOURCES : BUILT_IN_SINKS);
+}
+
+/** Loads a connector package's definition by package name (transform providers, commands). */
+export async function loadDefinition(packageName: string, cwd: string): Promise<ConnectorPackage> {
+  return connectorOf(await importDefinition(packageName, cwd), packageName);
+}
+
 async function load(name: string, role: 'source' | 'target', cwd: string, where: { file?: string; path: string }): Promise<{ pkg: ConnectorPackage; packageName: string }> {
-  const table = role === 'source' ? KNOWN_SOURCES : KNOWN_SINKS;
+  const table = role === 'source' ? BUILT_IN_SOURCES : BUILT_IN_SINKS;
   const packageName = table[name] ?? (looksLikePackage(name) ? name : undefined);
   if (!packageName) {
     throw new ConfigError(`unknown ${role} connector '${name}'; expected one of ${Object.keys(table).join(', ')}, or an npm package name of a third-party connector`, {
@@ -113,7 +90,9 @@ async function load(name: string, role: 'source' | 'target', cwd: string, where:
     }
     throw error;
   }
-  return { pkg: connectorOf(mod, packageName), packageName };
+  const pkg = connectorOf(mod, packageName);
+  if (table[name] && !pkg.ids.includes(name)) throw new ConfigError(`package ${packageName} does not answer to '${name}' (its ids: ${pkg.ids.join(', ')})`);
+  return { pkg, packageName };
 }
 
 export async function loadSource(name: string, cwd: string, where: { file?: string; path: string }): Promise<ResolvedConnector<Extractor<unknown>>> {

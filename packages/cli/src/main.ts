@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_FAILURE } from './exit-codes.js';
 import type { RawGlobalOptions } from './globals.js';
+import { BUILT_IN_COMMANDS } from './registry.js';
 import { VERSION } from './version.js';
 
 // Commands (and through them core and the connectors) load when used, so `--version` and `--help`
@@ -122,27 +123,20 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       exitCode = await (await import('./commands/dlq.js')).dlqListCommand(opts, await globals());
     });
 
-  const iceberg = program.command('iceberg').description('maintenance of Iceberg tables a job writes');
-  secretOptions(
-    iceberg
-      .command('expire-snapshots')
-      .description('expire old snapshots and delete the files only they referenced')
-      .requiredOption('-c, --config <file>', 'job file')
-      .option('--older-than <duration>', 'expire snapshots older than this (default 5d): 7d, 12h, 30m')
-      .option('--retain-last <n>', 'always keep this many recent snapshots (default 1)'),
-  ).action(async (opts: Record<string, string | undefined>) => {
-    exitCode = await (await import('./commands/iceberg.js')).icebergCommand('expire-snapshots', opts, await globals());
-  });
-  secretOptions(
-    iceberg
-      .command('compact')
-      .description('rewrite small data files into files of the target size (the table stays readable)')
-      .requiredOption('-c, --config <file>', 'job file')
-      .option('--target-file-size-mb <n>', 'size of the rewritten files (default: target_file_size_mb)')
-      .option('--min-input-files <n>', 'rewrite partitions with at least this many small files (default 2)'),
-  ).action(async (opts: Record<string, string | undefined>) => {
-    exitCode = await (await import('./commands/iceberg.js')).icebergCommand('compact', opts, await globals());
-  });
+  // Commands connectors add (`dativo <connector> <command> …`): loaded only when one is called.
+  for (const [id, info] of Object.entries(BUILT_IN_COMMANDS)) {
+    const group = program.command(id).description(info.description);
+    if (argv[0] !== id) continue;
+    const { loadDefinition } = await import('./connectors.js');
+    const pkg = await loadDefinition(info.package, io.cwd ?? process.cwd());
+    for (const command of pkg.commands ?? []) {
+      const sub = secretOptions(group.command(command.name).description(command.description).requiredOption('-c, --config <file>', 'job file'));
+      for (const o of command.options ?? []) sub.option(o.flags, o.description);
+      sub.action(async (opts: Record<string, string | undefined>) => {
+        exitCode = await (await import('./commands/connector.js')).connectorCommand(id, info.package, command, opts, await globals());
+      });
+    }
+  }
 
   program
     .command('start')

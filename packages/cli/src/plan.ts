@@ -1,20 +1,21 @@
 import path from 'node:path';
-import type { BatchTransform } from '@dativo/core';
 import {
   ConfigError,
+  ConfigErrors,
+  DativoError,
   isPlainObject,
-  loadJob,
   Redactor,
   SECRET_KEY_PATTERN,
-  validateConfig,
-  type ConfigWarning,
+  type BatchTransform,
   type ConfiguredStream,
   type Extractor,
   type FieldSpec,
-  type LoadedJob,
   type Sink,
+  type V1JobContext,
 } from '@dativo/core/definition';
-import { isKnownConnector, loadSink, loadSource, type ResolvedConnector } from './connectors.js';
+import { loadJob, validateConfig, type ConfigWarning, type LoadedJob } from '@dativo/job-config';
+import { isBuiltIn, loadDefinition, loadSink, loadSource, type ResolvedConnector } from './connectors.js';
+import { BUILT_IN_TRANSFORMS } from './registry.js';
 
 /** Everything needed to run (or check) one job, validated. */
 export interface JobPlan {
@@ -31,7 +32,7 @@ export interface JobPlan {
   sourceConfig: unknown;
   sinkConfig: unknown;
   streams: ConfiguredStream[];
-  /** Rows reshaped between source and sink (Markdown-KV rendering); its runtime loads when called. */
+  /** Rows reshaped between source and sink (a rendering a target asks for); its runtime loads when called. */
   transform?: () => Promise<BatchTransform>;
   warnings: ConfigWarning[];
   /** Notes for the user about how v1 settings were mapped. */
@@ -46,11 +47,6 @@ export interface PlanOptions {
   stateId?: string;
 }
 
-function schemaAccepts(schema: unknown, key: string): boolean {
-  const def = (schema as { _zod?: { def?: { shape?: Record<string, unknown> } } })._zod?.def;
-  return Boolean(def?.shape && key in def.shape);
-}
-
 /** Registers every value under a secret-looking key so it is masked in logs and errors. */
 function registerSecrets(value: unknown, redactor: Redactor, underSecret = false): void {
   if (typeof value === 'string') {
@@ -61,26 +57,6 @@ function registerSecrets(value: unknown, redactor: Redactor, underSecret = false
   else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) registerSecrets(v, redactor, underSecret || SECRET_KEY_PATTERN.test(k));
 }
 
-/** v1: an Iceberg target without a catalog lands plain Parquet files. */
-function hasCatalog(target: Record<string, unknown>): boolean {
-  const connection = isPlainObject(target.connection) ? target.connection : {};
-  return Boolean(connection.nessie || connection.rest || connection.catalog || target.catalog);
-}
-
-/** Puts each stream of a multi-stream job (Markdown-KV hybrid) in its own sub-directory. */
-function perStreamLocation(target: Record<string, unknown>): Record<string, unknown> {
-  const add = (p: unknown): unknown => (typeof p === 'string' && !p.includes('{stream}') ? `${p.replace(/\/+$/, '')}/{stream}` : p);
-  const out: Record<string, unknown> = { ...target };
-  if (out.path) out.path = add(out.path);
-  if (isPlainObject(out.connection)) {
-    const connection = { ...out.connection };
-    if (isPlainObject(connection.local)) connection.local = { ...connection.local, path: add(connection.local.path) };
-    if (isPlainObject(connection.s3)) connection.s3 = { ...connection.s3, prefix: add(connection.s3.prefix ?? '') };
-    out.connection = connection;
-  }
-  return out;
-}
-
 /** What differs between the asset's columns and the ones a job writes, for a warning; undefined when they agree. */
 function columnDifference(declared: string[], written: string[]): string | undefined {
   const extra = declared.filter((c) => !written.includes(c) && c !== 'ingest_date');
@@ -89,35 +65,61 @@ function columnDifference(declared: string[], written: string[]): string | undef
   return [extra.length ? `columns the output does not have (${extra.join(', ')})` : '', missing.length ? `no columns ${missing.join(', ')}` : ''].filter(Boolean).join(' and ');
 }
 
-/** Loads a job file, resolves its connectors and validates their configuration. */
+/** A connector hook's configuration error, placed in the job file. */
+function inJobFile<T>(file: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    const e = error as ConfigError;
+    if (!DativoError.isInstance(error) || e.kind !== 'config' || e.file) throw error;
+    const message = e.path && e.message.startsWith(`${e.path}: `) ? e.message.slice(e.path.length + 2) : e.message;
+    throw new ConfigError(message, { file, ...(e.path ? { path: e.path } : {}), cause: error });
+  }
+}
+
+const without = (section: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> => Object.fromEntries(Object.entries(section).filter(([k]) => !keys.includes(k)));
+
+/**
+ * Loads a job file, resolves its connectors and validates their configuration. The connectors
+ * read their v1 sections themselves (their `v1` hooks): the CLI only passes sections along, in this
+ * order — the source (which may claim target keys, or name the sink its output needs), transforms
+ * asked for by the target, then the sink (which may hand the target to another sink).
+ */
 export async function planJob(file: string, options: PlanOptions): Promise<JobPlan> {
-  const loaded = await loadJob(file, { cwd: options.cwd, env: options.env, isKnownConnector });
+  const loaded = await loadJob(file, { cwd: options.cwd, env: options.env });
   const job = loaded.job;
   const notes: string[] = [];
   for (const name of loaded.envVarsUsed) if (SECRET_KEY_PATTERN.test(name)) options.redactor.addSecret(options.env[name]);
   registerSecrets(loaded.sourceInput, options.redactor);
   registerSecrets(loaded.targetInput, options.redactor);
   if (job.logging.redaction === false) notes.push('logging.redaction: false is ignored; secrets are always redacted');
+  // A recipe file that is missing is fine for a built-in connector: its package carries the defaults.
+  const missing = loaded.missingRecipes.filter((m) => !isBuiltIn(m.connector, m.role));
+  if (missing.length) throw new ConfigErrors(missing.map((m) => m.error));
 
-  let targetName = job.target_connector;
-  if (targetName === 'iceberg' && !hasCatalog(loaded.targetInput)) {
-    targetName = 'parquet';
-    notes.push('target_connector iceberg without a catalog (no target.connection.nessie): writing plain Parquet files, as v1 does');
-  }
   const source = await loadSource(job.source_connector, options.cwd, { file: loaded.file, path: 'source_connector' });
-  const sink = await loadSink(targetName, options.cwd, { file: loaded.file, path: 'target_connector' });
+  const assetValue = loaded.asset.value;
+  const context: V1JobContext = {
+    tenant: job.tenant_id,
+    asset: { name: assetValue.name, domain: assetValue.domain, dataProduct: assetValue.dataProduct, columns: loaded.fields.map((f) => f.name) },
+    env: options.env,
+    sourceConnector: job.source_connector,
+    streams: [],
+  };
 
-  let sourceInput = loaded.sourceInput;
-  const storage = loaded.targetInput.markdown_kv_storage;
-  if (storage !== undefined && sourceInput.markdown_kv_storage === undefined && schemaAccepts(source.connector.configSchema, 'markdown_kv_storage')) {
-    sourceInput = { ...sourceInput, markdown_kv_storage: storage };
-  }
+  // The source's reading of the job.
+  const fromSource = source.pkg.v1?.source ? inJobFile(loaded.file, () => source.pkg.v1?.source?.({ source: loaded.sourceInput, target: loaded.targetInput }, context)) : undefined;
+  notes.push(...(fromSource?.notes ?? []));
+  const sourceInput = fromSource?.config ?? loaded.sourceInput;
+  let targetName = fromSource?.target?.connector ?? job.target_connector;
+  let targetSection = fromSource?.target?.section ?? without(loaded.targetInput, fromSource?.consumesTarget ?? []);
+
   const warnings = [...loaded.warnings];
   const where = { file: loaded.file, lineOf: loaded.jobLineOf };
   const sourceConfig = validateConfig(source.connector.configSchema, sourceInput, { ...where, prefix: ['source'] });
   warnings.push(...sourceConfig.warnings);
 
-  const asset = { name: loaded.asset.value.name, schema: loaded.fields };
+  const asset = { name: assetValue.name, schema: loaded.fields };
   const incremental = isPlainObject(sourceInput.incremental) ? sourceInput.incremental : undefined;
   const cursorField = typeof incremental?.cursor_field === 'string' ? incremental.cursor_field : undefined;
   const descriptors = source.connector.outputStreams?.(sourceConfig.value, asset) ?? [
@@ -130,51 +132,55 @@ export async function planJob(file: string, options: PlanOptions): Promise<JobPl
     ...(cursorField ? { cursorField } : {}),
     ...(d.primaryKey ? { primaryKey: d.primaryKey } : {}),
   }));
+  context.streams = streams.map((s) => s.name);
 
-  const assetValue = loaded.asset.value;
-  const v1 = sink.pkg.v1Target?.(loaded.targetInput, { tenant: job.tenant_id, asset: { name: assetValue.name, domain: assetValue.domain, dataProduct: assetValue.dataProduct }, env: options.env });
-  notes.push(...(v1?.notes ?? []));
-  const adaptedTarget = v1?.config ?? loaded.targetInput;
-  const targetInput = streams.length > 1 ? perStreamLocation(adaptedTarget) : adaptedTarget;
-  const sinkConfig = validateConfig(sink.connector.configSchema, targetInput, { ...where, prefix: ['target'], origin: loaded.targetOrigin });
-  warnings.push(...sinkConfig.warnings);
-
+  // Transforms the target asks for (rows of any source rendered as documents…).
   let transform: (() => Promise<BatchTransform>) | undefined;
   let written: FieldSpec[] | undefined = descriptors.length === 1 && descriptors[0]?.schemaOwner === 'connector' ? descriptors[0].schema : undefined;
-  const mode = isPlainObject(storage) ? storage.mode : undefined;
-  const pattern = isPlainObject(storage) && typeof storage.structured_pattern === 'string' ? storage.structured_pattern : 'row_per_kv';
-  if (mode !== undefined && !source.connector.outputStreams) {
-    const { renderedSchema } = await import('@dativo/source-markdown-kv/connector');
-    if (mode === 'string') {
-      transform = async () => (await import('@dativo/source-markdown-kv')).markdownKvRenderTransform();
-      written = renderedSchema('string');
-      notes.push('target.markdown_kv_storage.mode: string: each row is written as a Markdown-KV document (doc_id, markdown_kv_content)');
-    } else if (mode === 'structured' && (pattern === 'row_per_kv' || pattern === 'document_level')) {
-      transform = async () => (await import('@dativo/source-markdown-kv')).markdownKvStructuredTransform(pattern);
-      written = renderedSchema('structured', pattern);
-      notes.push(`target.markdown_kv_storage.mode: structured (${pattern}): each row is rendered as a Markdown-KV document and stored parsed, as v1 does`);
-    } else {
-      throw new ConfigError(`markdown_kv_storage: mode '${String(mode)}'${mode === 'structured' ? ` with structured_pattern '${pattern}'` : ''} needs a Markdown-KV source; a ${job.source_connector} source supports mode: string, and structured with row_per_kv or document_level`, {
-        file: loaded.file,
-        path: 'target.markdown_kv_storage.mode',
-      });
+  if (!source.connector.outputStreams) {
+    for (const name of BUILT_IN_TRANSFORMS) {
+      const provider = await loadDefinition(name, options.cwd);
+      const section = targetSection;
+      const asked = provider.v1?.transform ? inJobFile(loaded.file, () => provider.v1?.transform?.(section, context)) : undefined;
+      if (!asked) continue;
+      transform = asked.create;
+      written = asked.output;
+      targetSection = without(targetSection, asked.consumesTarget);
+      notes.push(...(asked.notes ?? []));
     }
   }
-  // v1's jobs that render rows as Markdown-KV describe the rendered output in their asset
-  // (doc_id, markdown_kv_content…): the rows themselves are then the source's own columns.
+  // v1's jobs that render rows describe the rendered output in their asset (doc_id, content…):
+  // the rows themselves are then the source's own columns.
   const output = written;
   if (transform && output && asset.schema.every((f) => f.name === 'ingest_date' || output.some((w) => w.name === f.name))) {
     for (const stream of streams) stream.schema = [];
-    notes.push('the asset describes the Markdown-KV output, so every column of the source is rendered');
+    notes.push('the asset describes the rendered output, so every column of the source is rendered');
   }
-  // A connector that fixes its output columns (Markdown-KV storage modes) says so when the asset
+  // A connector that fixes its output columns (a storage mode) says so when the asset
   // declares others; with a transform, an asset that is not the output describes the input rows.
   if (output && !transform) {
     const differs = columnDifference(asset.schema.map((f) => f.name), output.map((f) => f.name));
     if (differs) {
-      warnings.push({ file: loaded.asset.file, path: 'schema', message: `the asset declares ${differs}; the output has the columns ${output.map((f) => f.name).join(', ')} (fixed by the Markdown-KV storage mode), so the asset's schema is not used for them` });
+      warnings.push({ file: loaded.asset.file, path: 'schema', message: `the asset declares ${differs}; the output has the columns ${output.map((f) => f.name).join(', ')} (fixed by the connector's storage mode), so the asset's schema is not used for them` });
     }
   }
+
+  // The sink's reading of the target, following a hand-over to another sink (at most a few).
+  let sink = await loadSink(targetName, options.cwd, { file: loaded.file, path: 'target_connector' });
+  for (let hops = 0; sink.pkg.v1?.target; hops++) {
+    const section = targetSection;
+    const read = inJobFile(loaded.file, () => sink.pkg.v1?.target?.(section, context));
+    if (!read) break;
+    notes.push(...(read.notes ?? []));
+    targetSection = read.config;
+    if (!read.connector || read.connector === targetName) break;
+    if (hops >= 3) throw new ConfigError(`target: sinks keep handing the target on (${job.target_connector} → … → ${read.connector})`, { file: loaded.file, path: 'target_connector' });
+    targetName = read.connector;
+    sink = await loadSink(targetName, options.cwd, { file: loaded.file, path: 'target_connector' });
+  }
+  const sinkConfig = validateConfig(sink.connector.configSchema, targetSection, { ...where, prefix: ['target'], origin: loaded.targetOrigin });
+  warnings.push(...sinkConfig.warnings);
+
   const stateId = options.stateId ?? job.state_id;
   if (stateId && stateId !== loaded.name) notes.push(`progress is kept under state id '${stateId}' (job '${loaded.name}')`);
   return {

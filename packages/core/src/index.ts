@@ -28,7 +28,7 @@ export { MetricsRegistry, type Labels, type Metrics } from './metrics.js';
 export { ensureDir, fsyncDir, readdirSorted, writeFileAtomic } from './fs-util.js';
 
 // Pipeline
-export { batchBytes, runPipeline, type BatchTransform, type PipelineOptions, type RunProgress, type RunResult, type StreamResult } from './pipeline/runner.js';
+export { batchBytes, runPipeline, type PipelineOptions, type RunProgress, type RunResult, type StreamResult } from './pipeline/runner.js';
 export { CommitTracker, defaultCommitPolicy, type CommitPolicy } from './pipeline/commit-policy.js';
 export { createRunContext, newRunId, type RunContextOptions } from './pipeline/context.js';
 export { parseJsonLossless, stringifyJsonLossless, toBigInt } from './json.js';

@@ -28,3 +28,9 @@ export function resolveInputPath(p: string, ctx: { cwd: string; configDir?: stri
   }
   return path.resolve(ctx.cwd, p);
 }
+
+/** Shows a path relative to the working directory when it is inside it. */
+export function displayPath(file: string, cwd: string = process.cwd()): string {
+  const rel = path.relative(cwd, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}

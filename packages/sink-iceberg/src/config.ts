@@ -1,5 +1,5 @@
 import { boolLike, intLike, numberLike, positiveIntLike } from '@dativo/core/definition';
-import { s3ConnectionSchema } from '@dativo/sink-parquet/connector';
+import { s3ConnectionSchema } from '@dativo/parquet-kit/definition';
 import { z } from 'zod';
 
 export const WRITE_MODES = ['append', 'overwrite', 'overwrite_partitions', 'merge'] as const;
@@ -68,8 +68,6 @@ export const icebergSinkConfigSchema = z.object({
   file_format: z.string().default('parquet'),
   /** Accepted for v1 jobs. */
   path: z.string().optional(),
-  markdown_kv_storage: z.unknown().optional(),
-  dictionary: z.unknown().optional(),
 });
 
 export type IcebergSinkConfig = z.output<typeof icebergSinkConfigSchema>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { takeRows, type RunContext } from '@dativo/core';
-import { ParquetEncoder, type ColumnStats, type EncodedFile, type EncoderProps, type StatsRequest, type StorageUpload } from '@dativo/sink-parquet';
+import { ParquetEncoder, type ColumnStats, type EncodedFile, type EncoderProps, type StatsRequest, type StorageUpload } from '@dativo/parquet-kit';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { joinUri, type FileIO } from './fileio.js';
 import type { DataFile } from './manifest.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DativoError } from '@dativo/core';
-import { LocalStorage, S3Storage, type S3Connection, type Storage, type StorageUpload } from '@dativo/sink-parquet';
+import { LocalStorage, S3Storage, type S3Connection, type Storage, type StorageUpload } from '@dativo/parquet-kit';
 
 /** S3 settings applied to every `s3://` location (endpoint, credentials, path style). */
 export type S3Settings = Omit<S3Connection, 'bucket' | 'prefix'>;

@@ -1,10 +1,7 @@
 import { defineConnector, lazySink, type Sink } from '@dativo/core/definition';
+import { v1LocationTarget } from '@dativo/parquet-kit/definition';
 import { parquetSinkConfigSchema, type ParquetSinkConfig } from './config.js';
-import { parquetV1Target } from './v1.js';
 import { VERSION } from './version.js';
-
-export { parquetSinkConfigSchema, s3ConnectionSchema, COMPRESSIONS, type ParquetSinkConfig, type S3Connection } from './config.js';
-export { parquetV1Target, v1S3Connection, v1TableName, v1TablePrefix, type V1S3Connection } from './v1.js';
 
 export const parquetSinkHead = {
   specificationVersion: 'v1',
@@ -21,5 +18,13 @@ export function parquetSink(): Sink<ParquetSinkConfig> {
   return lazySink(parquetSinkHead, async () => (await import('./sink.js')).parquetSinkRuntime());
 }
 
-/** Loaded by the CLI for `target_connector: parquet | s3 | minio | local` (without the runtime). */
-export const dativoConnector = defineConnector({ specificationVersion: 'v1', ids: ['parquet', 's3', 'minio', 'local', 'file'], sink: parquetSink, v1Target: parquetV1Target });
+/**
+ * Loaded by the CLI for `target_connector: parquet | s3 | minio | local` (without the runtime). v1
+ * targets name their location in any of v1's shapes (see `v1LocationTarget`).
+ */
+export const dativoConnector = defineConnector({
+  specificationVersion: 'v1',
+  ids: ['parquet', 's3', 'minio', 'local', 'file'],
+  sink: parquetSink,
+  v1: { target: v1LocationTarget },
+});

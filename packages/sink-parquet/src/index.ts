@@ -1,10 +1,4 @@
-export { dativoConnector, parquetSink, parquetSinkConfigSchema, s3ConnectionSchema, COMPRESSIONS, parquetV1Target, v1S3Connection, v1TableName, v1TablePrefix, type ParquetSinkConfig, type S3Connection, type V1S3Connection } from './connector.js';
-export { storageFor } from './sink.js';
+export { dativoConnector, parquetSink } from './connector.js';
+export { parquetSinkConfigSchema, COMPRESSIONS, type ParquetSinkConfig } from './config.js';
 export { ParquetSinkWriter } from './writer.js';
-export { RawFileWriter, type RawFileOptions } from './raw-writer.js';
-export { CommitLog, COMMITS_DIR, STAGING_DIR, type CommitRecord, type CommittedFile } from './commit-log.js';
-export { ParquetEncoder, EncodedFile, type ColumnStats, type EncoderProps, type StatsRequest } from './encoder.js';
-export { LocalStorage } from './storage/local.js';
-export { S3Storage } from './storage/s3.js';
-export type { Storage, StorageUpload } from './storage/storage.js';
 export { VERSION } from './version.js';

@@ -12,8 +12,3 @@ export function partitionDir(partitioning: readonly string[], now: Date): string
   }
   return `ingest_date=${now.toISOString().slice(0, 10)}/`;
 }
-
-/** Replaces `{tenant}`, `{job}` and `{stream}` in a path or prefix. */
-export function expandLocation(template: string, vars: { tenant: string; job: string; stream: string }): string {
-  return template.replace(/\{(tenant|job|stream)\}/g, (_, name: 'tenant' | 'job' | 'stream') => vars[name]);
-}

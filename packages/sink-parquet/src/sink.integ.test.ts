@@ -4,7 +4,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { BatchBuilder, parseDataType, type FieldSpec, type StreamDescriptor } from '@dativo/core';
 import { describeSinkConformance, queryDuckDb, sqlString, startS3Server, tempDir, testRunContext, type TestS3Server } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMITS_DIR } from './commit-log.js';
+import { COMMITS_DIR } from '@dativo/parquet-kit';
 import { parquetSink } from './connector.js';
 
 const FIELDS: FieldSpec[] = [
@@ -176,22 +176,5 @@ describe('parquet sink', () => {
     await writer.close();
     expect(result.bytes).toBeGreaterThan(6 * 1024 * 1024); // more than one 5 MiB part
     expect(await s3Rows('multipart/orders')).toBe(120_000);
-  });
-
-  it('writes Markdown-KV raw files unchanged under the path pattern', async () => {
-    const root = path.join(dir.path, 'raw');
-    const schema: FieldSpec[] = [
-      { name: 'doc_id', type: { kind: 'string' }, nullable: false },
-      { name: 'content', type: { kind: 'binary' }, nullable: false },
-    ];
-    const sink = parquetSink();
-    const writer = await sink.open(sink.configSchema.parse({ path: root, markdown_kv_storage: { mode: 'raw_file', file_extension: '.md', path_pattern: 'docs/{doc_id}{ext}' } }), { name: 'notes', schema, syncModes: ['full_refresh'] }, testRunContext());
-    const b = new BatchBuilder(schema);
-    b.appendRecord({ doc_id: 'runbook', content: Buffer.from('k:: v\n') });
-    b.appendRecord({ doc_id: '../escape', content: Buffer.from('x:: y\n') });
-    await writer.write(b.flush()!);
-    await writer.commit({ stream: 'notes', state: 1 });
-    await writer.close();
-    expect(readdirSync(path.join(root, 'docs')).sort()).toEqual(['__escape.md', 'runbook.md']);
   });
 });

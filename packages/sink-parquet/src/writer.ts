@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { stateKeyOf, type Checkpoint, type CommitResult, type RunContext, type SinkWriter, type StreamDescriptor } from '@dativo/core';
 import type { RecordBatch } from 'apache-arrow';
-import { CommitLog, type CommittedFile } from './commit-log.js';
+import { CommitLog, ParquetEncoder, type CommittedFile, type EncodedFile, type EncoderProps, type Storage, type StorageUpload } from '@dativo/parquet-kit';
 import type { ParquetSinkConfig } from './config.js';
-import { ParquetEncoder, type EncodedFile, type EncoderProps } from './encoder.js';
 import { partitionDir } from './partition.js';
-import type { Storage, StorageUpload } from './storage/storage.js';
 import { VERSION } from './version.js';
 
 interface OpenFile {

@@ -1,6 +1,7 @@
 import { defineConnector, lazyExtractor, type Extractor, type StreamDescriptor } from '@dativo/core/definition';
 import { markdownKvSourceConfigSchema, markdownKvStorageSchema, type MarkdownKvSourceConfig, type MarkdownKvStorage } from './config.js';
 import { documentsStream, DOCUMENT_LEVEL_SCHEMA, RAW_FILE_SCHEMA, ROW_PER_KV_SCHEMA, STRING_SCHEMA } from './schemas.js';
+import { markdownKvV1Source, markdownKvV1Transform } from './v1.js';
 import { VERSION } from './version.js';
 
 /**
@@ -54,10 +55,10 @@ export function markdownKvSource(): Extractor<MarkdownKvSourceConfig> {
   return lazyExtractor(markdownKvSourceHead, async () => (await import('./extractor.js')).markdownKvExtractor());
 }
 
-/** The columns rows of another source become under `markdown_kv_storage` (mode string or structured). */
-export function renderedSchema(mode: 'string' | 'structured', pattern: 'row_per_kv' | 'document_level' = 'row_per_kv'): typeof STRING_SCHEMA {
-  return mode === 'string' ? STRING_SCHEMA : pattern === 'row_per_kv' ? ROW_PER_KV_SCHEMA : DOCUMENT_LEVEL_SCHEMA;
-}
-
 /** Loaded by the CLI for `source_connector: markdown_kv` (without the runtime: see `@dativo/core/definition`). */
-export const dativoConnector = defineConnector({ specificationVersion: 'v1', ids: ['markdown_kv', 'markdown-kv', 'mdkv'], source: markdownKvSource });
+export const dativoConnector = defineConnector({
+  specificationVersion: 'v1',
+  ids: ['markdown_kv', 'markdown-kv', 'mdkv'],
+  source: markdownKvSource,
+  v1: { source: markdownKvV1Source, transform: markdownKvV1Transform },
+});

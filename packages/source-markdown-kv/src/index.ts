@@ -1,4 +1,5 @@
-export { dativoConnector, markdownKvSource, markdownKvStreams, renderedSchema, storageOf } from './connector.js';
+export { dativoConnector, markdownKvSource, markdownKvStreams, storageOf } from './connector.js';
+export { markdownKvV1Source, markdownKvV1Transform } from './v1.js';
 export { markdownKvSourceConfigSchema, markdownKvStorageSchema, STORAGE_MODES, STRUCTURED_PATTERNS, type MarkdownKvSourceConfig, type MarkdownKvStorage } from './config.js';
 export { parseMarkdownKv, MarkdownKvError, DEFAULT_SECTION, FRONT_MATTER, type KvPair, type ParsedDocument, type Section } from './parse.js';
 export { markdownKvRenderTransform, markdownKvStructuredTransform, renderMarkdownKv } from './render.js';

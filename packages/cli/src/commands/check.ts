@@ -1,4 +1,5 @@
-import { createRunContext, formatWarning, MemoryDeadLetterQueue, MemoryStateStore, Redactor, silentLogger, toDativoError } from '@dativo/core';
+import { createRunContext, MemoryDeadLetterQueue, MemoryStateStore, Redactor, silentLogger, toDativoError } from '@dativo/core';
+import { formatWarning } from '@dativo/job-config';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import { loadSecrets, type GlobalOptions, type SecretOptions } from '../globals.js';
 import { jobFiles } from '../job-files.js';

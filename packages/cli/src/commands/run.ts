@@ -3,7 +3,6 @@ import path from 'node:path';
 import {
   createRunContext,
   DativoError,
-  formatWarning,
   JsonlDeadLetterQueue,
   LocalFileStateStore,
   newRunId,
@@ -12,6 +11,7 @@ import {
   toDativoError,
   type RunResult,
 } from '@dativo/core';
+import { formatWarning } from '@dativo/job-config';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL } from '../exit-codes.js';
 import { loadSecrets, makeLogger, type GlobalOptions, type SecretOptions } from '../globals.js';
 import { formatBytes, formatCount, ProgressLine, rowsPerSecond } from '../output.js';

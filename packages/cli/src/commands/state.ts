@@ -71,7 +71,7 @@ export async function stateResetCommand(options: StateOptions, g: GlobalOptions)
         await store.delete(s.key);
         reset.push(`${s.key.tenant}/${s.key.job}/${s.key.stream}`);
       }
-      if (!g.json) g.stderr.write('note: sinks that keep their own checkpoints (Parquet commit log, Iceberg) are reset only with --config <job.yaml>\n');
+      if (!g.json) g.stderr.write('note: sinks that keep their own checkpoints are reset only with --config <job.yaml>\n');
     }
     if (g.json) g.stdout.write(`${JSON.stringify({ reset }, null, 2)}\n`);
     else g.stdout.write(reset.length ? reset.map((r) => `reset ${r}\n`).join('') : 'nothing to reset\n');

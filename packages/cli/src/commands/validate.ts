@@ -1,4 +1,5 @@
-import { formatWarning, loadAsset, loadRecipe, readYamlFile, Redactor, toDativoError, type ConfigWarning } from '@dativo/core/definition';
+import { Redactor, toDativoError } from '@dativo/core/definition';
+import { formatWarning, loadAsset, loadRecipe, readYamlFile, type ConfigWarning } from '@dativo/job-config';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 import type { GlobalOptions } from '../globals.js';
 import { planJob } from '../plan.js';

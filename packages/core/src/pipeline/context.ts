@@ -6,7 +6,7 @@ import { JsonLogger, type Logger } from '../log/logger.js';
 import { Redactor } from '../log/redact.js';
 import { MetricsRegistry, type Metrics } from '../metrics.js';
 import { EnvSecretResolver, type SecretResolver } from '../secrets.js';
-import type { RunContext } from '../spec/context.js';
+import type { RunContext } from '../v1/context.js';
 import { LocalFileStateStore } from '../state/local-file.js';
 import type { StateStore } from '../state/state-store.js';
 

@@ -1,19 +1,13 @@
 import type { RecordBatch } from 'apache-arrow';
 import { AbortedError, DativoError, toDativoError } from '../errors.js';
 import type { FieldSpec } from '../schema/types.js';
-import type { RunContext } from '../spec/context.js';
-import type { Extractor } from '../spec/extractor.js';
-import type { Checkpoint, ConfiguredStream, RejectedMessage, StreamDescriptor } from '../spec/messages.js';
-import type { Sink, SinkWriter } from '../spec/sink.js';
+import type { RunContext } from '../v1/context.js';
+import type { Extractor } from '../v1/extractor.js';
+import type { Checkpoint, ConfiguredStream, RejectedMessage, StreamDescriptor } from '../v1/messages.js';
+import type { Sink, SinkWriter } from '../v1/sink.js';
+import type { BatchTransform } from '../v1/transform.js';
 import { stateKeyOf } from '../state/state-store.js';
 import { CommitTracker, defaultCommitPolicy, type CommitPolicy } from './commit-policy.js';
-
-/** Reshapes batches between source and sink (e.g. rows rendered as Markdown-KV documents). */
-export interface BatchTransform {
-  /** The schema the sink receives for a stream. */
-  schema(stream: ConfiguredStream): FieldSpec[];
-  apply(stream: string, batch: RecordBatch): RecordBatch;
-}
 
 export interface PipelineOptions<S, T> {
   extractor: Extractor<S>;

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DativoError } from '../errors.js';
-import type { Checkpoint } from '../spec/messages.js';
+import type { Checkpoint } from '../v1/messages.js';
 import { readdirSorted, writeFileAtomic } from '../fs-util.js';
 import type { StateKey, StateStore, StoredState } from './state-store.js';
 

@@ -1,5 +1,5 @@
-import type { RunContext } from '../spec/context.js';
-import type { Checkpoint } from '../spec/messages.js';
+import type { RunContext } from '../v1/context.js';
+import type { Checkpoint } from '../v1/messages.js';
 
 export interface StateKey {
   tenant: string;

@@ -1,21 +1,17 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, ConfigErrors } from '../errors.js';
-import type { FieldSpec } from '../schema/types.js';
+import { ConfigError, ConfigErrors, deepMerge, displayPath, isPlainObject, type FieldSpec } from '@dativo/core/definition';
 import { assetFields, assetPrimaryKey, assetSchema, checkGovernance, migrateLegacyAsset, type AssetConfig } from './asset.js';
 import { substituteEnv } from './env.js';
 import { validateConfig, type ConfigWarning } from './issues.js';
 import { jobSchema, type JobConfig } from './job.js';
-import { deepMerge, isPlainObject } from './merge.js';
 import { recipeSchema, type RecipeConfig } from './recipe.js';
-import { displayPath, readYamlFile, type YamlFile } from './yaml.js';
+import { readYamlFile, type YamlFile } from './yaml.js';
 
 export interface LoadOptions {
   /** Working directory relative paths resolve against first (as v1 did). */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  /** Connector names whose packages carry defaults, so a missing recipe file is fine. */
-  isKnownConnector?: (name: string) => boolean;
 }
 
 export interface LoadedFile<T> {
@@ -36,6 +32,11 @@ export interface LoadedJob {
   primaryKey?: string[];
   sourceRecipe?: LoadedFile<RecipeConfig>;
   targetRecipe?: LoadedFile<RecipeConfig>;
+  /**
+   * Recipe files the job names that do not exist. Fine for a connector that carries its own
+   * defaults (v1's built-ins); for others the caller reports the error.
+   */
+  missingRecipes: Array<{ role: 'source' | 'target'; connector: string; error: ConfigError }>;
   /** The job's `source:` with recipe defaults merged under it. */
   sourceInput: Record<string, unknown>;
   /** The job's `target:` with recipe and asset target defaults merged under it. */
@@ -190,18 +191,21 @@ export async function loadJob(jobFile: string, options: LoadOptions = {}): Promi
   };
 
   const assetPath = related('asset_path', 'asset');
-  const known = options.isKnownConnector ?? (() => false);
-  let sourceRecipePath: string | undefined;
-  let targetRecipePath: string | undefined;
-  if (j.source_connector_path) {
-    sourceRecipePath = resolveRelated(j.source_connector_path, jobFile, cwd);
-    if (!sourceRecipePath && !known(j.source_connector)) related('source_connector_path', 'source connector recipe');
-  }
-  if (j.target_connector_path) {
-    targetRecipePath = resolveRelated(j.target_connector_path, jobFile, cwd);
-    if (!targetRecipePath && !known(j.target_connector)) related('target_connector_path', 'target connector recipe');
-  }
   if (errors.length) throw new ConfigErrors(errors);
+  const missingRecipes: LoadedJob['missingRecipes'] = [];
+  const recipePath = (role: 'source' | 'target'): string | undefined => {
+    const given = j[`${role}_connector_path`];
+    if (!given) return undefined;
+    const found = resolveRelated(given, jobFile, cwd);
+    if (!found) {
+      const line = job.lineOf([`${role}_connector_path`]);
+      const error = new ConfigError(`${role} connector recipe file '${given}' not found (looked relative to ${displayPath(cwd, cwd) || '.'} and to the job file)`, { file: job.file, path: `${role}_connector_path`, ...(line ? { line } : {}) });
+      missingRecipes.push({ role, connector: j[`${role}_connector`], error });
+    }
+    return found;
+  };
+  const sourceRecipePath = recipePath('source');
+  const targetRecipePath = recipePath('target');
 
   const asset = await loadAssetFile(assetPath as string, opts, warnings, used);
   const fields = assetFields(asset.value, { file: asset.file, lineOf: asset.lineOf }, warnings);
@@ -232,10 +236,10 @@ export async function loadJob(jobFile: string, options: LoadOptions = {}): Promi
     }
   }
 
-  const assetTarget: Record<string, unknown> = {};
-  if (asset.value.target?.markdown_kv_storage) assetTarget.markdown_kv_storage = asset.value.target.markdown_kv_storage;
-  if (asset.value.target?.partitioning) assetTarget.partitioning = asset.value.target.partitioning;
-  if (asset.value.target?.file_format) assetTarget.file_format = asset.value.target.file_format;
+  // The asset's `target:` is a default of the job's; its `mode` is a write mode (append, overwrite,
+  // merge…) unless it is v1's validation setting (`mode: strict`).
+  const assetTarget: Record<string, unknown> = { ...(asset.value.target ?? {}) };
+  delete assetTarget.mode;
   // The asset's write mode (append, overwrite, merge…); v1 assets say `mode: strict` there, a
   // validation setting that is not a write mode.
   const assetMode = asset.value.target?.mode;
@@ -252,6 +256,7 @@ export async function loadJob(jobFile: string, options: LoadOptions = {}): Promi
     ...(pk ? { primaryKey: pk } : {}),
     ...(sourceRecipe ? { sourceRecipe } : {}),
     ...(targetRecipe ? { targetRecipe } : {}),
+    missingRecipes,
     sourceInput: deepMerge(recipeDefaults(sourceRecipe?.value, j.source), j.source),
     targetInput: deepMerge(deepMerge(recipeDefaults(targetRecipe?.value, j.target), assetTarget), j.target),
     targetOrigin: (p) => {

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '@dativo/core/definition';
 
 export interface SubstitutionResult<T> {
   value: T;

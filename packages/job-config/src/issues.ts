@@ -1,5 +1,5 @@
 import type { ZodType } from 'zod';
-import { ConfigError, ConfigErrors } from '../errors.js';
+import { ConfigError, ConfigErrors } from '@dativo/core/definition';
 import { formatPath } from './env.js';
 
 export interface Located {

@@ -1,4 +1,4 @@
-import { isPlainObject, type V1SectionContext, type V1SectionResult } from '@dativo/core/definition';
+import { isPlainObject, type V1JobContext, type V1TargetResult } from '@dativo/core/definition';
 
 /** Keys of an S3 connection, as v1 wrote them under `connection.s3`, `connection.minio` or flat under `connection`. */
 const S3_KEYS = ['bucket', 'prefix', 'endpoint', 'region', 'access_key_id', 'secret_access_key', 'session_token', 'path_style_access', 'secure', 'part_size_mb'] as const;
@@ -11,7 +11,7 @@ export function v1TableName(name: string): string {
 }
 
 /** v1's standard layout under a bucket: `<domain>/<dataProduct>/<table>` (v1 `cli.py`). */
-export function v1TablePrefix(asset: V1SectionContext['asset']): string {
+export function v1TablePrefix(asset: V1JobContext['asset']): string {
   return `${asset.domain || 'default'}/${asset.dataProduct || 'default'}/${v1TableName(asset.name)}`;
 }
 
@@ -75,13 +75,32 @@ export function v1S3Connection(connection: unknown, env: NodeJS.ProcessEnv, opti
 }
 
 /**
- * Reads a v1 `target:` for plain Parquet files (`target_connector: parquet | s3 | minio`, or
- * `iceberg` without a catalog). An explicit local `path` (or `connection.local.path`) wins;
- * otherwise the files go to S3 — bucket from any v1 connection shape or `S3_BUCKET` — under the
- * explicit prefix, the `warehouse` URI's path, or v1's standard layout
- * `<domain>/<dataProduct>/<asset name>/`, so different assets never share a directory.
+ * Reads the location of a v1 `target:` for a file sink (Parquet files, raw files). An explicit
+ * local `path` (or `connection.local.path`) wins; otherwise the files go to S3 — bucket from any v1
+ * connection shape or `S3_BUCKET` — under the explicit prefix, the `warehouse` URI's path, or v1's
+ * standard layout `<domain>/<dataProduct>/<asset name>/`, so different assets never share a
+ * directory. A job writing several streams gets one sub-directory per stream.
  */
-export function parquetV1Target(section: Record<string, unknown>, context: V1SectionContext): V1SectionResult {
+export function v1LocationTarget(section: Record<string, unknown>, context: V1JobContext): V1TargetResult {
+  const located = resolveLocation(section, context);
+  return context.streams.length > 1 ? { ...located, config: perStreamLocation(located.config) } : located;
+}
+
+/** Puts each stream of a multi-stream job (Markdown-KV hybrid) in its own sub-directory. */
+function perStreamLocation(target: Record<string, unknown>): Record<string, unknown> {
+  const add = (p: unknown): unknown => (typeof p === 'string' && !p.includes('{stream}') ? `${p.replace(/\/+$/, '')}/{stream}` : p);
+  const out: Record<string, unknown> = { ...target };
+  if (out.path) out.path = add(out.path);
+  if (isPlainObject(out.connection)) {
+    const connection = { ...out.connection };
+    if (isPlainObject(connection.local)) connection.local = { ...connection.local, path: add(connection.local.path) };
+    if (isPlainObject(connection.s3)) connection.s3 = { ...connection.s3, prefix: add(connection.s3.prefix ?? '') };
+    out.connection = connection;
+  }
+  return out;
+}
+
+function resolveLocation(section: Record<string, unknown>, context: V1JobContext): V1TargetResult {
   const notes: string[] = [];
   const config: Record<string, unknown> = { ...section };
   const warehouse = typeof section.warehouse === 'string' ? section.warehouse : undefined;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { numberLike, positiveIntLike } from './coerce.js';
+import { numberLike, positiveIntLike } from '@dativo/core/definition';
 
 /** A v1 connector recipe (`connectors/<name>.yaml`): how to reach a kind of system. */
 export const recipeSchema = z.object({

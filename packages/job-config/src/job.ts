@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolLike, positiveIntLike } from './coerce.js';
+import { boolLike, positiveIntLike } from '@dativo/core/definition';
 
 /** The v1 job file (`jobs/<tenant>/<name>.yaml`) plus Dativo's optional run settings. */
 export const jobSchema = z.object({

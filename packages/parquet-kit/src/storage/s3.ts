@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { classifyError, DativoError } from '@dativo/core';
-import type { S3Connection } from '../config.js';
+import type { S3Connection } from '../location.js';
 import type { Storage, StorageUpload } from './storage.js';
 
 function joinKey(prefix: string, key: string): string {

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { ConfigError } from '../errors.js';
+import { ConfigError, displayPath } from '@dativo/core/definition';
 
 export interface YamlFile {
   /** Path as shown in messages (relative to the working directory when inside it). */
@@ -12,11 +12,6 @@ export interface YamlFile {
   lineOf(path: (string | number)[]): number | undefined;
 }
 
-/** Shows a path relative to the working directory when it is inside it. */
-export function displayPath(file: string, cwd: string = process.cwd()): string {
-  const rel = path.relative(cwd, file);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
-}
 
 /** Reads and parses a YAML file; a missing file or malformed YAML is a {@link ConfigError}. */
 export async function readYamlFile(file: string, what: string, cwd: string = process.cwd()): Promise<YamlFile> {

@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, ConfigErrors } from '../errors.js';
-import { makeDecimal, parseDataType, TYPE_NAMES, TypeParseError, type DataType, type FieldSpec } from '../schema/types.js';
-import { boolLike, intLike } from './coerce.js';
-import { isPlainObject } from './merge.js';
+import { boolLike, ConfigError, ConfigErrors, intLike, isPlainObject, makeDecimal, parseDataType, TYPE_NAMES, TypeParseError, type DataType, type FieldSpec } from '@dativo/core/definition';
 import { formatPath } from './env.js';
 import type { ConfigWarning, Located } from './issues.js';
 
@@ -90,7 +87,6 @@ export const assetSchema = z.object({
       file_format: z.string().optional(),
       partitioning: z.array(z.string()).optional(),
       mode: z.string().optional(),
-      markdown_kv_storage: z.record(z.string(), z.unknown()).optional(),
     })
     .catchall(z.unknown())
     .optional(),

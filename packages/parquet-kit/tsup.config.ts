@@ -1,0 +1,13 @@
+import { copyFile } from 'node:fs/promises';
+import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
+
+export default defineConfig(
+  packageBuild({
+    entry: ['src/index.ts', 'src/definition.ts'],
+    // The encoder worker is plain JavaScript loaded by path, next to the bundle.
+    onSuccess: async () => {
+      await copyFile('src/encoder-worker.mjs', 'dist/encoder-worker.mjs');
+    },
+  }),
+);
