@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseJsonLossless } from '@dativo/core';
+import { parseJsonLossless } from '@dativo/sink-iceberg';
 import { icebergDataFiles, readIcebergTable, startRestCatalog, tempDir, type RestCatalogServer } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';

@@ -31,5 +31,3 @@ export { ensureDir, fsyncDir, readdirSorted, writeFileAtomic } from './fs-util.j
 export { batchBytes, runPipeline, type PipelineOptions, type RunProgress, type RunResult, type StreamResult } from './pipeline/runner.js';
 export { CommitTracker, defaultCommitPolicy, type CommitPolicy } from './pipeline/commit-policy.js';
 export { createRunContext, newRunId, type RunContextOptions } from './pipeline/context.js';
-export { parseJsonLossless, stringifyJsonLossless, toBigInt } from './json.js';
-export { crashPoint } from './crash-points.js';

@@ -1,4 +1,5 @@
-import { crashPoint, DativoError, safeSegment, type Checkpoint, type Logger, type StateKey } from '@dativo/core';
+import { DativoError, safeSegment, type Checkpoint, type Logger, type StateKey } from '@dativo/core';
+import { crashPoint } from '@dativo/core/testing';
 import type { Storage } from './storage/storage.js';
 
 export const COMMITS_DIR = '_dativo/commits/';

@@ -17,4 +17,5 @@ export { planEvolution, schemaFromFields, arrowSchemaWithIds, fieldsOf } from '.
 export { scanBranch, scanSnapshot, commitChange, type Change, type LiveFile, type TableScan } from './snapshot.js';
 export { compactTable, expireSnapshots, type CompactOptions, type CompactResult, type ExpireOptions, type ExpireResult } from './maintenance.js';
 export * from './types.js';
+export { parseJsonLossless, stringifyJsonLossless, toBigInt } from './json.js';
 export { VERSION } from './version.js';

@@ -1,4 +1,4 @@
-import { stringifyJsonLossless } from '@dativo/core';
+import { stringifyJsonLossless } from './json.js';
 import { readAvroFile, writeAvroFile, type AvroSchema } from './avro/codec.js';
 import { partitionAvroSchema, partitionRecord, type PartitionColumn } from './partition.js';
 import { minBigEndian, type RawValue } from './transforms.js';

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BatchBuilder, parseDataType, parseJsonLossless, type Checkpoint, type FieldSpec, type StreamDescriptor } from '@dativo/core';
+import { BatchBuilder, parseDataType, type Checkpoint, type FieldSpec, type StreamDescriptor } from '@dativo/core';
+import { parseJsonLossless } from './json.js';
 import { describeSinkConformance, icebergDataFiles, queryDuckDb, readIcebergTable, sqlString, startRestCatalog, tempDir, tempPostgresDatabase, testRunContext, type RestCatalogServer, type TempDatabase } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { icebergSink } from './connector.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { abortableSleep, backoffDelay, crashPoint, defaultRetryPolicy, DativoError, type Logger } from '@dativo/core';
+import { abortableSleep, backoffDelay, defaultRetryPolicy, DativoError, type Logger } from '@dativo/core';
+import { crashPoint } from '@dativo/core/testing';
 import type { Catalog, LoadedTable } from './catalog/catalog.js';
 import { joinUri, type FileIO } from './fileio.js';
 import { CommitConflictError, CommitStateUnknownError, newSnapshotId, type TableRequirement, type TableUpdate } from './metadata.js';

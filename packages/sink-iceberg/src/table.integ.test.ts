@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BatchBuilder, parseDataType, parseJsonLossless, type FieldSpec, type StreamDescriptor } from '@dativo/core';
+import { BatchBuilder, parseDataType, type FieldSpec, type StreamDescriptor } from '@dativo/core';
+import { parseJsonLossless } from './json.js';
 import { readIcebergTable, startRestCatalog, tempDir, tempPostgresDatabase, testRunContext, type RestCatalogServer } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { icebergSink } from './connector.js';

@@ -1,4 +1,5 @@
-import { crashPoint, DativoError, safeSegment, stateKeyOf, type Checkpoint, type CommitResult, type FieldSpec, type RunContext, type SinkWriter, type StreamDescriptor } from '@dativo/core';
+import { DativoError, safeSegment, stateKeyOf, type Checkpoint, type CommitResult, type FieldSpec, type RunContext, type SinkWriter, type StreamDescriptor } from '@dativo/core';
+import { crashPoint } from '@dativo/core/testing';
 import type { RecordBatch } from 'apache-arrow';
 import type { Catalog, LoadedTable } from './catalog/catalog.js';
 import { tableRef, type IcebergSinkConfig, type WriteMode } from './config.js';

@@ -4,7 +4,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseJsonLossless, stringifyJsonLossless } from '@dativo/core';
+import { isSafeNumber, parse, stringify } from 'lossless-json';
+
+// The test server reads and writes JSON with an independent library (not the sink's own parser):
+// integers past 2^53 (snapshot ids) stay exact as bigints.
+const parseJsonLossless = (text: string): unknown => parse(text, null, (value) => (/^-?\d+$/.test(value) && !isSafeNumber(value) ? BigInt(value) : Number(value)));
+const stringifyJsonLossless = (value: unknown, indent?: number): string => stringify(value, null, indent) as string;
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';

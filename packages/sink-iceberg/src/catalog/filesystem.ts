@@ -1,4 +1,5 @@
-import { DativoError, parseJsonLossless, stringifyJsonLossless } from '@dativo/core';
+import { DativoError } from '@dativo/core';
+import { parseJsonLossless, stringifyJsonLossless } from '../json.js';
 import type { FileIO } from '../fileio.js';
 import { joinUri } from '../fileio.js';
 import { applyUpdates, checkRequirements, CommitConflictError, newTableMetadata, withMetadataLog, type TableRequirement, type TableUpdate } from '../metadata.js';

@@ -1,4 +1,5 @@
-import { DativoError, parseJsonLossless, stringifyJsonLossless, withRetry } from '@dativo/core';
+import { DativoError, withRetry } from '@dativo/core';
+import { parseJsonLossless, stringifyJsonLossless } from '../json.js';
 import { CommitConflictError, CommitStateUnknownError, type TableRequirement, type TableUpdate } from '../metadata.js';
 import type { TableIdentifier, TableMetadata } from '../types.js';
 import type { Catalog, CreateTableRequest, LoadedTable } from './catalog.js';

@@ -1,4 +1,5 @@
-import { classifyError, DativoError, parseJsonLossless, stringifyJsonLossless } from '@dativo/core';
+import { classifyError, DativoError } from '@dativo/core';
+import { parseJsonLossless, stringifyJsonLossless } from '../json.js';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { FileIO } from '../fileio.js';
