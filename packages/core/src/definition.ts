@@ -3,10 +3,13 @@
 // connector's definition module (`<package>/connector`) imports only from here, so that loading
 // it — to validate a job or print help — is fast; its runtime is imported when a job runs.
 export type { RunContext } from './v1/context.js';
+export type { BatchLimits } from './batch/batch-builder.js';
+export type { ResilienceService, ResilienceSettings } from './resilience/service.js';
 export type { ConnectorSpec, Extractor } from './v1/extractor.js';
 export { defineConnector, type ConnectorCommand, type ConnectorPackage, type V1JobContext, type V1SourceResult, type V1TargetResult, type V1TransformResult } from './v1/connector.js';
 export type { BatchTransform } from './v1/transform.js';
 export { lazyExtractor, lazySink, type ExtractorHead } from './v1/lazy.js';
+export { parseCheckpointState } from './v1/checkpoint.js';
 export type { CommitResult, Sink, SinkWriter } from './v1/sink.js';
 export type {
   BatchMessage,

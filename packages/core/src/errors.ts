@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'network'
   | 'config';
 
+/** Holds the brands of an error (`DativoError`, `ConfigError`…), so any copy of a package recognises them. */
 const MARKER = Symbol.for('@dativo/core/DativoError');
 
 export interface DativoErrorOptions {
@@ -31,6 +32,8 @@ export interface DativoErrorOptions {
 const RETRYABLE_KINDS: ReadonlySet<ErrorKind> = new Set(['transient', 'rate_limit', 'network', 'auth_expired']);
 
 export class DativoError extends Error {
+  /** The name `isInstance` recognises; each subclass declares its own. */
+  static readonly brand: string = 'DativoError';
   readonly kind: ErrorKind;
   readonly retryable: boolean;
   readonly statusCode?: number;
@@ -47,12 +50,24 @@ export class DativoError extends Error {
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
     if (options.code !== undefined) this.code = options.code;
     if (options.details !== undefined) this.details = options.details;
-    Object.defineProperty(this, MARKER, { value: true, enumerable: false });
+    // The brand of every class from the one constructed up to DativoError.
+    const brands = new Set<string>();
+    for (let c: unknown = new.target; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) {
+      const brand = (c as { brand?: unknown }).brand;
+      if (typeof brand === 'string') brands.add(brand);
+    }
+    Object.defineProperty(this, MARKER, { value: brands, enumerable: false });
   }
 
-  /** Recognises instances created by any copy of this package. */
-  static isInstance(value: unknown): value is DativoError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+  /**
+   * Recognises instances created by any copy of this package: `DativoError.isInstance(e)`, and for
+   * a subclass, `ConfigError.isInstance(e)` (each subclass declares a static `brand`).
+   */
+  static isInstance<T extends DativoError>(this: { brand: string; prototype: T }, value: unknown): value is T {
+    if (typeof value !== 'object' || value === null) return false;
+    const brands = (value as Record<symbol, unknown>)[MARKER];
+    if (brands instanceof Set) return brands.has(this.brand);
+    return brands === true && this.brand === DativoError.brand;
   }
 
   toJSON(): Record<string, unknown> {
@@ -70,6 +85,7 @@ export class DativoError extends Error {
 
 /** A configuration problem: names the file, the YAML path and what was expected. */
 export class ConfigError extends DativoError {
+  static override readonly brand: string = 'ConfigError';
   readonly file?: string;
   readonly path?: string;
   readonly line?: number;
@@ -98,6 +114,7 @@ function formatConfigMessage(message: string, where: { file?: string; path?: str
 
 /** Several configuration problems reported together. */
 export class ConfigErrors extends DativoError {
+  static override readonly brand: string = 'ConfigErrors';
   readonly errors: ConfigError[];
   constructor(errors: ConfigError[]) {
     super(errors.map((e) => e.message).join('\n'), { kind: 'config', retryable: false, code: 'CONFIG' });
@@ -115,6 +132,7 @@ export function toDativoError(error: unknown, fallbackKind: ErrorKind = 'permane
 
 /** Thrown when a run is cancelled through its AbortSignal. */
 export class AbortedError extends DativoError {
+  static override readonly brand: string = 'AbortedError';
   constructor(reason?: unknown) {
     super(`run aborted${reason instanceof Error ? `: ${reason.message}` : typeof reason === 'string' ? `: ${reason}` : ''}`, {
       kind: 'permanent',

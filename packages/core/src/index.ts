@@ -10,6 +10,7 @@ export { backoffDelay, defaultRetryPolicy, retryDelay, withRetry, type RetryAtte
 export { Breaker, defaultBreakerPolicy, type BreakerPolicy, type BreakerState } from './resilience/breaker.js';
 export { RateLimiter, type RateLimitPolicy } from './resilience/limiter.js';
 export { abortableSleep } from './resilience/sleep.js';
+export { mergeResilience, ResilienceService } from './resilience/service.js';
 
 // Schema and batches
 export { FIELD_META_CLASSIFICATION, FIELD_META_TYPE, toArrowField, toArrowSchema } from './schema/arrow.js';

@@ -5,3 +5,4 @@ export { jobSchema, type JobConfig } from './job.js';
 export { assetFields, assetPrimaryKey, assetSchema, checkGovernance, migrateLegacyAsset, type AssetConfig, type AssetFieldInput } from './asset.js';
 export { recipeSchema, type RecipeConfig } from './recipe.js';
 export { loadAsset, loadJob, loadRecipe, recipeDefaults, resolveRelated, type LoadedFile, type LoadedJob, type LoadOptions } from './load.js';
+export { v1Resilience } from './resilience.js';

@@ -50,7 +50,15 @@ export const jobSchema = z.object({
   catalog: z.unknown().optional(),
   /** v1 scheduling keys, accepted for `dativo start orchestrated`. */
   schedule: z.unknown().optional(),
-  retry_config: z.unknown().optional(),
+  /** v1: retries of the job's requests (`max_attempts`, `initial_delay_seconds`, `max_delay_seconds`, `backoff_multiplier`). */
+  retry_config: z
+    .object({
+      max_attempts: positiveIntLike.optional(),
+      initial_delay_seconds: z.union([z.number(), z.string()]).optional(),
+      max_delay_seconds: z.union([z.number(), z.string()]).optional(),
+      backoff_multiplier: z.union([z.number(), z.string()]).optional(),
+    })
+    .optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 

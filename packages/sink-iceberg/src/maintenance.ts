@@ -4,7 +4,7 @@ import { tableRef, type IcebergSinkConfig } from './config.js';
 import { conformBatch } from './conform.js';
 import { DataWriter } from './data-writer.js';
 import { readManifest, readManifestList, STATUS_DELETED, type DataFile } from './manifest.js';
-import { CommitConflictError } from './metadata.js';
+import { retryOnConflict } from './optimistic.js';
 import { bindSpec } from './partition.js';
 import { readParquetBatches } from './read-parquet.js';
 import { arrowSchemaWithIds } from './schema.js';
@@ -49,8 +49,8 @@ export async function expireSnapshots(config: IcebergSinkConfig, table: string, 
     const cutoff = options.olderThanMs ?? Date.now() - 5 * 86_400_000;
     const retainLast = Math.max(1, options.retainLast ?? 1);
     const { io, catalog, id } = target;
-    for (let attempt = 1; attempt <= 5; attempt++) {
-      const m = loaded.metadata;
+    return retryOnConflict({ catalog, id, log: ctx.log, signal: ctx.signal, maxAttempts: 5 }, loaded, 'expire snapshots of', async (current) => {
+      const m = current.metadata;
       const snapshots = m.snapshots ?? [];
       const keep = new Set<bigint>();
       const lineage = [...ancestors(m, branchSnapshot(m, tableRef(config)))];
@@ -60,19 +60,11 @@ export async function expireSnapshots(config: IcebergSinkConfig, table: string, 
       const expired = snapshots.filter((s) => !keep.has(BigInt(s['snapshot-id'])));
       if (expired.length === 0) return { table: formatIdentifier(id), expired: 0, kept: snapshots.length, deletedFiles: 0 };
       const head = branchSnapshot(m, tableRef(config));
-      try {
-        const committed = await catalog.commitTable(id, loaded, [{ type: 'assert-table-uuid', uuid: m['table-uuid'] }, { type: 'assert-ref-snapshot-id', ref: tableRef(config), 'snapshot-id': head ? BigInt(head['snapshot-id']) : null }], [{ action: 'remove-snapshots', 'snapshot-ids': expired.map((s) => BigInt(s['snapshot-id'])) }]);
-        const deletedFiles = await deleteUnreachable(target, committed.metadata.snapshots ?? [], expired);
-        ctx.log.info('expired Iceberg snapshots', { table: formatIdentifier(id), expired: expired.length, deletedFiles });
-        return { table: formatIdentifier(id), expired: expired.length, kept: snapshots.length - expired.length, deletedFiles };
-      } catch (error) {
-        if (!(error instanceof CommitConflictError)) throw error;
-        const reloaded = await catalog.loadTable(id);
-        if (!reloaded) throw error;
-        loaded = reloaded;
-      }
-    }
-    throw new DativoError(`could not expire snapshots of ${formatIdentifier(id)}: the table kept changing`, { kind: 'transient' });
+      const committed = await catalog.commitTable(id, current, [{ type: 'assert-table-uuid', uuid: m['table-uuid'] }, { type: 'assert-ref-snapshot-id', ref: tableRef(config), 'snapshot-id': head ? BigInt(head['snapshot-id']) : null }], [{ action: 'remove-snapshots', 'snapshot-ids': expired.map((s) => BigInt(s['snapshot-id'])) }]);
+      const deletedFiles = await deleteUnreachable(target, committed.metadata.snapshots ?? [], expired);
+      ctx.log.info('expired Iceberg snapshots', { table: formatIdentifier(id), expired: expired.length, deletedFiles });
+      return { table: formatIdentifier(id), expired: expired.length, kept: snapshots.length - expired.length, deletedFiles };
+    });
   });
 }
 

@@ -33,6 +33,7 @@ export type TableRequirement =
 
 /** The table changed since it was read: reload and try again. */
 export class CommitConflictError extends DativoError {
+  static override readonly brand: string = 'CommitConflictError';
   constructor(message: string) {
     super(message, { kind: 'transient', code: 'ICEBERG_COMMIT_CONFLICT' });
     this.name = 'CommitConflictError';
@@ -41,6 +42,7 @@ export class CommitConflictError extends DativoError {
 
 /** The catalog did not say whether the commit happened (a timeout, a 5xx): check before retrying. */
 export class CommitStateUnknownError extends DativoError {
+  static override readonly brand: string = 'CommitStateUnknownError';
   constructor(message: string, cause?: unknown) {
     super(message, { kind: 'transient', code: 'ICEBERG_COMMIT_STATE_UNKNOWN', ...(cause === undefined ? {} : { cause }) });
     this.name = 'CommitStateUnknownError';

@@ -5,6 +5,7 @@ import type { IcebergSinkConfig } from './config.js';
 import { icebergSinkHead } from './connector.js';
 import { FileIO } from './fileio.js';
 import { CommitConflictError, type TableUpdate } from './metadata.js';
+import { retryOnConflict } from './optimistic.js';
 import { buildSpec, INGEST_DATE, parsePartitioning, sameSpec } from './partition.js';
 import { planEvolution, schemaFromFields } from './schema.js';
 import { currentSchema, defaultSpec, formatIdentifier, type TableIdentifier } from './types.js';
@@ -17,7 +18,7 @@ export interface IcebergTarget {
 }
 
 /** The catalog, file access and table identifier a target section describes. */
-export function icebergTarget(config: IcebergSinkConfig, stream: string, ctx: Pick<RunContext, 'tenant' | 'cwd'>): IcebergTarget {
+export function icebergTarget(config: IcebergSinkConfig, stream: string, ctx: Pick<RunContext, 'tenant' | 'cwd'> & Partial<Pick<RunContext, 'resilience'>>): IcebergTarget {
   if (config.file_format.toLowerCase() !== 'parquet') throw new DativoError(`target.file_format: Iceberg data files are written as parquet, got '${config.file_format}'`, { kind: 'config' });
   const s3 = config.connection?.s3;
   const io = new FileIO({
@@ -36,7 +37,7 @@ export function icebergTarget(config: IcebergSinkConfig, stream: string, ctx: Pi
         }
       : {}),
   });
-  const catalog = createCatalog(config, io);
+  const catalog = createCatalog(config, io, ctx.resilience);
   const id = { namespace: (config.namespace ?? ctx.tenant).split('.').filter(Boolean), name: config.table ?? stream };
   return { io, catalog, id };
 }
@@ -70,7 +71,7 @@ async function loadOrCreate(target: IcebergTarget, config: IcebergSinkConfig, st
     ctx.log.info('created Iceberg table', { table: formatIdentifier(id), location: created.metadata.location, partitioning: spec.fields.map((f) => `${f.transform}(${f.name})`) });
     return created;
   } catch (error) {
-    if (error instanceof CommitConflictError) {
+    if (CommitConflictError.isInstance(error)) {
       const raced = await catalog.loadTable(id);
       if (raced) return raced;
     }
@@ -80,8 +81,7 @@ async function loadOrCreate(target: IcebergTarget, config: IcebergSinkConfig, st
 
 /** Adds new columns and widens types as the source requires (one schema commit, retried on conflict). */
 async function evolveSchema(target: IcebergTarget, table: LoadedTable, config: IcebergSinkConfig, stream: StreamDescriptor, ctx: RunContext): Promise<LoadedTable> {
-  let current = table;
-  for (let attempt = 1; attempt <= 5; attempt++) {
+  return retryOnConflict({ catalog: target.catalog, id: target.id, log: ctx.log, signal: ctx.signal, maxAttempts: 5 }, table, 'evolve the schema of', async (current) => {
     const m = current.metadata;
     const schema = currentSchema(m);
     const nextSchemaId = Math.max(...m.schemas.map((s) => s['schema-id'])) + 1;
@@ -92,22 +92,14 @@ async function evolveSchema(target: IcebergTarget, table: LoadedTable, config: I
       { action: 'add-schema', schema: plan.schema, 'last-column-id': plan.lastColumnId },
       { action: 'set-current-schema', 'schema-id': -1 },
     ];
-    try {
-      current = await target.catalog.commitTable(target.id, current, [
-        { type: 'assert-table-uuid', uuid: m['table-uuid'] },
-        { type: 'assert-current-schema-id', 'current-schema-id': m['current-schema-id'] },
-        { type: 'assert-last-assigned-field-id', 'last-assigned-field-id': m['last-column-id'] },
-      ], updates);
-      ctx.log.info('evolved the Iceberg table schema', { table: formatIdentifier(target.id), changes: plan.changes });
-      return current;
-    } catch (error) {
-      if (!(error instanceof CommitConflictError)) throw error;
-      const reloaded = await target.catalog.loadTable(target.id);
-      if (!reloaded) throw error;
-      current = reloaded;
-    }
-  }
-  throw new DativoError(`could not evolve the schema of ${formatIdentifier(target.id)}: it kept changing concurrently`, { kind: 'transient' });
+    const evolved = await target.catalog.commitTable(target.id, current, [
+      { type: 'assert-table-uuid', uuid: m['table-uuid'] },
+      { type: 'assert-current-schema-id', 'current-schema-id': m['current-schema-id'] },
+      { type: 'assert-last-assigned-field-id', 'last-assigned-field-id': m['last-column-id'] },
+    ], updates);
+    ctx.log.info('evolved the Iceberg table schema', { table: formatIdentifier(target.id), changes: plan.changes });
+    return evolved;
+  });
 }
 
 /** The Iceberg sink's runtime (see icebergSink in connector.ts, which loads it when a job runs). */

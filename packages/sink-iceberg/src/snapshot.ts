@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { abortableSleep, backoffDelay, defaultRetryPolicy, DativoError, type Logger } from '@dativo/core';
+import { DativoError } from '@dativo/core';
 import { crashPoint } from '@dativo/core/testing';
-import type { Catalog, LoadedTable } from './catalog/catalog.js';
+import type { LoadedTable } from './catalog/catalog.js';
+import { retryOnConflict, type ConflictRetryContext } from './optimistic.js';
 import { joinUri, type FileIO } from './fileio.js';
-import { CommitConflictError, CommitStateUnknownError, newSnapshotId, type TableRequirement, type TableUpdate } from './metadata.js';
+import { CommitStateUnknownError, newSnapshotId, type TableRequirement, type TableUpdate } from './metadata.js';
 import {
   partitionSummaries,
   readManifest,
@@ -67,14 +68,9 @@ export interface Change {
   properties?: Record<string, string>;
 }
 
-export interface CommitContext {
+export interface CommitContext extends ConflictRetryContext {
   io: FileIO;
-  catalog: Catalog;
-  id: TableIdentifier;
   branch: string;
-  log: Logger;
-  signal?: AbortSignal;
-  maxAttempts?: number;
 }
 
 /**
@@ -89,13 +85,8 @@ export async function commitChange(
   plan: (base: LoadedTable, scan: TableScan) => Promise<Change | undefined>,
   isMine: (snapshot: Snapshot) => boolean,
 ): Promise<{ table: LoadedTable; snapshot: Snapshot | undefined }> {
-  const attempts = ctx.maxAttempts ?? 10;
-  let base = table;
-  for (let attempt = 1; ; attempt++) {
+  return retryOnConflict(ctx, table, 'commit to', async (base, attempt) => {
     if (attempt > 1) {
-      const reloaded = await ctx.catalog.loadTable(ctx.id);
-      if (!reloaded) throw new DativoError(`table ${[...ctx.id.namespace, ctx.id.name].join('.')} disappeared during the commit`, { kind: 'permanent' });
-      base = reloaded;
       const mine = [...ancestors(base.metadata, branchSnapshot(base.metadata, ctx.branch))].find(isMine);
       if (mine) {
         ctx.log.info('the commit had already succeeded before the retry; not applying it again', { snapshot: String(mine['snapshot-id']) });
@@ -112,18 +103,11 @@ export async function commitChange(
       crashPoint('iceberg:committed');
       return { table: committed, snapshot };
     } catch (error) {
-      const retryable = error instanceof CommitConflictError || error instanceof CommitStateUnknownError || (DativoError.isInstance(error) && error.code === 'ICEBERG_COMMIT_CONFLICT');
-      if (!retryable || attempt >= attempts) {
-        if (!(error instanceof CommitStateUnknownError)) for (const uri of written) await ctx.io.delete(uri).catch(() => undefined);
-        if (retryable) throw new DativoError(`gave up committing to ${[...ctx.id.namespace, ctx.id.name].join('.')} after ${attempt} attempts: ${(error as Error).message}`, { kind: 'transient', code: 'ICEBERG_COMMIT_RETRIES', cause: error });
-        throw error;
-      }
-      if (error instanceof CommitConflictError) for (const uri of written) await ctx.io.delete(uri).catch(() => undefined);
-      const wait = backoffDelay({ ...defaultRetryPolicy, baseDelayMs: 100, maxDelayMs: 5000, jitter: 'full' }, attempt);
-      ctx.log.info('commit conflict: reloading the table and retrying', { attempt, waitMs: wait, reason: (error as Error).message });
-      await abortableSleep(wait, ctx.signal);
+      // Files of a commit that surely failed go; after an unknown outcome they may be the table's.
+      if (!CommitStateUnknownError.isInstance(error)) for (const uri of written) await ctx.io.delete(uri).catch(() => undefined);
+      throw error;
     }
-  }
+  });
 }
 
 function sum(values: Iterable<number>): number {

@@ -133,6 +133,16 @@ describe('csvSource', () => {
     expect(rows.at(-1)?.id).toBe(19_999n);
   });
 
+  it("honours the run's batch limits (a job's batch.max_rows)", async () => {
+    file('batches.csv', `${HEADER}${Array.from({ length: 7 }, (_, i) => `${i},n,1,1,2024-01-01,2024-01-01,t`).join('\n')}\n`);
+    const source = csvSource();
+    const ctx = testRunContext({ cwd: dir.path });
+    ctx.batchLimits = { maxRows: 3, maxBytes: 1 << 20 };
+    const sizes: number[] = [];
+    for await (const m of source.read(source.configSchema.parse({ files: ['batches.csv'] }), { streams: [{ name: 'people', schema: PEOPLE, syncMode: 'full_refresh' }] }, ctx)) if (m.kind === 'batch') sizes.push(m.batch.numRows);
+    expect(sizes).toEqual([3, 3, 1]);
+  });
+
   it('fails clearly on a missing file, a missing required column, an empty file and an unknown encoding', async () => {
     await expect(read({ files: ['nope.csv'] })).rejects.toThrow(/^source\.files\[0\]\.path: input file 'nope\.csv' not found/);
     file('noid.csv', 'name\nx\n');

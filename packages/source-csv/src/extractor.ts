@@ -68,13 +68,13 @@ async function* readStream(config: CsvSourceConfig, opts: CsvOptions, stream: Co
     entries.map((i) => config.files[i] as { path: string }),
     ctx,
   );
-  const previous = parseCheckpoint(stream.resumeFrom?.state);
+  const previous = parseCheckpoint(stream.resumeFrom?.state, stream.name);
   const incremental = stream.syncMode === 'incremental';
   // A finished full refresh starts over; an unfinished run (or any incremental run) continues.
   const state: CsvCheckpointState | undefined = previous && (incremental || !previous.done) ? previous : undefined;
   let after: FilePosition | undefined = state?.after;
   yield { kind: 'start', stream: stream.name, resumed: state !== undefined };
-  const builder = new BatchBuilder(stream.schema, { ...(options.batchRows ? { maxRows: options.batchRows } : {}), ...(options.batchBytes ? { maxBytes: options.batchBytes } : {}) });
+  const builder = new BatchBuilder(stream.schema, { maxRows: options.batchRows ?? ctx.batchLimits.maxRows, maxBytes: options.batchBytes ?? ctx.batchLimits.maxBytes });
   const checkpoint = (s: CsvCheckpointState): ExtractMessage => ({ kind: 'checkpoint', checkpoint: { stream: stream.name, state: s as unknown as Checkpoint['state'] } });
   let read = 0;
   for (const file of files) {

@@ -1,5 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { parseCheckpointState } from '@dativo/core/definition';
+import { z } from 'zod';
 import {
   BatchBuilder,
   comparePosition,
@@ -23,23 +25,13 @@ import { appendDocument, appendKvRows } from './structured.js';
 import { outputKindOf } from './schemas.js';
 
 /** Checkpoint: the last document fully read, in (modification time, path) order. */
-interface MarkdownKvCheckpoint {
-  v: 1;
-  done: boolean;
-  after?: FilePosition;
-}
-
-function parseState(state: JsonValue | undefined): MarkdownKvCheckpoint | undefined {
-  if (!state || typeof state !== 'object' || Array.isArray(state)) return undefined;
-  const s = state as unknown as MarkdownKvCheckpoint;
-  return s.v === 1 ? s : undefined;
-}
+const checkpointSchema = z.object({ v: z.literal(1), done: z.boolean(), after: z.object({ m: z.number(), p: z.string() }).optional() });
 
 type Output = { stream: string; kind: 'string' | 'raw' | 'rows' | 'documents'; builder: BatchBuilder };
 
-function outputsFor(streams: ConfiguredStream[]): Output[] {
+function outputsFor(streams: ConfiguredStream[], ctx: RunContext): Output[] {
   // Each stream's columns say what it holds (see markdownKvStreams), so reading needs no other setting.
-  return streams.map((stream) => ({ stream: stream.name, kind: outputKindOf(stream.schema), builder: new BatchBuilder(stream.schema, { maxRows: 1024 }) }));
+  return streams.map((stream) => ({ stream: stream.name, kind: outputKindOf(stream.schema), builder: new BatchBuilder(stream.schema, { maxRows: Math.min(1024, ctx.batchLimits.maxRows), maxBytes: ctx.batchLimits.maxBytes }) }));
 }
 
 function append(output: Output, doc: ParsedDocument, raw: Buffer, text: string, file: InputFile, shown: string, extractedAt: Date): string | undefined {
@@ -82,11 +74,11 @@ export function markdownKvExtractor(): Extractor<MarkdownKvSourceConfig> {
 }
 
 async function* readDocuments(config: MarkdownKvSourceConfig, streams: ConfiguredStream[], ctx: RunContext): AsyncGenerator<ExtractMessage> {
-  const outputs = outputsFor(streams);
+  const outputs = outputsFor(streams, ctx);
   const main = streams[0];
   if (!main) return;
   // Every output stream shares one position: the documents fully read.
-  const previous = parseState(main.resumeFrom?.state);
+  const previous = parseCheckpointState(checkpointSchema, main.resumeFrom?.state, { connector: 'markdown_kv', stream: main.name });
   const incremental = main.syncMode === 'incremental';
   const resumed = previous !== undefined && (incremental || !previous.done);
   let after = resumed ? previous.after : undefined;

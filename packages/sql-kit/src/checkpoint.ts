@@ -1,15 +1,10 @@
-import type { JsonValue } from '@dativo/core';
+import { parseCheckpointState, type JsonValue } from '@dativo/core/definition';
+import { z } from 'zod';
 
-/** Progress through one key range of a parallel full refresh. */
-export interface RangeState {
-  /** Inclusive lower bound of the key (text), or null: unbounded. */
-  lo: string | null;
-  /** Exclusive upper bound, or null: unbounded. */
-  hi: string | null;
-  /** Key of the last row read in the range. */
-  after?: string[];
-  done: boolean;
-}
+/** Progress through one key range of a parallel full refresh: bounds (text; null: unbounded), the key of the last row read, done. */
+const rangeSchema = z.object({ lo: z.string().nullable(), hi: z.string().nullable(), after: z.array(z.string()).optional(), done: z.boolean() });
+
+export type RangeState = z.output<typeof rangeSchema>;
 
 /**
  * A SQL stream's checkpoint. Values are the database's text form of the last row read, passed back
@@ -23,16 +18,16 @@ export interface RangeState {
  * - `done`: the run finished; an incremental run continues after `cursor` (minus the lookback), a
  *   full refresh starts over.
  */
-export interface SqlCheckpointState {
-  v: 1;
-  done: boolean;
-  cursor?: string | null;
-  key?: string[];
-  ranges?: RangeState[];
-}
+export const sqlCheckpointSchema = z.object({
+  v: z.literal(1),
+  done: z.boolean(),
+  cursor: z.string().nullable().optional(),
+  key: z.array(z.string()).optional(),
+  ranges: z.array(rangeSchema).optional(),
+});
 
-export function parseSqlCheckpoint(state: JsonValue | undefined): SqlCheckpointState | undefined {
-  if (!state || typeof state !== 'object' || Array.isArray(state)) return undefined;
-  const s = state as unknown as SqlCheckpointState;
-  return s.v === 1 && typeof s.done === 'boolean' ? s : undefined;
+export type SqlCheckpointState = z.output<typeof sqlCheckpointSchema>;
+
+export function parseSqlCheckpoint(state: JsonValue | undefined, stream = 'stream'): SqlCheckpointState | undefined {
+  return parseCheckpointState(sqlCheckpointSchema, state, { connector: 'database', stream });
 }

@@ -1,4 +1,4 @@
-import { BatchBuilder, DativoError, withRetry, type Checkpoint, type ConfiguredStream, type ExtractMessage, type Extractor, type RunContext, type StreamDescriptor } from '@dativo/core';
+import { BatchBuilder, DativoError, type Checkpoint, type ConfiguredStream, type ExtractMessage, type Extractor, type RunContext, type StreamDescriptor } from '@dativo/core';
 import { parseSqlCheckpoint, type RangeState, type SqlCheckpointState } from './checkpoint.js';
 import { sqlSourceConfigSchema, type SqlSourceConfig } from './config.js';
 import type { SqlDialect, SqlSession, TableInfo } from './dialect.js';
@@ -15,9 +15,9 @@ export interface SqlSourceOptions {
   batchBytes?: number;
 }
 
-/** Opens a session, retrying transient failures (server starting, too many connections). */
+/** Opens a session, retrying transient failures (server starting, too many connections) through the run's resilience. */
 export function connectWithRetry(dialect: SqlDialect, config: SqlSourceConfig, ctx: RunContext): Promise<SqlSession> {
-  return withRetry(
+  return ctx.resilience.retry(
     async () => {
       try {
         return await dialect.connect(config, ctx);
@@ -25,11 +25,7 @@ export function connectWithRetry(dialect: SqlDialect, config: SqlSourceConfig, c
         throw DativoError.isInstance(error) ? error : dialect.classify(error, config);
       }
     },
-    {
-      signal: ctx.signal,
-      policy: { maxRetries: config.max_retries },
-      onRetry: ({ attempt, delayMs, error }) => ctx.log.warn(`cannot connect to ${dialect.displayName}; retrying`, { attempt, delayMs, error: error.message }),
-    },
+    { endpoint: `connect to ${dialect.displayName}`, signal: ctx.signal, policy: { maxRetries: config.max_retries } },
   );
 }
 
@@ -125,7 +121,7 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
     throw error;
   }
   const incremental = stream.syncMode === 'incremental';
-  const previous = parseSqlCheckpoint(stream.resumeFrom?.state);
+  const previous = parseSqlCheckpoint(stream.resumeFrom?.state, stream.name);
   // An incremental run continues from any checkpoint; a full refresh resumes only an unfinished run.
   const state = previous && (incremental || !previous.done) ? previous : undefined;
   yield { kind: 'start', stream: stream.name, resumed: state !== undefined };
@@ -144,7 +140,7 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
     }
     if (event.batch) yield { kind: 'batch', stream: stream.name, batch: event.batch };
   };
-  const limits = { maxRows: config.batch_rows ?? options.batchRows ?? 32_768, ...(options.batchBytes ? { maxBytes: options.batchBytes } : {}) };
+  const limits = { maxRows: config.batch_rows ?? options.batchRows ?? ctx.batchLimits.maxRows, maxBytes: options.batchBytes ?? ctx.batchLimits.maxBytes };
   const started = Date.now();
   let rows = 0;
 

@@ -11,7 +11,7 @@ import {
   toDativoError,
   type RunResult,
 } from '@dativo/core';
-import { formatWarning } from '@dativo/job-config';
+import { formatWarning, v1Resilience } from '@dativo/job-config';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL } from '../exit-codes.js';
 import { loadSecrets, makeLogger, type GlobalOptions, type SecretOptions } from '../globals.js';
 import { formatBytes, formatCount, ProgressLine, rowsPerSecond } from '../output.js';
@@ -89,6 +89,7 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
     dlq,
     secrets: secrets.resolver,
     redactor,
+    ...(plan.loaded.job.batch ? { batchLimits: { ...(plan.loaded.job.batch.max_rows ? { maxRows: plan.loaded.job.batch.max_rows } : {}), ...(plan.loaded.job.batch.max_bytes ? { maxBytes: plan.loaded.job.batch.max_bytes } : {}) } } : {}),
   });
   const showProgress = g.stderr.isTTY === true && !g.json && !g.quiet;
   const progress = showProgress ? new ProgressLine(g.stderr, `${plan.tenant}/${plan.name}`) : undefined;
@@ -114,6 +115,7 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
           }
         : {}),
       ...(plan.transform ? { transform: await plan.transform() } : {}),
+      resilience: { source: v1Resilience(plan.loaded.sourceInput, job.retry_config), sink: v1Resilience(plan.loaded.targetInput, job.retry_config) },
       ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
     });
   } finally {

@@ -5,6 +5,8 @@ import type { DeadLetterQueue } from '../dlq/dlq.js';
 import { JsonLogger, type Logger } from '../log/logger.js';
 import { Redactor } from '../log/redact.js';
 import { MetricsRegistry, type Metrics } from '../metrics.js';
+import { ResilienceService } from '../resilience/service.js';
+import { defaultBatchLimits, type BatchLimits } from '../batch/batch-builder.js';
 import { EnvSecretResolver, type SecretResolver } from '../secrets.js';
 import type { RunContext } from '../v1/context.js';
 import { LocalFileStateStore } from '../state/local-file.js';
@@ -34,6 +36,10 @@ export interface RunContextOptions {
   dlq?: DeadLetterQueue;
   secrets?: SecretResolver;
   redactor?: Redactor;
+  /** Default: a service with no rate limit, the default retry policy and a breaker. */
+  resilience?: ResilienceService;
+  /** Limits of source batches (default 32 768 rows, 16 MiB). */
+  batchLimits?: Partial<BatchLimits>;
 }
 
 /** Builds a RunContext with local-file state, a JSONL dead-letter queue and JSON logs by default. */
@@ -42,6 +48,7 @@ export function createRunContext(options: RunContextOptions): RunContext & { red
   const runId = options.runId ?? newRunId();
   const redactor = options.redactor ?? new Redactor();
   const log = options.log ?? new JsonLogger({ fields: { runId, tenant: options.tenant, job: options.job }, redactor });
+  const metrics = options.metrics ?? new MetricsRegistry({ tenant: options.tenant, job: options.job });
   return {
     tenant: options.tenant,
     job: options.job,
@@ -51,10 +58,12 @@ export function createRunContext(options: RunContextOptions): RunContext & { red
     cwd,
     ...(options.configDir ? { configDir: options.configDir } : {}),
     log,
-    metrics: options.metrics ?? new MetricsRegistry({ tenant: options.tenant, job: options.job }),
+    metrics,
     state: options.state ?? new LocalFileStateStore(options.stateDir ?? path.join(cwd, '.dativo', 'state')),
     dlq: options.dlq ?? new JsonlDeadLetterQueue(options.dlqDir ?? path.join(cwd, '.dativo', 'dlq'), { tenant: options.tenant, job: options.job, runId }, redactor),
     secrets: options.secrets ?? new EnvSecretResolver(process.env, redactor),
+    resilience: options.resilience ?? new ResilienceService(options.job, {}, { log, metrics }),
+    batchLimits: { ...defaultBatchLimits, ...options.batchLimits },
     redactor,
   };
 }

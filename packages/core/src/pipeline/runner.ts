@@ -2,6 +2,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { AbortedError, DativoError, toDativoError } from '../errors.js';
 import type { FieldSpec } from '../schema/types.js';
 import type { RunContext } from '../v1/context.js';
+import { mergeResilience, ResilienceService, type ResilienceSettings } from '../resilience/service.js';
 import type { Extractor } from '../v1/extractor.js';
 import type { Checkpoint, ConfiguredStream, RejectedMessage, StreamDescriptor } from '../v1/messages.js';
 import type { Sink, SinkWriter } from '../v1/sink.js';
@@ -27,6 +28,12 @@ export interface PipelineOptions<S, T> {
   transform?: BatchTransform;
   /** Called after every batch and commit. */
   onProgress?: (progress: RunProgress) => void;
+  /**
+   * Rate limits, retries and breaker of the source and the sink (a recipe's `rate_limits`, the
+   * job's settings), over what each connector declares in `spec.limits`. Each connector gets its
+   * own `ctx.resilience` for the run.
+   */
+  resilience?: { source?: ResilienceSettings; sink?: ResilienceSettings };
 }
 
 export interface StreamResult {
@@ -83,7 +90,14 @@ interface StreamRun {
  * failure or abort, staged data is dropped and nothing past the last commit is published.
  */
 export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise<RunResult> {
-  const { extractor, sink, ctx } = options;
+  const { extractor, sink } = options;
+  const ctx = options.ctx;
+  const services = {
+    source: new ResilienceService(extractor.spec.id, mergeResilience(extractor.spec.limits, options.resilience?.source), ctx),
+    sink: new ResilienceService(sink.spec.id, mergeResilience(sink.spec.limits, options.resilience?.sink), ctx),
+  };
+  const sourceCtx: RunContext = { ...ctx, resilience: services.source };
+  const sinkCtx: RunContext = { ...ctx, resilience: services.sink };
   const policy = { ...defaultCommitPolicy, ...options.commitPolicy };
   const mode = options.validationMode ?? 'strict';
   const started = Date.now();
@@ -119,7 +133,7 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
       let configured = mode === 'warn' ? relaxRequired(requested) : requested;
       if (configured.schema.length === 0) {
         // The source's own columns (a job whose asset describes only what a transform makes of them).
-        discovered ??= await extractor.discover(options.sourceConfig, ctx);
+        discovered ??= await extractor.discover(options.sourceConfig, sourceCtx);
         configured = withDiscoveredSchema(configured, discovered);
       }
       const descriptor: StreamDescriptor = {
@@ -128,7 +142,7 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
         syncModes: [configured.syncMode],
         ...(configured.primaryKey ? { primaryKey: configured.primaryKey } : {}),
       };
-      const writer = await sink.open(options.sinkConfig, descriptor, ctx);
+      const writer = await sink.open(options.sinkConfig, descriptor, sinkCtx);
       const fromSink = await writer.lastCommitted();
       const fromState = fromSink ? undefined : (await ctx.state.get(stateKeyOf(ctx, configured.name)))?.checkpoint;
       const resumeFrom = fromSink ?? fromState;
@@ -146,7 +160,7 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
       await run.writer.begin?.({ resumed });
     };
     const request = { streams: [...runs.values()].map((r) => r.configured) };
-    for await (const message of extractor.read(options.sourceConfig, request, ctx)) {
+    for await (const message of extractor.read(options.sourceConfig, request, sourceCtx)) {
       if (ctx.signal.aborted) throw new AbortedError(ctx.signal.reason);
       if (message.kind !== 'start' && message.kind !== 'warning') {
         const run = runs.get(message.kind === 'checkpoint' ? message.checkpoint.stream : message.stream);
@@ -219,6 +233,7 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
       if (failure) await run.writer.abort().catch((e: unknown) => ctx.log.warn('abort failed', { stream: run.configured.name, error: e }));
       await run.writer.close().catch((e: unknown) => ctx.log.warn('close failed', { stream: run.configured.name, error: e }));
     }
+    await Promise.all([services.source.stop(), services.sink.stop()]);
   }
 
   const streams = [...runs.values()].map((r) => r.result);

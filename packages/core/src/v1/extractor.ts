@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import type { ResilienceSettings } from '../resilience/service.js';
 import type { RunContext } from './context.js';
 import type { FieldSpec } from '../schema/types.js';
 import type { ExtractMessage, ReadRequest, StreamDescriptor } from './messages.js';
@@ -10,8 +11,8 @@ export interface ConnectorSpec {
   version: string;
   /** Human description. */
   description?: string;
-  /** Default rate limits and retry policy a recipe may override. */
-  defaults?: Record<string, unknown>;
+  /** The remote system's limits and the retry policy it wants (a recipe's `rate_limits` and the job may override them). */
+  limits?: ResilienceSettings;
 }
 
 /**

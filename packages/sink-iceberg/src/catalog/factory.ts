@@ -1,4 +1,4 @@
-import { DativoError } from '@dativo/core';
+import { DativoError, type ResilienceService } from '@dativo/core';
 import type { IcebergSinkConfig } from '../config.js';
 import type { FileIO } from '../fileio.js';
 import type { Catalog } from './catalog.js';
@@ -20,7 +20,7 @@ export function warehouseOf(config: IcebergSinkConfig): string | undefined {
 }
 
 /** The catalog a target section describes: `catalog:`, or v1's `connection.nessie`. */
-export function createCatalog(config: IcebergSinkConfig, io: FileIO): Catalog {
+export function createCatalog(config: IcebergSinkConfig, io: FileIO, resilience?: Pick<ResilienceService, 'call'>): Catalog {
   const c = config.catalog;
   const warehouse = warehouseOf(config);
   const nessie = config.connection?.nessie;
@@ -30,6 +30,7 @@ export function createCatalog(config: IcebergSinkConfig, io: FileIO): Catalog {
     if (!uri) throw new DativoError('target.catalog.uri: a REST catalog needs a URI', { kind: 'config', code: 'ICEBERG_CONFIG' });
     return new RestCatalog({
       uri,
+      ...(resilience ? { resilience } : {}),
       ...(warehouse ? { warehouse } : {}),
       ...(c?.prefix ? { prefix: c.prefix } : {}),
       ...(nessie && config.branch !== 'main' ? { branch: config.branch } : {}),

@@ -1,4 +1,4 @@
-import { DativoError, withRetry } from '@dativo/core';
+import { classifyError, DativoError, withRetry, type ResilienceService, type RetryPolicy } from '@dativo/core';
 import { parseJsonLossless, stringifyJsonLossless } from '../json.js';
 import { CommitConflictError, CommitStateUnknownError, type TableRequirement, type TableUpdate } from '../metadata.js';
 import type { TableIdentifier, TableMetadata } from '../types.js';
@@ -24,18 +24,25 @@ export interface RestCatalogOptions {
   /** Per-request timeout. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** The run's resilience for this connector: rate limit, breaker and retries of reads. */
+  resilience?: Pick<ResilienceService, 'call'>;
 }
 
 interface ErrorModel {
   error?: { message?: string; type?: string; code?: number };
 }
 
-/** A non-2xx answer; a DativoError so retries pass it through unchanged (5xx and 429 are retried). */
+/**
+ * A non-2xx answer, classified by core's classifier (429 with `Retry-After` is `rate_limit`, 401
+ * `auth_expired`, 5xx `transient`…), so retries treat it as any other HTTP failure.
+ */
 class HttpError extends DativoError {
+  static override readonly brand: string = 'IcebergRestHttpError';
   readonly status: number;
   readonly type: string | undefined;
-  constructor(status: number, type: string | undefined, message: string) {
-    super(message, { kind: status >= 500 || status === 429 ? 'transient' : 'permanent', statusCode: status });
+  constructor(status: number, type: string | undefined, message: string, headers?: Headers) {
+    const classified = classifyError({ message, status, headers: { 'retry-after': headers?.get('retry-after') ?? undefined } });
+    super(message, { kind: classified.kind, retryable: classified.retryable, statusCode: status, ...(classified.retryAfterMs !== undefined ? { retryAfterMs: classified.retryAfterMs } : {}) });
     this.status = status;
     this.type = type;
   }
@@ -142,11 +149,16 @@ export class RestCatalog implements Catalog {
     } catch {
       // not JSON
     }
-    throw new HttpError(res.status, model.error?.type, model.error?.message ?? (text.slice(0, 200) || res.statusText));
+    throw new HttpError(res.status, model.error?.type, model.error?.message ?? (text.slice(0, 200) || res.statusText), res.headers);
+  }
+
+  /** A read, retried (through the run's resilience when there is one): reads are safe to repeat. */
+  private read<T>(endpoint: string, fn: () => Promise<T>, policy: Partial<RetryPolicy>): Promise<T> {
+    return this.options.resilience ? this.options.resilience.call(fn, { endpoint, policy }) : withRetry(fn, { policy });
   }
 
   private fail(action: string, error: unknown): never {
-    if (error instanceof HttpError) {
+    if (HttpError.isInstance(error)) {
       if (error.status === 401) throw new DativoError(`${this.description} refused the credentials (401) while trying to ${action}: ${error.message}`, { kind: 'permanent', statusCode: 401, code: 'ICEBERG_CATALOG_AUTH' });
       if (error.status === 403) throw new DativoError(`${this.description} denied access (403) while trying to ${action}: ${error.message}`, { kind: 'permanent', statusCode: 403, code: 'ICEBERG_CATALOG_FORBIDDEN' });
       const kind = error.status >= 500 || error.status === 429 ? 'transient' : error.status === 404 ? 'permanent' : 'validation';
@@ -160,7 +172,7 @@ export class RestCatalog implements Catalog {
       if (!this.token && this.options.credential) await this.authenticate();
       let config: { defaults?: Record<string, string>; overrides?: Record<string, string> } | undefined;
       try {
-        config = await withRetry(() => this.request('GET', '/v1/config', undefined, this.options.warehouse ? { warehouse: this.options.warehouse } : undefined), { policy: { maxRetries: 2, baseDelayMs: 200 } });
+        config = await this.read('GET /v1/config', () => this.request('GET', '/v1/config', undefined, this.options.warehouse ? { warehouse: this.options.warehouse } : undefined), { maxRetries: 2, baseDelayMs: 200 });
       } catch (error) {
         this.fail('read its configuration', error);
       }
@@ -187,7 +199,7 @@ export class RestCatalog implements Catalog {
       await this.request('GET', this.path('namespaces', this.ns(namespace)));
       return true;
     } catch (error) {
-      if (error instanceof HttpError && error.status === 404) return false;
+      if (HttpError.isInstance(error) && error.status === 404) return false;
       return this.fail(`look up namespace ${namespace.join('.')}`, error);
     }
   }
@@ -197,7 +209,7 @@ export class RestCatalog implements Catalog {
     try {
       await this.request('POST', this.path('namespaces'), { namespace, properties: {} });
     } catch (error) {
-      if (error instanceof HttpError && error.status === 409) return;
+      if (HttpError.isInstance(error) && error.status === 409) return;
       this.fail(`create namespace ${namespace.join('.')}`, error);
     }
   }
@@ -205,12 +217,13 @@ export class RestCatalog implements Catalog {
   async loadTable(id: TableIdentifier): Promise<LoadedTable | undefined> {
     await this.ensureConfig();
     try {
-      const r = await withRetry(() => this.request<{ 'metadata-location'?: string; metadata: TableMetadata }>('GET', this.path('namespaces', this.ns(id.namespace), 'tables', encodeURIComponent(id.name))), {
-        policy: { maxRetries: 3, baseDelayMs: 200 },
+      const r = await this.read('GET /v1/{prefix}/namespaces/{namespace}/tables/{table}', () => this.request<{ 'metadata-location'?: string; metadata: TableMetadata }>('GET', this.path('namespaces', this.ns(id.namespace), 'tables', encodeURIComponent(id.name))), {
+        maxRetries: 3,
+        baseDelayMs: 200,
       });
       return r ? { metadata: r.metadata, metadataLocation: r['metadata-location'] } : undefined;
     } catch (error) {
-      if (error instanceof HttpError && error.status === 404) {
+      if (HttpError.isInstance(error) && error.status === 404) {
         if (error.type === 'NoSuchNamespaceException') throw new DativoError(`namespace '${id.namespace.join('.')}' does not exist in the ${this.description}; create it, or set target.create_namespace: true`, { kind: 'config', code: 'ICEBERG_NO_NAMESPACE' });
         return undefined;
       }
@@ -234,8 +247,8 @@ export class RestCatalog implements Catalog {
       if (!r) throw new DativoError(`${this.description} returned no table metadata`, { kind: 'permanent' });
       return { metadata: r.metadata, metadataLocation: r['metadata-location'] };
     } catch (error) {
-      if (error instanceof HttpError && error.status === 409) throw new CommitConflictError(`table ${id.name} was created concurrently`);
-      if (error instanceof HttpError && error.status === 404) throw new DativoError(`namespace '${id.namespace.join('.')}' does not exist in the ${this.description}; create it, or set target.create_namespace: true`, { kind: 'config', code: 'ICEBERG_NO_NAMESPACE' });
+      if (HttpError.isInstance(error) && error.status === 409) throw new CommitConflictError(`table ${id.name} was created concurrently`);
+      if (HttpError.isInstance(error) && error.status === 404) throw new DativoError(`namespace '${id.namespace.join('.')}' does not exist in the ${this.description}; create it, or set target.create_namespace: true`, { kind: 'config', code: 'ICEBERG_NO_NAMESPACE' });
       return this.fail(`create table ${[...id.namespace, id.name].join('.')}`, error);
     }
   }
@@ -251,8 +264,8 @@ export class RestCatalog implements Catalog {
       if (!r) throw new CommitStateUnknownError(`${this.description} returned no metadata for the commit`);
       return { metadata: r.metadata, metadataLocation: r['metadata-location'] };
     } catch (error) {
-      if (error instanceof HttpError && error.status === 409) throw new CommitConflictError(`${this.description}: ${error.message}`);
-      if (error instanceof HttpError && (error.status >= 500 || error.status === 408)) throw new CommitStateUnknownError(`${this.description} answered ${error.status} to a commit: ${error.message}`, error);
+      if (HttpError.isInstance(error) && error.status === 409) throw new CommitConflictError(`${this.description}: ${error.message}`);
+      if (HttpError.isInstance(error) && (error.status >= 500 || error.status === 408)) throw new CommitStateUnknownError(`${this.description} answered ${error.status} to a commit: ${error.message}`, error);
       if (DativoError.isInstance(error) && error.code === 'ICEBERG_CATALOG_UNREACHABLE') throw new CommitStateUnknownError(error.message, error);
       return this.fail(`commit to ${[...id.namespace, id.name].join('.')}`, error);
     }
