@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDataType, type FieldSpec } from '@dativo/core';
@@ -74,17 +75,32 @@ interface Report {
 }
 
 async function run(job: string): Promise<{ code: number | null; report: Report; stderr: string }> {
-  const r = await runCli(['run', '--config', job, '--json'], { cwd: dir, env: { ...env, DATIVO_STATE_DIR: path.join(scratch.path, 'state'), DATIVO_DLQ_DIR: path.join(scratch.path, 'dlq') } });
+  return runWith(job, {});
+}
+
+async function runWith(job: string, extraEnv: NodeJS.ProcessEnv): Promise<{ code: number | null; report: Report; stderr: string }> {
+  const r = await runCli(['run', '--config', job, '--json'], { cwd: dir, env: { ...env, ...extraEnv, DATIVO_STATE_DIR: path.join(scratch.path, 'state'), DATIVO_DLQ_DIR: path.join(scratch.path, 'dlq') } });
   expect(r.stdout.trim().startsWith('{'), r.stderr).toBe(true);
   return { code: r.code, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
 }
 
-/** The published Parquet files under an S3 prefix, as DuckDB's `read_parquet` argument (s3rver keeps objects as files). */
-function published(prefix: string): string {
+/** The published Parquet files under an S3 prefix, as paths on disk (s3rver keeps objects as files). */
+function publishedFiles(prefix: string): string[] {
   const root = path.join(s3.directory, 'test-bucket', prefix);
-  const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet._S3rver_object') && !f.includes('_dativo'));
+  let files: string[];
+  try {
+    files = readdirSync(root, { recursive: true }) as string[];
+  } catch {
+    return [];
+  }
+  return files.filter((f) => f.endsWith('.parquet._S3rver_object') && !f.includes('_dativo')).map((f) => path.join(root, f));
+}
+
+/** The published Parquet files under an S3 prefix, as DuckDB's `read_parquet` argument. */
+function published(prefix: string): string {
+  const files = publishedFiles(prefix);
   expect(files.length, `Parquet files under s3://test-bucket/${prefix}`).toBeGreaterThan(0);
-  return `[${files.map((f) => sqlString(path.join(root, f))).join(', ')}]`;
+  return `[${files.map((f) => sqlString(f)).join(', ')}]`;
 }
 
 const DUCK_TYPES: Record<string, string> = { int16: 'SMALLINT', int32: 'INTEGER', int64: 'BIGINT', float32: 'FLOAT', float64: 'DOUBLE', boolean: 'BOOLEAN', date: 'DATE', string: 'VARCHAR' };
@@ -307,7 +323,53 @@ describe('v1 corpus: jobs that fail in v1 fail here too, clearly', () => {
   });
 });
 
-/** v1 jobs whose connectors come with later issues, and v1's Python/Rust plugins (see docs/v1-compatibility.md). */
+/** An interpreter that can import `module`, if this machine has one (python3 on the PATH, then Debian's). */
+function pythonWith(module: string): string | undefined {
+  for (const bin of [process.env.DATIVO_PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean) as string[]) {
+    if (spawnSync(bin, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0) return bin;
+  }
+  return undefined;
+}
+
+describe("v1 corpus: the smoke jobs with v1's Python readers run unchanged", () => {
+  it('smoke_test_2_csv_employee_python_reader: every record the reader yields is written; the fields the asset lacks are named in a warning', async () => {
+    const prefix = 'dativo/employee/csv_employee';
+    const before = new Set(publishedFiles(prefix));
+    const { code, report, stderr } = await run('tests/fixtures/jobs/smoke_test_2_csv_employee_python_reader.yaml');
+    expect(code, `${stderr}\n${JSON.stringify(report.jobs[0]?.error)}`).toBe(0);
+    // v1's reader reads this tab-separated UTF-16 file with a comma: each record is one field, named
+    // after the first line, that the asset does not declare (v1 wrote these rows too, in warn mode).
+    const lines = readFileSync(path.join(dir, SEEDS, 'AdventureWorks-oltp-install-script/Employee.csv')).toString('utf16le').trim().split('\n').length - 1;
+    expect(report.jobs[0]?.rows).toBe(lines);
+    expect(stderr).toMatch(/records from tests\/fixtures\/plugins\/csv_employee_reader\.py:CSVEmployeeReader have fields the asset does not declare, which are not written: .*adventure-works/);
+    const files = publishedFiles(prefix).filter((f) => !before.has(f));
+    const [r] = await queryDuckDb(`SELECT count(*)::INTEGER AS n, count(employee_id)::INTEGER AS ids FROM read_parquet([${files.map(sqlString).join(', ')}])`);
+    expect(r).toEqual({ n: lines, ids: 0 });
+  });
+
+  it('smoke_test_4_postgres_person_python_reader: with psycopg2 the rows become Markdown-KV documents; without it, a clear error', async () => {
+    const python = pythonWith('psycopg2');
+    const before = new Set(publishedFiles('dativo/adventureworks/postgres_person_markdown_kv'));
+    const { code, report, stderr } = await runWith('tests/fixtures/jobs/smoke_test_4_postgres_person_python_reader.yaml', python ? { DATIVO_PYTHON: python } : {});
+    if (!python) {
+      expect(code).toBe(2);
+      expect(report.jobs[0]?.error?.message).toContain('raised ImportError: psycopg2-binary is required for Postgres reader');
+      return;
+    }
+    expect(code, `${stderr}\n${JSON.stringify(report.jobs[0]?.error)}`).toBe(0);
+    const rows = await pgRows('person.person', 'businessentityid');
+    expect(report.jobs[0]?.rows).toBe(rows.length);
+    const files = publishedFiles('dativo/adventureworks/postgres_person_markdown_kv').filter((f) => !before.has(f));
+    const out = await queryDuckDb(`SELECT doc_id, markdown_kv_content AS md FROM read_parquet([${files.map(sqlString).join(', ')}]) ORDER BY doc_id::INTEGER`);
+    const docs = out.map((r) => {
+      const doc = parseMarkdownKv(String(r.md), 'x.md');
+      return { doc_id: String(r.doc_id), pairs: new Map(doc.sections.flatMap((s) => s.kv.filter((kv) => kv.key !== 'doc_id').map((kv) => [kv.key, kv.value] as const))) };
+    });
+    expectDocuments(docs, rows, 'businessentityid');
+  });
+});
+
+/** v1 jobs whose connectors come with later issues, and v1's Rust plugins (see docs/v1-compatibility.md). */
 const NOT_HERE: Array<{ job: string; message: RegExp }> = [
   { job: 'tests/fixtures/jobs/stripe_customers_to_iceberg.yaml', message: /unknown source connector 'stripe'/ },
   { job: 'tests/fixtures/jobs/hubspot_contacts_to_iceberg.yaml', message: /unknown source connector 'hubspot'/ },
@@ -317,11 +379,9 @@ const NOT_HERE: Array<{ job: string; message: RegExp }> = [
   { job: 'tests/fixtures/jobs/google_sheets_to_iceberg.yaml', message: /unknown source connector 'google_sheets'/ },
   { job: 'tests/fixtures/jobs/google_sheets_airbyte_to_iceberg.yaml', message: /unknown source connector 'google_sheets'/ },
   { job: 'tests/fixtures/jobs/iceberg_to_google_sheets.yaml', message: /unknown target connector 'google_sheets'/ },
-  { job: 'tests/fixtures/jobs/smoke_test_1_postgres_employee_python_rust.yaml', message: /custom_reader: v1's Python and Rust plugins are not supported/ },
-  { job: 'tests/fixtures/jobs/smoke_test_2_csv_employee_python_reader.yaml', message: /custom_reader: v1's Python and Rust plugins are not supported/ },
-  { job: 'tests/fixtures/jobs/smoke_test_3_mysql_employees_rust_writer.yaml', message: /custom_writer: v1's Python and Rust plugins are not supported/ },
-  { job: 'tests/fixtures/jobs/smoke_test_4_postgres_person_python_reader.yaml', message: /custom_reader: v1's Python and Rust plugins are not supported/ },
-  { job: 'tests/fixtures/jobs/smoke_test_5_csv_product_rust_reader_writer.yaml', message: /custom_reader: v1's Python and Rust plugins are not supported/ },
+  { job: 'tests/fixtures/jobs/smoke_test_1_postgres_employee_python_rust.yaml', message: /target\.custom_writer: '.*libparquet_writer_plugin\.so:create_writer' is a Rust \(native\) plugin, which Dativo does not run/ },
+  { job: 'tests/fixtures/jobs/smoke_test_3_mysql_employees_rust_writer.yaml', message: /target\.custom_writer: '.*libparquet_writer_plugin\.so:create_writer' is a Rust \(native\) plugin, which Dativo does not run/ },
+  { job: 'tests/fixtures/jobs/smoke_test_5_csv_product_rust_reader_writer.yaml', message: /source\.custom_reader: '.*libcsv_reader_plugin\.so:create_reader' is a Rust \(native\) plugin, which Dativo does not run/ },
 ];
 
 describe('v1 corpus: jobs for connectors that come later', () => {

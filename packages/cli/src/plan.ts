@@ -15,6 +15,7 @@ import {
 } from '@dativo/core/definition';
 import { loadJob, validateConfig, type ConfigWarning, type LoadedJob } from '@dativo/job-config';
 import { isBuiltIn, loadDefinition, loadSink, loadSource, type ResolvedConnector } from './connectors.js';
+import { loadPlugin, pluginSection } from './plugins.js';
 import { BUILT_IN_TRANSFORMS } from './registry.js';
 
 /** Everything needed to run (or check) one job, validated. */
@@ -93,11 +94,26 @@ export async function planJob(file: string, options: PlanOptions): Promise<JobPl
   registerSecrets(loaded.sourceInput, options.redactor);
   registerSecrets(loaded.targetInput, options.redactor);
   if (job.logging.redaction === false) notes.push('logging.redaction: false is ignored; secrets are always redacted');
-  // A recipe file that is missing is fine for a built-in connector: its package carries the defaults.
-  const missing = loaded.missingRecipes.filter((m) => !isBuiltIn(m.connector, m.role));
+  const readerRef = loaded.sourceInput.custom_reader;
+  const writerRef = loaded.targetInput.custom_writer;
+  // A recipe file that is missing is fine for a built-in connector (its package carries the
+  // defaults) and for a role a plugin fills (v1 used any recipe "as a base" there).
+  const pluginFor = { source: readerRef !== undefined, target: writerRef !== undefined };
+  const missing = loaded.missingRecipes.filter((m) => !isBuiltIn(m.connector, m.role) && !pluginFor[m.role]);
   if (missing.length) throw new ConfigErrors(missing.map((m) => m.error));
 
-  const source = await loadSource(job.source_connector, options.cwd, { file: loaded.file, path: 'source_connector' });
+  // A plugin file (v1's `custom_reader` / `custom_writer`) takes the place of the named connector.
+  const configDir = path.dirname(path.resolve(options.cwd, file));
+  const pluginWhere = (section: 'source' | 'target', key: 'custom_reader' | 'custom_writer') => {
+    const line = loaded.jobLineOf([section, key]);
+    return { file: loaded.file, path: `${section}.${key}`, ...(line ? { line } : {}) };
+  };
+  const source =
+    readerRef !== undefined
+      ? await loadPlugin('source', readerRef, pluginWhere('source', 'custom_reader'), { cwd: options.cwd, configDir })
+      : await loadSource(job.source_connector, options.cwd, { file: loaded.file, path: 'source_connector' });
+  // A writer plugin is loaded up front too, so a job with an unusable one fails before reading anything.
+  const writerPlugin = writerRef !== undefined ? await loadPlugin('target', writerRef, pluginWhere('target', 'custom_writer'), { cwd: options.cwd, configDir }) : undefined;
   const assetValue = loaded.asset.value;
   const context: V1JobContext = {
     tenant: job.tenant_id,
@@ -110,7 +126,7 @@ export async function planJob(file: string, options: PlanOptions): Promise<JobPl
   // The source's reading of the job.
   const fromSource = source.pkg.v1?.source ? inJobFile(loaded.file, () => source.pkg.v1?.source?.({ source: loaded.sourceInput, target: loaded.targetInput }, context)) : undefined;
   notes.push(...(fromSource?.notes ?? []));
-  const sourceInput = fromSource?.config ?? loaded.sourceInput;
+  const sourceInput = fromSource?.config ?? (readerRef !== undefined ? pluginSection(loaded.sourceInput, 'custom_reader') : loaded.sourceInput);
   let targetName = fromSource?.target?.connector ?? job.target_connector;
   let targetSection = fromSource?.target?.section ?? without(loaded.targetInput, fromSource?.consumesTarget ?? []);
 
@@ -166,8 +182,9 @@ export async function planJob(file: string, options: PlanOptions): Promise<JobPl
   }
 
   // The sink's reading of the target, following a hand-over to another sink (at most a few).
-  let sink = await loadSink(targetName, options.cwd, { file: loaded.file, path: 'target_connector' });
-  for (let hops = 0; sink.pkg.v1?.target; hops++) {
+  let sink = writerPlugin ?? (await loadSink(targetName, options.cwd, { file: loaded.file, path: 'target_connector' }));
+  if (writerPlugin) targetSection = pluginSection(targetSection, 'custom_writer');
+  for (let hops = 0; !writerPlugin && sink.pkg.v1?.target; hops++) {
     const section = targetSection;
     const read = inJobFile(loaded.file, () => sink.pkg.v1?.target?.(section, context));
     if (!read) break;
@@ -185,7 +202,7 @@ export async function planJob(file: string, options: PlanOptions): Promise<JobPl
   if (stateId && stateId !== loaded.name) notes.push(`progress is kept under state id '${stateId}' (job '${loaded.name}')`);
   return {
     file: loaded.file,
-    configDir: path.dirname(path.resolve(options.cwd, file)),
+    configDir,
     loaded,
     tenant: job.tenant_id,
     name: loaded.name,

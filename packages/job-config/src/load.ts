@@ -160,20 +160,6 @@ export async function loadJob(jobFile: string, options: LoadOptions = {}): Promi
   const job = await loadValidated(jobFile, 'job', jobSchema, opts, warnings, used, { excused: (p) => p[0] === 'catalog' });
   const j = job.value;
   const errors: ConfigError[] = [];
-  for (const [section, key] of [
-    ['source', 'custom_reader'],
-    ['target', 'custom_writer'],
-  ] as const) {
-    if (j[section][key] === undefined) continue;
-    const line = job.lineOf([section, key]);
-    errors.push(
-      new ConfigError(`${key}: v1's Python and Rust plugins are not supported; write the reader or writer as a connector package (see docs/writing-a-connector.md) and name it in ${section}_connector`, {
-        file: job.file,
-        path: `${section}.${key}`,
-        ...(line ? { line } : {}),
-      }),
-    );
-  }
   if (j.catalog !== undefined) {
     const type = isPlainObject(j.catalog) && typeof j.catalog.type === 'string' ? ` (${j.catalog.type})` : '';
     warnings.push({ file: job.file, path: 'catalog', ...(job.lineOf(['catalog']) ? { line: job.lineOf(['catalog']) as number } : {}), message: `lineage and metadata push to a data catalog${type} is not supported yet; the block is ignored` });

@@ -57,7 +57,7 @@ describe('ResilienceService', () => {
     const before = calls;
     await expect(failing()).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
     expect(calls).toBe(before);
-    expect(d.logs.records().some((r) => r.msg.startsWith('circuit breaker opened') && r.connector === 'flaky')).toBe(true);
+    expect(d.logs.records().some((r) => String(r.msg).startsWith('circuit breaker opened') && r.connector === 'flaky')).toBe(true);
     await service.stop();
   });
 
