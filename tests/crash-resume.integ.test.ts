@@ -1,7 +1,8 @@
 import { createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createGzip } from 'node:zlib';
-import { queryDuckDb, sqlString, tempDir } from '@dativo/testing';
+import { tempDir } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
 

@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { queryDuckDb, readIcebergTable, sqlString, tempDir, tempMysqlDatabase, tempPostgresDatabase } from '@dativo/testing';
+import { tempDir } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
+import { readIcebergTable } from '@dativo/testing/iceberg';
+import { tempMysqlDatabase, tempPostgresDatabase } from '@dativo/testing/sql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyExample, logLines, ROOT, runCli } from './helpers.js';
 

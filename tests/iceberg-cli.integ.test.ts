@@ -1,7 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseJsonLossless } from '@dativo/sink-iceberg';
-import { icebergDataFiles, readIcebergTable, startRestCatalog, tempDir, type RestCatalogServer } from '@dativo/testing';
+import { tempDir } from '@dativo/testing';
+import { icebergDataFiles, readIcebergTable, startRestCatalog, type RestCatalogServer } from '@dativo/testing/iceberg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
 

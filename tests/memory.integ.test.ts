@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { queryDuckDb, sqlString, tempDir } from '@dativo/testing';
+import { tempDir } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ES module shared with the benchmarks
 import { BENCH_COLUMNS, generateCsv } from '../bench/lib/generate-csv.mjs';

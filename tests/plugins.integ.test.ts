@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { queryDuckDb, sqlString, tempDir } from '@dativo/testing';
+import { tempDir } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logLines, parquetFiles, ROOT, runCli, type CliResult } from './helpers.js';
 

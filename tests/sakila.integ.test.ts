@@ -4,7 +4,9 @@ import { parquetSink } from '@dativo/sink-parquet';
 import { mysqlSource } from '@dativo/source-mysql';
 import { postgresSource } from '@dativo/source-postgres';
 import type { SqlSourceConfig } from '@dativo/sql-kit';
-import { expectRowsEqual, queryDuckDb, sqlString, tempDir, tempMysqlDatabase, tempPostgresDatabase, testRunContext } from '@dativo/testing';
+import { expectRowsEqual, tempDir, testRunContext } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
+import { tempMysqlDatabase, tempPostgresDatabase } from '@dativo/testing/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

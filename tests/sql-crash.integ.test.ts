@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { queryDuckDb, sqlString, tempDir, tempMysqlDatabase, tempPostgresDatabase, type TempDatabase, type TempMysqlDatabase } from '@dativo/testing';
+import { tempDir } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
+import { tempMysqlDatabase, tempPostgresDatabase, type TempDatabase, type TempMysqlDatabase } from '@dativo/testing/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
 

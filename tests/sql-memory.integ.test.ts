@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { tempMysqlDatabase, tempPostgresDatabase } from '@dativo/testing';
+import { tempMysqlDatabase, tempPostgresDatabase } from '@dativo/testing/sql';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.js';
 

@@ -3,7 +3,8 @@ import { parseDataType, readRows, type Extractor, type FieldSpec } from '@dativo
 import { mysqlSource } from '@dativo/source-mysql';
 import { postgresSource } from '@dativo/source-postgres';
 import type { SqlSourceConfig } from '@dativo/sql-kit';
-import { startMysqlTlsProxy, startPostgresTlsProxy, tempDir, tempMysqlDatabase, tempPostgresDatabase, testCertificates, testRunContext, type TestCertificates, type TlsProxy } from '@dativo/testing';
+import { tempDir, testRunContext } from '@dativo/testing';
+import { startMysqlTlsProxy, startPostgresTlsProxy, tempMysqlDatabase, tempPostgresDatabase, testCertificates, type TestCertificates, type TlsProxy } from '@dativo/testing/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TempDatabase, TempMysqlDatabase } from '@dativo/testing';
+import type { TempDatabase, TempMysqlDatabase } from '@dativo/testing/sql';
 
 /**
  * Seeds for the v1 corpus's database jobs. The AdventureWorks tables follow the layout of

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { queryDuckDb, sqlString, tempDir } from '@dativo/testing';
+import { tempDir } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetFiles, runCli } from './helpers.js';
 

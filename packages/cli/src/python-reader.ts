@@ -103,7 +103,8 @@ function startHost(mode: 'check' | 'read' | 'discover', options: PythonReaderOpt
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };
   const onAbort = (): void => stop();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal.aborted) stop();
+  else ctx.signal.addEventListener('abort', onAbort, { once: true });
   void exited.then(() => ctx.signal.removeEventListener('abort', onAbort));
 
   async function* messages(): AsyncGenerator<HostMessage> {
@@ -194,6 +195,7 @@ export function pythonReader(options: PythonReaderOptions): Extractor<PythonRead
 }
 
 async function* readStream(stream: ConfiguredStream, config: PythonReaderConfig, options: PythonReaderOptions, ctx: RunContext): AsyncGenerator<ExtractMessage> {
+  throwIfAborted(ctx.signal);
   const previous = parseCheckpointState(checkpointSchema, stream.resumeFrom?.state, { connector: 'Python reader', stream: stream.name });
   const skip = previous && !previous.done ? previous.records : 0;
   yield { kind: 'start', stream: stream.name, resumed: skip > 0 };
@@ -210,6 +212,7 @@ async function* readStream(stream: ConfiguredStream, config: PythonReaderConfig,
   let warnedUnknown = false;
   try {
     for await (const m of run.messages) {
+      throwIfAborted(ctx.signal);
       if (m.type === 'error') throw await failure(run, options, m);
       if (m.type === 'done') {
         finished = true;

@@ -1,2 +1,2 @@
 // `@dativo/core/testing`: hooks production code calls so tests can break it on purpose.
-export { crashPoint } from './crash-points.js';
+export { crashPoint, failAt } from './crash-points.js';

@@ -132,8 +132,12 @@ export class CommitLog {
     return this.latestRecord;
   }
 
-  /** Publishes staged files with the checkpoint. */
-  async commit(runId: string, files: CommittedFile[], checkpoint: Checkpoint): Promise<CommitRecord> {
+  /**
+   * Publishes staged files with the checkpoint. Once the commit's record is written (`onRecorded`
+   * is called then), its staged files belong to the log: if publishing fails after that point, the
+   * next open rolls the commit forward, so the caller must no longer delete them.
+   */
+  async commit(runId: string, files: CommittedFile[], checkpoint: Checkpoint, onRecorded?: () => void): Promise<CommitRecord> {
     const seq = (this.latestRecord?.seq ?? 0) + 1;
     const record: CommitRecord = { version: 2, seq, owner: this.owner, runId, time: new Date().toISOString(), status: 'pending', checkpoint, files };
     const key = this.recordKey(seq);
@@ -145,6 +149,7 @@ export class CommitLog {
         code: 'PARQUET_CONCURRENT_COMMIT',
       });
     }
+    onRecorded?.();
     crashPoint('parquet:intent-written');
     await this.publish(key, record);
     this.latestRecord = { ...record, status: 'done' };

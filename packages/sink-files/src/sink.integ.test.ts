@@ -37,6 +37,8 @@ describeSinkConformance('files (local directory)', {
   stream: STREAM,
   batches: () => [batch(20), batch(5)],
   visibleRows: async () => published(path.join(dir.path, 'conformance')).length,
+  invalidConfigs: () => [{ config: { path: path.join(dir.path, 'conformance'), path_pattern: 42 }, field: 'path_pattern' }],
+  failurePoints: ['parquet:intent-written', 'parquet:file-moved'],
 });
 
 describe('files sink', () => {

@@ -98,7 +98,11 @@ export class FilesWriter implements SinkWriter {
     if (this.empty > 0) this.ctx.log.warn(`${this.empty} row(s) had no ${this.config.content_column}: no file written for them`, { stream: this.stream.name });
     this.empty = 0;
     const files = this.staged;
-    await this.log.commit(this.ctx.runId, files, checkpoint);
+    // Once the commit is recorded its staged files are the log's (rolled forward if publishing
+    // fails): an abort after a failed commit must not delete them.
+    await this.log.commit(this.ctx.runId, files, checkpoint, () => {
+      this.staged = [];
+    });
     this.staged = [];
     return { files: files.length, rows: files.length, bytes: files.reduce((n, f) => n + f.bytes, 0) };
   }

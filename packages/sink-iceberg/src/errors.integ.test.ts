@@ -1,7 +1,9 @@
 import net from 'node:net';
 import path from 'node:path';
 import { BatchBuilder, parseDataType, type FieldSpec, type StreamDescriptor } from '@dativo/core';
-import { readIcebergTable, startRestCatalog, tempDir, tempPostgresDatabase, testRunContext, type RestCatalogServer, type TempDatabase } from '@dativo/testing';
+import { tempDir, testRunContext } from '@dativo/testing';
+import { readIcebergTable, startRestCatalog, type RestCatalogServer } from '@dativo/testing/iceberg';
+import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { icebergSink } from './connector.js';
 

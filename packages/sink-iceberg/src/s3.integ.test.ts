@@ -1,6 +1,9 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { BatchBuilder, parseDataType, type FieldSpec } from '@dativo/core';
-import { readIcebergTable, startS3Server, tempPostgresDatabase, testRunContext, type TempDatabase, type TestS3Server } from '@dativo/testing';
+import { testRunContext } from '@dativo/testing';
+import { readIcebergTable } from '@dativo/testing/iceberg';
+import { startS3Server, type TestS3Server } from '@dativo/testing/s3';
+import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { icebergSink } from './connector.js';
 

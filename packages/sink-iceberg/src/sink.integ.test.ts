@@ -3,7 +3,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BatchBuilder, parseDataType, type Checkpoint, type FieldSpec, type StreamDescriptor } from '@dativo/core';
 import { parseJsonLossless } from './json.js';
-import { describeSinkConformance, icebergDataFiles, queryDuckDb, readIcebergTable, sqlString, startRestCatalog, tempDir, tempPostgresDatabase, testRunContext, type RestCatalogServer, type TempDatabase } from '@dativo/testing';
+import { describeSinkConformance, tempDir, testRunContext } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
+import { icebergDataFiles, readIcebergTable, startRestCatalog, type RestCatalogServer } from '@dativo/testing/iceberg';
+import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { icebergSink } from './connector.js';
 import type { TableMetadata } from './types.js';
@@ -141,6 +144,8 @@ for (const kind of ['filesystem', 'sql', 'rest'] as const) {
     stream: STREAM,
     batches: () => [batchOf(range(0, 300)), batchOf(range(300, 500))],
     visibleRows: async () => (existsTable(kind, 'conformance') ? (await readBack(kind, 'conformance')).length : 0),
+    invalidConfigs: () => [{ config: config(kind, 'conformance', { target_file_size_mb: -1 }), field: 'target_file_size_mb' }],
+    failurePoints: ['iceberg:data-written', 'iceberg:manifests-written', 'iceberg:committed'],
   });
 
   describe(`Iceberg sink through the ${kind} catalog`, () => {

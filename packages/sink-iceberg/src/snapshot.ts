@@ -98,15 +98,16 @@ export async function commitChange(
     if (!change) return { table: base, snapshot: undefined };
     const { updates, requirements, snapshot, written } = await prepareSnapshot(ctx.io, base.metadata, ctx.branch, scan, change);
     crashPoint('iceberg:manifests-written');
+    let committed: LoadedTable;
     try {
-      const committed = await ctx.catalog.commitTable(ctx.id, base, requirements, updates);
-      crashPoint('iceberg:committed');
-      return { table: committed, snapshot };
+      committed = await ctx.catalog.commitTable(ctx.id, base, requirements, updates);
     } catch (error) {
       // Files of a commit that surely failed go; after an unknown outcome they may be the table's.
       if (!CommitStateUnknownError.isInstance(error)) for (const uri of written) await ctx.io.delete(uri).catch(() => undefined);
       throw error;
     }
+    crashPoint('iceberg:committed');
+    return { table: committed, snapshot };
   });
 }
 

@@ -2,7 +2,9 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { BatchBuilder, parseDataType, type FieldSpec, type StreamDescriptor } from '@dativo/core';
-import { describeSinkConformance, queryDuckDb, sqlString, startS3Server, tempDir, testRunContext, type TestS3Server } from '@dativo/testing';
+import { describeSinkConformance, tempDir, testRunContext } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
+import { startS3Server, type TestS3Server } from '@dativo/testing/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMITS_DIR } from '@dativo/parquet-kit';
 import { parquetSink } from './connector.js';
@@ -76,6 +78,8 @@ describeSinkConformance('parquet (local directory)', {
   stream: STREAM,
   batches: () => batches(3, 1000),
   visibleRows: async () => localRows(path.join(dir.path, 'conformance')),
+  invalidConfigs: () => [{ config: { path: path.join(dir.path, 'conformance'), compression: 'lz77' }, field: 'compression' }],
+  failurePoints: ['parquet:intent-written', 'parquet:file-moved'],
 });
 
 describeSinkConformance('parquet (S3)', {
@@ -84,6 +88,8 @@ describeSinkConformance('parquet (S3)', {
   stream: STREAM,
   batches: () => batches(2, 500),
   visibleRows: async () => s3Rows('conformance/orders'),
+  invalidConfigs: () => [{ config: { connection: { s3: { prefix: 'conformance/orders', endpoint: 'http://127.0.0.1:1' } } }, field: 'connection.s3.bucket' }],
+  failurePoints: ['parquet:intent-written', 'parquet:file-moved'],
 });
 
 describe('parquet sink', () => {

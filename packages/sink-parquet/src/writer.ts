@@ -93,7 +93,11 @@ export class ParquetSinkWriter implements SinkWriter {
   async commit(checkpoint: Checkpoint): Promise<CommitResult> {
     await this.finishFile();
     const files = this.staged.map(({ staged, final, rows, bytes }) => ({ staged, final, rows, bytes }));
-    await this.log.commit(this.ctx.runId, files, checkpoint);
+    // Once the commit is recorded its staged files are the log's (rolled forward if publishing
+    // fails): an abort after a failed commit must not delete them.
+    await this.log.commit(this.ctx.runId, files, checkpoint, () => {
+      this.staged = [];
+    });
     this.staged = [];
     return { files: files.length, rows: files.reduce((n, f) => n + f.rows, 0), bytes: files.reduce((n, f) => n + f.bytes, 0) };
   }

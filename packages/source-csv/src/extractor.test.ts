@@ -176,13 +176,20 @@ describe('csvSource', () => {
 function conformanceFiles(): void {
   let text = HEADER;
   for (let i = 0; i < 2500; i++) text += `${i},"name ${i}",${i % 90},${i}.25,2024-01-01,2024-01-01 00:00:00,${i % 2 === 0}\n`;
-  file('conf-plain.csv', text);
-  file('conf-zipped.csv.gz', gzipSync(Buffer.from(text)));
+  file('conf-plain.csv', text, 1_700_000_000);
+  file('conf-zipped.csv.gz', gzipSync(Buffer.from(text)), 1_700_000_000);
 }
 
-for (const [label, pattern] of [
-  ['csv (seekable)', 'conf-plain.csv'],
-  ['csv (gzip, resumed by row count)', 'conf-zipped.csv.gz'],
+/** A later file for the incremental case: rows no earlier file has. */
+function moreRows(): string {
+  let text = HEADER;
+  for (let i = 2500; i < 2640; i++) text += `${i},"later ${i}",${i % 90},${i}.25,2024-02-01,2024-02-01 00:00:00,true\n`;
+  return text;
+}
+
+for (const [label, pattern, later] of [
+  ['csv (seekable)', 'conf-plain*.csv', () => file('conf-plain-2.csv', moreRows(), 1_700_000_100)],
+  ['csv (gzip, resumed by row count)', 'conf-zipped*.csv.gz', () => file('conf-zipped-2.csv.gz', gzipSync(Buffer.from(moreRows())), 1_700_000_100)],
 ] as const) {
   describeExtractorConformance(label, {
     create: () => csvSource({ batchRows: 300 }),
@@ -190,5 +197,18 @@ for (const [label, pattern] of [
     setup: async () => conformanceFiles(),
     context: () => testRunContext({ cwd: dir.path }),
     streams: (discovered) => discovered.map((d) => ({ name: d.name, schema: PEOPLE, syncMode: 'full_refresh' })),
+    invalidConfigs: () => [
+      { config: { files: [] }, field: 'files' },
+      { config: { files: [pattern], csv: { delimiter: ';;' } }, field: 'csv.delimiter' },
+      { config: { files: [pattern], csv: { encoding: 'klingon' } }, field: 'encoding' },
+      { config: { files: ['no-such-dir/*.csv'] }, field: 'files' },
+    ],
+    incremental: {
+      streams: (discovered) => discovered.map((d) => ({ name: d.name, schema: PEOPLE, syncMode: 'incremental' })),
+      append: async () => {
+        later();
+        return 140;
+      },
+    },
   });
 }

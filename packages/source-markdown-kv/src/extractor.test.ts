@@ -83,6 +83,29 @@ describe('markdownKvSource', () => {
 
 describeExtractorConformance('markdown_kv', {
   create: () => markdownKvSource(),
-  config: () => ({ files: ['docs/[ab].md'], markdown_kv_storage: { mode: 'structured', structured_pattern: 'row_per_kv' } }),
+  setup: async () => {
+    mkdirSync(path.join(dir.path, 'conf'), { recursive: true });
+    for (let i = 0; i < 40; i++) {
+      const p = path.join(dir.path, 'conf', `doc-${String(i).padStart(2, '0')}.md`);
+      writeFileSync(p, `---\ntitle: Doc ${i}\n---\n# Facts\nindex:: ${i}\nsquare:: ${i * i}\n`);
+      utimesSync(p, 1_700_000_000 + i, 1_700_000_000 + i);
+    }
+  },
+  config: () => ({ files: ['conf/*.md'], markdown_kv_storage: { mode: 'structured', structured_pattern: 'row_per_kv' } }),
   context: () => testRunContext({ cwd: dir.path }),
+  volatileColumns: ['extracted_at'],
+  invalidConfigs: () => [
+    { config: { files: [] }, field: 'files' },
+    { config: { files: ['conf/*.md'], markdown_kv_storage: { mode: 'bogus' } }, field: 'markdown_kv_storage.mode' },
+    { config: { files: ['no-such-dir/*.md'] }, field: 'files' },
+  ],
+  incremental: {
+    streams: (discovered) => discovered.map((d) => ({ name: d.name, schema: d.schema, syncMode: 'incremental' })),
+    append: async () => {
+      const p = path.join(dir.path, 'conf', 'later.md');
+      writeFileSync(p, '# Later\nalpha:: 1\nbeta:: 2\ngamma:: 3\n');
+      utimesSync(p, 1_700_001_000, 1_700_001_000);
+      return 3;
+    },
+  },
 });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { parseDataType, readRows, type Checkpoint, type ConfiguredStream, type ExtractMessage, type FieldSpec } from '@dativo/core';
 import type { SqlSourceConfig } from '@dativo/sql-kit';
-import { describeExtractorConformance, tempMysqlDatabase, testRunContext, type TempMysqlDatabase } from '@dativo/testing';
+import { describeExtractorConformance, testRunContext } from '@dativo/testing';
+import { tempMysqlDatabase, type TempMysqlDatabase } from '@dativo/testing/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysqlPromise from 'mysql2/promise';
 import { mysqlSource } from './index.js';
@@ -47,7 +48,26 @@ afterAll(async () => {
 
 describeExtractorConformance('source-mysql', {
   create: () => mysqlSource(),
-  config: () => ({ connection: { uri: db.uri }, tables: [{ name: 'events' }], batch_rows: 100 }),
+  // A table of its own: the incremental case adds rows to it.
+  setup: async () => {
+    await db.exec(`CREATE TABLE conformance_events (id bigint PRIMARY KEY, name varchar(100), updated_at datetime(6) NOT NULL);
+      INSERT INTO conformance_events WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1000)
+        SELECT n, CONCAT('event ', n), TIMESTAMP '2024-01-01 00:00:00' + INTERVAL n MINUTE FROM g;`);
+  },
+  config: () => ({ connection: { uri: db.uri }, tables: [{ name: 'conformance_events' }], batch_rows: 100 }),
+  invalidConfigs: () => [
+    { config: { connection: { uri: db.uri }, tables: [] }, field: 'tables' },
+    { config: { connection: { uri: db.uri }, tables: [{ name: 'conformance_events' }], batch_rows: -1 }, field: 'batch_rows' },
+    { config: { connection: { uri: db.uri }, tables: [{ name: 'no_such_table' }] }, field: 'tables' },
+  ],
+  incremental: {
+    streams: (discovered) => discovered.map((d) => ({ name: d.name, schema: d.schema, syncMode: 'incremental', cursorField: 'updated_at', ...(d.primaryKey ? { primaryKey: d.primaryKey } : {}) })),
+    append: async () => {
+      await db.exec(`INSERT INTO conformance_events WITH RECURSIVE g(n) AS (SELECT 1001 UNION ALL SELECT n + 1 FROM g WHERE n < 1150)
+        SELECT n, CONCAT('later ', n), TIMESTAMP '2025-01-01 00:00:00' + INTERVAL n MINUTE FROM g`);
+      return 150;
+    },
+  },
 });
 
 describe('full refresh', () => {
@@ -138,7 +158,7 @@ describe('incremental', () => {
 
 describe('errors', () => {
   it('names an unknown table and an unknown column', async () => {
-    await expect(read(source.configSchema.parse({ connection: { uri: db.uri }, tables: ['nope'] }), stream('full_refresh'))).rejects.toThrow(/source\.tables \(nope\): table 'nope' not found in the MySQL database, or the job's user may not read it \(grant SELECT\); tables it can read: dativo_my_read_\w+\.events$/);
+    await expect(read(source.configSchema.parse({ connection: { uri: db.uri }, tables: ['nope'] }), stream('full_refresh'))).rejects.toThrow(/source\.tables \(nope\): table 'nope' not found in the MySQL database, or the job's user may not read it \(grant SELECT\); tables it can read: dativo_my_read_\w+\.conformance_events, dativo_my_read_\w+\.events$/);
     const s = { ...stream('full_refresh'), schema: [...FIELDS, { name: 'colour', type: parseDataType('string'), nullable: true }] };
     await expect(read(config(), s)).rejects.toThrow(/asset column 'colour': column 'colour' is not in dativo_my_read_\w+\.events \(columns: id, name, updated_at\)/);
   });

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { runPipeline, type ConfiguredStream } from '@dativo/core';
 import { parquetSink } from '@dativo/sink-parquet';
-import { expectRowsEqual, queryDuckDb, sqlString, tempDir, tempMysqlDatabase, testRunContext, type TempMysqlDatabase } from '@dativo/testing';
+import { expectRowsEqual, tempDir, testRunContext } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
+import { tempMysqlDatabase, type TempMysqlDatabase } from '@dativo/testing/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mysqlSource } from './index.js';
 

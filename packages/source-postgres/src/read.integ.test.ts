@@ -2,7 +2,8 @@ import net from 'node:net';
 import type { RecordBatch } from 'apache-arrow';
 import { parseDataType, readRows, type Checkpoint, type ConfiguredStream, type ExtractMessage, type FieldSpec } from '@dativo/core';
 import type { SqlSourceConfig } from '@dativo/sql-kit';
-import { describeExtractorConformance, tempPostgresDatabase, testRunContext, type TempDatabase } from '@dativo/testing';
+import { describeExtractorConformance, testRunContext } from '@dativo/testing';
+import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresSource } from './index.js';
@@ -61,8 +62,25 @@ afterAll(async () => {
 
 describeExtractorConformance('source-postgres', {
   create: () => postgresSource(),
-  config: () => ({ connection: { uri: db.uri }, tables: [{ name: 'events' }], batch_rows: 100 }),
+  // A table of its own: the incremental case adds rows to it.
+  setup: async () => {
+    await sql(`CREATE TABLE conformance_events (id bigint PRIMARY KEY, name text, updated_at timestamp NOT NULL);
+      INSERT INTO conformance_events SELECT g, 'event ' || g, TIMESTAMP '2024-01-01' + g * INTERVAL '1 minute' FROM generate_series(1, 1000) g;`);
+  },
+  config: () => ({ connection: { uri: db.uri }, tables: [{ name: 'conformance_events' }], batch_rows: 100 }),
   streams: (discovered) => discovered.map((d) => ({ name: d.name, schema: d.schema, syncMode: 'full_refresh', ...(d.primaryKey ? { primaryKey: d.primaryKey } : {}) })),
+  invalidConfigs: () => [
+    { config: { connection: { uri: db.uri }, tables: [] }, field: 'tables' },
+    { config: { connection: { uri: db.uri }, tables: [{ name: 'conformance_events' }], batch_rows: -1 }, field: 'batch_rows' },
+    { config: { connection: { uri: db.uri }, tables: [{ name: 'no_such_table' }] }, field: 'tables' },
+  ],
+  incremental: {
+    streams: (discovered) => discovered.map((d) => ({ name: d.name, schema: d.schema, syncMode: 'incremental', cursorField: 'updated_at', ...(d.primaryKey ? { primaryKey: d.primaryKey } : {}) })),
+    append: async () => {
+      await sql(`INSERT INTO conformance_events SELECT g, 'later ' || g, TIMESTAMP '2025-01-01' + g * INTERVAL '1 minute' FROM generate_series(1001, 1150) g`);
+      return 150;
+    },
+  },
 });
 
 describe('full refresh', () => {
@@ -161,7 +179,7 @@ describe('incremental', () => {
 describe('errors', () => {
   it('names an unknown table and lists what exists', async () => {
     const cfg = source.configSchema.parse({ connection: { uri: db.uri }, tables: ['public.nope'] });
-    await expect(read(cfg, stream('full_refresh'))).rejects.toThrow(/source\.tables \(public\.nope\): table 'public\.nope' not found in the PostgreSQL database, or the job's user may not read it \(grant SELECT\); tables it can read: public\.events$/);
+    await expect(read(cfg, stream('full_refresh'))).rejects.toThrow(/source\.tables \(public\.nope\): table 'public\.nope' not found in the PostgreSQL database, or the job's user may not read it \(grant SELECT\); tables it can read: public\.conformance_events, public\.events$/);
   });
 
   it('names a database that does not exist, and a table the user may not read (in check and in a run)', async () => {

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { runPipeline, type ConfiguredStream } from '@dativo/core';
 import { parquetSink } from '@dativo/sink-parquet';
-import { expectRowsEqual, queryDuckDb, sqlString, tempDir, tempPostgresDatabase, testRunContext, type TempDatabase } from '@dativo/testing';
+import { expectRowsEqual, tempDir, testRunContext } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
+import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresSource } from './index.js';

@@ -58,7 +58,10 @@ export type SqlTableConfig = z.output<typeof sqlTableSchema>;
 
 export const sqlSourceConfigSchema = z.object({
   connection: sqlConnectionSchema.default({ connect_timeout_seconds: 30 }),
-  tables: z.array(z.union([z.string().min(1).transform((name): SqlTableConfig => ({ name })), sqlTableSchema])).optional(),
+  tables: z
+    .array(z.union([z.string().min(1).transform((name): SqlTableConfig => ({ name })), sqlTableSchema]))
+    .min(1, 'name at least one table (or leave tables out: discover then lists every table)')
+    .optional(),
   /** A custom SQL query as the job's stream (instead of `tables`). */
   query: z.string().min(1).optional(),
   incremental: z

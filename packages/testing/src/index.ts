@@ -1,11 +1,11 @@
+// `@dativo/testing`: what every connector's tests need, with no database drivers or servers.
+// Those are in subpaths, each needing only its own optional peer dependencies:
+//   @dativo/testing/duckdb   queryDuckDb, sqlString            (@duckdb/node-api)
+//   @dativo/testing/s3       startS3Server                     (s3rver)
+//   @dativo/testing/sql      temporary PostgreSQL / MySQL databases, TLS front doors (pg, mysql2)
+//   @dativo/testing/iceberg  readIcebergTable, startRestCatalog (icebird, lossless-json, ajv, yaml)
+//   @dativo/testing/http     startHttpServer: a fake HTTP API  (nothing)
 export { describeExtractorConformance, describeSinkConformance, type ExtractorConformanceOptions, type SinkConformanceOptions } from './conformance.js';
 export { testRunContext, type TestRunContext } from './context.js';
-export { startS3Server, type TestS3Server } from './s3.js';
-export { queryDuckDb, sqlString, type DuckRow } from './duckdb.js';
 export { tempDir } from './temp.js';
-export { icebergDataFiles, readIcebergTable, type IcebergDataFileEntry, type IcebergReadOptions } from './iceberg.js';
-export { startRestCatalog, type RestCatalogServer, type RestCatalogServerOptions } from './rest-catalog.js';
-export { tempPostgresDatabase, type TempDatabase } from './postgres.js';
-export { tempMysqlDatabase, type TempMysqlDatabase } from './mysql.js';
 export { expectRowsEqual } from './compare.js';
-export { startMysqlTlsProxy, startPostgresTlsProxy, testCertificates, type TestCertificates, type TlsProxy } from './tls.js';

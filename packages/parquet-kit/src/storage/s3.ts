@@ -76,6 +76,7 @@ export class S3Storage implements Storage {
       return new DativoError(message, { kind: 'network', code: 'S3_UNREACHABLE', cause: error });
     }
     if (status === 403) message = `access denied by S3 (${this.endpoint}) to ${action} in bucket '${this.bucket}'; check the credentials and bucket policy`;
+    else if (code === 'NoSuchKey') message = `S3 object missing in bucket '${this.bucket}' at ${this.endpoint} (while trying to ${action}): ${(error as { Key?: string }).Key ?? 'the key was not found'}`;
     else if (status === 404 || code === 'NoSuchBucket') message = `S3 bucket '${this.bucket}' does not exist at ${this.endpoint} (while trying to ${action})`;
     else message = `S3 ${action} failed at ${this.endpoint}: ${(error as Error).message}`;
     return new DativoError(message, { kind: classified.kind, ...(status ? { statusCode: status } : {}), code: 'S3_ERROR', cause: error });

@@ -1,0 +1,1 @@
+export { queryDuckDb, sqlString, type DuckRow } from '../duckdb.js';

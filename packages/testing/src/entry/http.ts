@@ -1,0 +1,1 @@
+export { startHttpServer, type FakeHttpServer, type HttpHandler, type HttpReply, type RecordedRequest } from '../http.js';

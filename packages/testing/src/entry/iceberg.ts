@@ -1,0 +1,2 @@
+export { icebergDataFiles, readIcebergTable, type IcebergDataFileEntry, type IcebergReadOptions } from '../iceberg.js';
+export { startRestCatalog, type RestCatalogServer, type RestCatalogServerOptions } from '../rest-catalog.js';

@@ -1,0 +1,3 @@
+export { dativoConnector, exampleSource } from './connector.js';
+export { exampleConfigSchema, type ExampleConfig } from './config.js';
+export { ITEMS_SCHEMA } from './extractor.js';
