@@ -1,5 +1,5 @@
 export * from './definition.js';
-export { openStorage } from './open-storage.js';
+export { checkLocation, openStorage } from './open-storage.js';
 export type { Storage, StorageUpload } from './storage/storage.js';
 export { LocalStorage } from './storage/local.js';
 export { S3Storage } from './storage/s3.js';

@@ -26,3 +26,13 @@ export async function openStorage(config: LocationConfig, stream: string, ctx: P
   if (!local) throw new DativoError(`target: ${NO_LOCATION}`, { kind: 'config', code: 'NO_LOCATION' });
   return new LocalStorage(path.resolve(ctx.cwd, expandLocation(local, vars)));
 }
+
+/** A file sink's `check`: the location is reachable and writable (the endpoint is named on failure). */
+export async function checkLocation(config: LocationConfig, ctx: Pick<RunContext, 'tenant' | 'job' | 'cwd'>): Promise<void> {
+  const storage = await openStorage(config, 'check', ctx);
+  try {
+    await storage.check();
+  } finally {
+    await storage.close();
+  }
+}

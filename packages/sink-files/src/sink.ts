@@ -1,5 +1,5 @@
 import type { Sink } from '@dativo/core';
-import { openStorage } from '@dativo/parquet-kit';
+import { checkLocation, openStorage } from '@dativo/parquet-kit';
 import type { FilesSinkConfig } from './config.js';
 import { filesSinkHead } from './connector.js';
 import { FilesWriter } from './writer.js';
@@ -8,14 +8,7 @@ import { FilesWriter } from './writer.js';
 export function filesSinkRuntime(): Sink<FilesSinkConfig> {
   return {
     ...filesSinkHead,
-    async check(config, ctx) {
-      const storage = await openStorage(config, 'check', ctx);
-      try {
-        await storage.check();
-      } finally {
-        await storage.close();
-      }
-    },
+    check: (config, ctx) => checkLocation(config, ctx),
     async open(config, stream, ctx) {
       return FilesWriter.open(await openStorage(config, stream.name, ctx), stream, config, ctx);
     },

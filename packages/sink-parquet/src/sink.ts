@@ -1,5 +1,5 @@
 import type { Sink, StreamDescriptor } from '@dativo/core';
-import { openStorage } from '@dativo/parquet-kit';
+import { checkLocation, openStorage } from '@dativo/parquet-kit';
 import type { ParquetSinkConfig } from './config.js';
 import { parquetSinkHead } from './connector.js';
 import { ParquetSinkWriter } from './writer.js';
@@ -8,14 +8,7 @@ import { ParquetSinkWriter } from './writer.js';
 export function parquetSinkRuntime(): Sink<ParquetSinkConfig> {
   return {
     ...parquetSinkHead,
-    async check(config, ctx) {
-      const storage = await openStorage(config, 'check', ctx);
-      try {
-        await storage.check();
-      } finally {
-        await storage.close();
-      }
-    },
+    check: (config, ctx) => checkLocation(config, ctx),
     async open(config, stream: StreamDescriptor, ctx) {
       return ParquetSinkWriter.open(await openStorage(config, stream.name, ctx), config, stream, ctx);
     },
