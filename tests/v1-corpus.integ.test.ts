@@ -11,6 +11,7 @@ import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeStripe } from '../packages/source-stripe/src/fake-stripe.js';
 import { ROOT, runCli } from './helpers.js';
 import { SEEDS, seedAdventureWorks, seedEmployees } from './v1-corpus-seed.js';
 
@@ -372,9 +373,46 @@ describe("v1 corpus: the smoke jobs with v1's Python readers run unchanged", () 
   });
 });
 
+describe('v1 corpus: Stripe', () => {
+  it('stripe_customers_to_iceberg.yaml runs unchanged against a Stripe API server; a second run adds only what is new or changed', async () => {
+    const stripe = await startFakeStripe();
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      // Offsets from `now` chosen so no customer sits within a minute of the lookback boundary.
+      stripe.add('/v1/customers', 1_234, { from: now - 20 * 86_400 + 500, step: 1_400 });
+      const stripeEnv = { STRIPE_API_KEY: stripe.key, STRIPE_API_BASE: stripe.url };
+      const first = await runWith('tests/fixtures/jobs/stripe_customers_to_iceberg.yaml', stripeEnv);
+      expect(first.code, `${first.stderr}\n${JSON.stringify(first.report.jobs[0]?.error)}`).toBe(0);
+      expect(first.report.jobs[0]?.rows).toBe(1_234);
+      const files = new Set(publishedFiles('raw/stripe/customers'));
+      const out = await queryDuckDb(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, min(email) AS email, max(balance)::DOUBLE AS balance FROM read_parquet(${published('raw/stripe/customers')})`);
+      expect(out).toEqual([{ n: 1_234, ids: 1_234, email: 'customer1000@example.com', balance: 999 }]);
+      const want = stripe.objects('/v1/customers').map((c) => `('${c.id}', '${String(c.email)}', ${c.created})`).join(', ');
+      const missing = await queryDuckDb(`SELECT count(*)::INTEGER AS n FROM (VALUES ${want}) w(id, email, created) ANTI JOIN read_parquet(${published('raw/stripe/customers')}) p ON p.id = w.id AND p.email = w.email AND epoch(p.created)::BIGINT = w.created`);
+      expect(missing).toEqual([{ n: 0 }]);
+      // v1's lookback_days: 1 re-reads the last day's customers; updates come from events.
+      await new Promise((r) => setTimeout(r, 1_100));
+      const later = Math.floor(Date.now() / 1000);
+      const oldest = stripe.objects('/v1/customers')[0] as { id: string };
+      stripe.update('/v1/customers', oldest.id, { email: 'changed@example.com' }, later);
+      stripe.add('/v1/customers', 7, { from: later, step: 0 });
+      await new Promise((r) => setTimeout(r, 1_100));
+      const second = await runWith('tests/fixtures/jobs/stripe_customers_to_iceberg.yaml', stripeEnv);
+      expect(second.code, second.stderr).toBe(0);
+      const added = publishedFiles('raw/stripe/customers').filter((f) => !files.has(f));
+      const rows = await queryDuckDb(`SELECT id, email FROM read_parquet([${added.map(sqlString).join(', ')}]) ORDER BY id`);
+      const lastDay = stripe.objects('/v1/customers').filter((c) => c.created >= now - 86_400 && c.created < later).length;
+      expect(rows.length).toBe(lastDay + 8);
+      expect(rows).toContainEqual({ id: oldest.id, email: 'changed@example.com' });
+      expect(first.stderr + second.stderr).not.toContain(stripe.key);
+    } finally {
+      await stripe.close();
+    }
+  });
+});
+
 /** v1 jobs whose connectors come with later issues, and v1's Rust plugins (see docs/v1-compatibility.md). */
 const NOT_HERE: Array<{ job: string; message: RegExp }> = [
-  { job: 'tests/fixtures/jobs/stripe_customers_to_iceberg.yaml', message: /unknown source connector 'stripe'/ },
   { job: 'tests/fixtures/jobs/hubspot_contacts_to_iceberg.yaml', message: /unknown source connector 'hubspot'/ },
   { job: 'tests/fixtures/jobs/hubspot_invalid_credentials.yaml', message: /unknown source connector 'hubspot'/ },
   { job: 'tests/fixtures/jobs/gdrive_csv_to_iceberg.yaml', message: /unknown source connector 'gdrive_csv'/ },

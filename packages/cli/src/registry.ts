@@ -12,6 +12,7 @@ export const BUILT_IN_SOURCES: Record<string, string> = {
   postgresql: '@dativo/source-postgres',
   mysql: '@dativo/source-mysql',
   mariadb: '@dativo/source-mysql',
+  stripe: '@dativo/source-stripe',
 };
 
 export const BUILT_IN_SINKS: Record<string, string> = {

@@ -43,7 +43,8 @@ export class Breaker {
       resetTimeout: p.resetTimeoutMs,
       rollingCountTimeout: p.rollingCountTimeoutMs,
       timeout: p.timeoutMs,
-      errorFilter: (error: unknown) => DativoError.isInstance(error) && (error.kind === 'validation' || error.kind === 'config'),
+      // Bad input, bad config and throttling say nothing about the service's health: they never open the circuit.
+      errorFilter: (error: unknown) => DativoError.isInstance(error) && (error.kind === 'validation' || error.kind === 'config' || error.kind === 'rate_limit'),
     });
   }
 

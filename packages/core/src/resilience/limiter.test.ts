@@ -49,4 +49,23 @@ describe('RateLimiter', () => {
       vi.useRealTimers();
     }
   });
+
+  it('a pause holds every request, even while many are queued and pauses overlap (simulated clock)', async () => {
+    vi.useFakeTimers();
+    try {
+      const limiter = new RateLimiter({ requestsPerSecond: 1000, burst: 100 });
+      let started = 0;
+      await limiter.pause(300);
+      const all = Promise.all(Array.from({ length: 20 }, () => limiter.schedule(async () => void started++)));
+      await limiter.pause(200);
+      await vi.advanceTimersByTimeAsync(250);
+      expect(started).toBe(0);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(started).toBe(20);
+      await all;
+      await limiter.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

@@ -17,6 +17,7 @@ export interface RateLimitPolicy {
  */
 export class RateLimiter {
   private readonly bottleneck: Bottleneck;
+  private pausedUntil = 0;
 
   constructor(policy: RateLimitPolicy = {}) {
     const options: { -readonly [K in keyof Bottleneck.ConstructorOptions]: Bottleneck.ConstructorOptions[K] } = {};
@@ -40,17 +41,19 @@ export class RateLimiter {
   }
 
   schedule<T>(fn: () => Promise<T>): Promise<T> {
-    return this.bottleneck.schedule(fn);
+    return this.bottleneck.schedule(async () => {
+      const wait = this.pausedUntil - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      return fn();
+    });
   }
 
-  /** Empties the bucket for `ms` (a 429 told us to back off). */
+  /**
+   * Holds every request for `ms` (a 429 told us to back off): requests that start before then wait
+   * for the end of the pause. Pauses overlap into the longest.
+   */
   async pause(ms: number): Promise<void> {
-    const current = await this.bottleneck.currentReservoir();
-    if (current === null) return;
-    await this.bottleneck.updateSettings({ reservoir: 0 });
-    setTimeout(() => {
-      void this.bottleneck.incrementReservoir(Math.max(1, current));
-    }, ms).unref?.();
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
   }
 
   async stop(): Promise<void> {
