@@ -48,6 +48,8 @@ export interface FakeStripe {
   objects(path: string, account?: string): StripeObject[];
   /** Requests answered per second (for the rate limit): refuses more with 429 when set. */
   limitPerSecond: number | undefined;
+  /** When each 429 of `limitPerSecond` was sent (ms since the epoch). */
+  throttled: number[];
   /** Delay before each answer (ms). */
   latencyMs: number;
   /** Delays the next `times` answers by `ms` (a server that hangs past the client's timeout). */
@@ -122,6 +124,7 @@ export async function startFakeStripe(options: { key?: string; accounts?: string
     key,
     restricted: new Map(),
     limitPerSecond: undefined,
+    throttled: [],
     latencyMs: 0,
     hangNext(times, ms) {
       hangs.push(...Array.from({ length: times }, () => ms));
@@ -173,6 +176,7 @@ export async function startFakeStripe(options: { key?: string; accounts?: string
       const now = Math.floor(Date.now() / 1000);
       if (second.at !== now) Object.assign(second, { at: now, count: 0 });
       if (++second.count > fake.limitPerSecond) {
+        fake.throttled.push(Date.now());
         return stripeError(429, 'invalid_request_error', 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.', { code: 'rate_limit', headers: { 'stripe-should-retry': 'true' } });
       }
     }

@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// Benchmark: how close the Stripe source gets to an API's rate limit when every request takes
+// 150 ms, and records/s end to end into Parquet.
+//
+// 1. Throughput: the Stripe API server used by the tests (packages/source-stripe/src/fake-stripe.ts,
+//    bundled here with esbuild) answers after 150 ms and refuses more than N requests per second
+//    with a 429 (N = 25 and 100: Stripe's test and live limits). The source reads customers 10 per
+//    page with the run's limiter set to N. Prints achieved requests/s ÷ N (goal ≥ 0.95) and the 429s
+//    after the first second (goal 0): latency must not cap throughput, so windows are read in
+//    parallel.
+// 2. End to end: 100 requests/s × 100 objects per page into zstd Parquet (the pipeline runner with
+//    the Parquet sink), records/s.
+//
+//   node bench/api-throughput.mjs [--seconds 10]
+import { mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DATA_DIR, ROOT } from './lib/bench-util.mjs';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const SECONDS = arg('seconds', 10);
+
+const stripeDir = path.join(ROOT, 'packages', 'source-stripe');
+const fakeOut = path.join(stripeDir, '.bench', 'fake-stripe.mjs');
+const esbuild = createRequire(createRequire(path.join(ROOT, 'package.json')).resolve('tsup'))('esbuild');
+await esbuild.build({ entryPoints: [path.join(stripeDir, 'src', 'fake-stripe.ts')], outfile: fakeOut, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'error' });
+
+// The workspace packages' ESM builds, by path: one copy of core and Arrow for all of them.
+const load = (pkg) => import(pathToFileURL(path.join(ROOT, 'packages', pkg, 'dist', 'index.js')).href);
+const { startFakeStripe } = await import(pathToFileURL(fakeOut).href);
+const { stripeSource, stripeHead, stripeConfigSchema } = await load('source-stripe');
+const core = await load('core');
+const { testRunContext } = await load('testing');
+const { parquetSink } = await load('sink-parquet');
+
+function context(rps, burst) {
+  const ctx = testRunContext();
+  ctx.resilience = new core.ResilienceService('stripe', core.mergeResilience(stripeHead.spec.limits, { rateLimit: { requestsPerSecond: rps, burst } }), { log: ctx.log });
+  return ctx;
+}
+
+async function throughput(limit) {
+  const fake = await startFakeStripe();
+  const pageSize = 10;
+  const requests = limit * SECONDS;
+  const now = Math.floor(Date.now() / 1000);
+  // Objects spread over 400 days, read in 2-day windows: enough windows to keep the pipe full.
+  fake.add('/v1/customers', requests * pageSize, { from: now - 400 * 86_400, step: (400 * 86_400) / (requests * pageSize) });
+  fake.latencyMs = 150;
+  fake.limitPerSecond = limit;
+  const config = stripeConfigSchema.parse({ api_key: fake.key, api_base: fake.url, objects: ['customers'], start_date: now - 400 * 86_400, window_days: 2, page_size: pageSize, concurrency: 32 });
+  const ctx = context(limit, Math.max(1, Math.floor(limit / 10)));
+  const schema = (await stripeSource().discover(config, ctx))[0].schema;
+  const before = fake.http.requests.length;
+  const started = Date.now();
+  // Requests answered over time, to measure the steady rate (without the first and last second).
+  const samples = [];
+  const sampler = setInterval(() => samples.push([Date.now(), fake.http.requests.length - fake.throttled.length]), 100);
+  let rows = 0;
+  for await (const m of stripeSource().read(config, { streams: [{ name: 'customers', schema, syncMode: 'full_refresh' }] }, ctx)) if (m.kind === 'batch') rows += m.batch.numRows;
+  clearInterval(sampler);
+  const ended = Date.now();
+  const elapsed = (ended - started) / 1000;
+  const sent = fake.http.requests.length - before;
+  const from = samples.find(([t]) => t >= started + 1000);
+  const to = samples.findLast(([t]) => t <= ended - 1000);
+  const steady = from && to && to[0] > from[0] ? (to[1] - from[1]) / ((to[0] - from[0]) / 1000) : NaN;
+  const throttled = fake.throttled.length;
+  const late = fake.throttled.filter((t) => t > started + 1000).length;
+  await ctx.resilience.stop();
+  await fake.close();
+  if (rows !== requests * pageSize) throw new Error(`read ${rows} of ${requests * pageSize} customers`);
+  const achieved = (sent - throttled) / elapsed;
+  return { limit, elapsed, sent, achieved, steady, ratio: steady / limit, throttled, late };
+}
+
+async function endToEnd() {
+  const fake = await startFakeStripe();
+  const objects = 100 * 100 * SECONDS;
+  const now = Math.floor(Date.now() / 1000);
+  fake.add('/v1/customers', objects, { from: now - 400 * 86_400, step: (400 * 86_400) / objects });
+  fake.latencyMs = 150;
+  fake.limitPerSecond = 100;
+  const out = path.join(DATA_DIR, 'api-throughput');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const config = stripeConfigSchema.parse({ api_key: fake.key, api_base: fake.url, objects: ['customers'], start_date: now - 400 * 86_400, window_days: 4, page_size: 100, concurrency: 32 });
+  const ctx = context(100, 10);
+  const extractor = stripeSource();
+  const schema = (await extractor.discover(config, ctx))[0].schema;
+  const sink = parquetSink();
+  const cpu = process.cpuUsage();
+  const started = Date.now();
+  const result = await core.runPipeline({
+    extractor,
+    sourceConfig: config,
+    sink,
+    sinkConfig: sink.configSchema.parse({ path: out, partitioning: [] }),
+    streams: [{ name: 'customers', schema, syncMode: 'full_refresh' }],
+    ctx,
+    resilience: { source: { rateLimit: { requestsPerSecond: 100, burst: 10 } } },
+  });
+  const elapsed = (Date.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  await fake.close();
+  const rows = result.streams[0].rowsWritten;
+  if (rows !== objects) throw new Error(`wrote ${rows} of ${objects} customers: ${result.error?.message ?? result.status}`);
+  return { rows, elapsed, recordsPerSecond: rows / elapsed, cpuSeconds: (used.user + used.system) / 1e6, requests: fake.http.requests.length };
+}
+
+for (const limit of process.argv.includes("--only-e2e") ? [] : [25, 100]) {
+  const r = await throughput(limit);
+  console.log(`limit ${limit} req/s, 150 ms latency: ${r.sent} requests in ${r.elapsed.toFixed(1)} s (${r.achieved.toFixed(1)} req/s overall); steady ${r.steady.toFixed(1)} req/s, ratio ${r.ratio.toFixed(2)} (goal ≥ 0.95); 429s: ${r.throttled} (after the first second: ${r.late}, goal 0)`);
+}
+const e = await endToEnd();
+console.log(`end to end, 100 req/s × 100 objects/page → zstd Parquet: ${e.rows} records in ${e.elapsed.toFixed(1)} s = ${Math.round(e.recordsPerSecond)} records/s (CPU ${e.cpuSeconds.toFixed(1)} s for ${e.requests} requests)`);
