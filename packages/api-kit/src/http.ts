@@ -58,9 +58,11 @@ export interface JsonRequest {
   auth?: Auth;
 }
 
-function lowerHeaders(headers: Headers): Record<string, string> {
+/** Response headers (a fetch `Headers`, or an SDK's plain object) keyed by lower-case name. */
+export function lowerHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  headers.forEach((v, k) => (out[k.toLowerCase()] = v));
+  if (headers instanceof Headers) headers.forEach((v, k) => (out[k.toLowerCase()] = v));
+  else if (headers && typeof headers === 'object') for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = String(v);
   return out;
 }
 

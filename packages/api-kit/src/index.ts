@@ -1,4 +1,4 @@
-export { apiMessage, HttpError, requestJson, shouldRetryHeader, withQuery, type JsonRequest } from './http.js';
+export { apiMessage, HttpError, lowerHeaders, requestJson, shouldRetryHeader, withQuery, type JsonRequest } from './http.js';
 export { requestForm } from './form.js';
 export { apiKeyAuth, basicAuth, bearerAuth, OAuth2RefreshAuth, ServiceAccountAuth, type Auth, type OAuth2RefreshOptions, type ServiceAccountOptions } from './auth.js';
 export { pageQuery, readPage, valueAt, type Page, type PageSpec, type Pagination } from './pagination.js';

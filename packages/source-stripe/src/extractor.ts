@@ -1,4 +1,4 @@
-import { HttpError, pageQuery, planWindows, readPage, readWindows, RecordShaper, shouldRetryHeader, windowStateSchema, type Page, type PageSpec, type WindowState } from '@dativo/api-kit';
+import { HttpError, lowerHeaders, pageQuery, planWindows, readPage, readWindows, RecordShaper, shouldRetryHeader, windowStateSchema, type Page, type PageSpec, type WindowState } from '@dativo/api-kit';
 import {
   BatchBuilder,
   DativoError,
@@ -57,12 +57,6 @@ export function stripeClient(config: StripeConfig): Stripe {
     telemetry: false,
     appInfo: { name: 'dativo', version: VERSION },
   });
-}
-
-function lowerHeaders(headers: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (headers && typeof headers === 'object') for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = String(v);
-  return out;
 }
 
 /** A Stripe SDK error as a classified DativoError; the message names the endpoint and the config field, never the key. */
