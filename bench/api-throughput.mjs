@@ -50,7 +50,7 @@ async function throughput(limit) {
   const now = Math.floor(Date.now() / 1000);
   // Objects spread over 400 days, read in 2-day windows: enough windows to keep the pipe full.
   fake.add('/v1/customers', requests * pageSize, { from: now - 400 * 86_400, step: (400 * 86_400) / (requests * pageSize) });
-  fake.latencyMs = 150;
+  fake.http.latencyMs = 150;
   fake.limitPerSecond = limit;
   const config = stripeConfigSchema.parse({ api_key: fake.key, api_base: fake.url, objects: ['customers'], start_date: now - 400 * 86_400, window_days: 2, page_size: pageSize, concurrency: 32 });
   const ctx = context(limit, Math.max(1, Math.floor(limit / 10)));
@@ -83,7 +83,7 @@ async function endToEnd() {
   const objects = 100 * 100 * SECONDS;
   const now = Math.floor(Date.now() / 1000);
   fake.add('/v1/customers', objects, { from: now - 400 * 86_400, step: (400 * 86_400) / objects });
-  fake.latencyMs = 150;
+  fake.http.latencyMs = 150;
   fake.limitPerSecond = 100;
   const out = path.join(DATA_DIR, 'api-throughput');
   rmSync(out, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { createSign } from 'node:crypto';
-import { DativoError, type RunContext } from '@dativo/core';
+import { DativoError, storeSecret, type RunContext } from '@dativo/core';
 import { requestForm } from './form.js';
 
 /** Adds credentials to a request; `refresh` is called once after a 401 when the auth can renew itself. */
@@ -73,7 +73,13 @@ export interface OAuth2RefreshOptions {
   clientId: string;
   clientSecret: string;
   refreshToken: string;
-  /** Called with a rotated refresh token (persist it through the secret store, or the next run fails). */
+  /**
+   * The secret the refresh token came from: a rotated token is stored there through the run's
+   * secret store (`ctx.secrets`), so the next run starts from it. When the store cannot keep
+   * values (environment variables), the run warns that the new token must be saved by hand.
+   */
+  secretName?: string;
+  /** Also called with a rotated refresh token (after it is stored). */
   onRotated?: (refreshToken: string) => Promise<void>;
   /** The config field holding the refresh token, named in errors. */
   field?: string;
@@ -109,9 +115,20 @@ export class OAuth2RefreshAuth extends TokenAuth {
     }
     if (answer.refresh_token && answer.refresh_token !== this.refreshToken) {
       this.refreshToken = answer.refresh_token;
+      await this.persist(ctx, answer.refresh_token);
       await this.options.onRotated?.(answer.refresh_token);
     }
     return answer;
+  }
+
+  private async persist(ctx: RunContext, token: string): Promise<void> {
+    const name = this.options.secretName;
+    if (!name) return;
+    if (await storeSecret(ctx.secrets, name, token)) {
+      ctx.log.info('stored the rotated OAuth refresh token', { secret: name });
+      return;
+    }
+    ctx.log.warn(`${this.describe()} rotated the refresh token, and the secret store cannot keep values: this run goes on, but the next run needs the new token in ${name} (use a secret store that can store, e.g. --secret-manager filesystem)`, { secret: name });
   }
 }
 

@@ -1,7 +1,10 @@
 import { generateKeyPairSync, createVerify } from 'node:crypto';
-import { DativoError, ResilienceService } from '@dativo/core';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DativoError, FileSecretResolver, ResilienceService } from '@dativo/core';
 import { testRunContext } from '@dativo/testing';
-import { startHttpServer, type FakeHttpServer } from '@dativo/testing/http';
+import { fakeOAuth, startHttpServer, type FakeHttpServer } from '@dativo/testing/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAuth2RefreshAuth, ServiceAccountAuth } from './auth.js';
 import { requestJson } from './http.js';
@@ -161,41 +164,50 @@ describe('requests', () => {
 
 describe('auth', () => {
   let api: FakeHttpServer;
-  let issued = 0;
-  let revoked = false;
   beforeAll(async () => {
     api = await startHttpServer();
-    api.route('POST', '/token', (req) => {
-      const form = req.form();
-      if (form.get('grant_type') === 'refresh_token') {
-        if (revoked || form.get('refresh_token') !== `rt-${issued}`) return { status: 400, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } };
-        issued++;
-        return { body: { access_token: `at-${issued}`, expires_in: 3600, refresh_token: `rt-${issued}` } };
-      }
-      return { status: 400, body: { error: 'unsupported_grant_type' } };
-    });
     api.route('POST', '/jwt-token', (req) => {
       const form = req.form();
       if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return { status: 400, body: { error: 'unsupported_grant_type' } };
       return { body: { access_token: `jwt-${form.get('assertion')?.split('.').length}`, expires_in: 3600 } };
     });
-    api.route('GET', '/me', (req) => (req.headers.authorization === `Bearer at-${issued}` || String(req.headers.authorization).startsWith('Bearer jwt-') ? { body: { ok: true } } : { status: 401, body: {} }));
+    api.route('GET', '/me', (req) => (String(req.headers.authorization).startsWith('Bearer jwt-') ? { body: { ok: true } } : { status: 401, body: {} }));
   });
   afterAll(() => api.close());
 
-  it('OAuth2: refreshes once on a 401, persists the rotated refresh token, explains a revoked grant', async () => {
-    const ctx = ctxWithRetries();
-    const rotated: string[] = [];
-    const auth = new OAuth2RefreshAuth({ tokenUrl: `${api.url}/token`, clientId: 'c', clientSecret: 's', refreshToken: 'rt-0', onRotated: async (t) => void rotated.push(t) });
-    await expect(requestJson(ctx, { url: `${api.url}/me`, endpoint: 'GET /me', auth })).resolves.toEqual({ ok: true });
-    issued += 10; // the server moved on: the cached access token is now refused
-    api.route('POST', '/token', () => ({ body: { access_token: `at-${issued}`, expires_in: 3600, refresh_token: `rt-${issued}` } }));
-    await expect(requestJson(ctx, { url: `${api.url}/me`, endpoint: 'GET /me', auth })).resolves.toEqual({ ok: true });
-    expect(rotated).toEqual(['rt-1', 'rt-11']);
-    revoked = true;
-    api.route('POST', '/token', () => ({ status: 400, body: { error: 'invalid_grant' } }));
-    const fresh = new OAuth2RefreshAuth({ tokenUrl: `${api.url}/token`, clientId: 'c', clientSecret: 's', refreshToken: 'rt-old', field: 'credentials.refresh_token' });
-    await expect(requestJson(ctx, { url: `${api.url}/me`, endpoint: 'GET /me', auth: fresh })).rejects.toThrow(/refresh token in credentials.refresh_token was revoked or has expired/);
+  it('OAuth2: refreshes once on a 401, stores the rotated refresh token in the secret store, explains a revoked grant', async () => {
+    const server = await startHttpServer();
+    const dir = mkdtempSync(path.join(tmpdir(), 'dativo-secrets-'));
+    try {
+      writeFileSync(path.join(dir, 'HUBSPOT_REFRESH_TOKEN'), 'rt-0\n');
+      const oauth = fakeOAuth(server, { clientId: 'c', clientSecret: 's', refreshToken: 'rt-0', rotate: true });
+      server.route('GET', '/me', (req) => oauth.check(req) ?? { body: { ok: true } });
+      const ctx = ctxWithRetries();
+      ctx.secrets = new FileSecretResolver(dir, ctx.redactor);
+      const rotated: string[] = [];
+      const refreshToken = (await ctx.secrets.get('HUBSPOT_REFRESH_TOKEN')) as string;
+      const auth = new OAuth2RefreshAuth({ tokenUrl: oauth.tokenUrl, clientId: 'c', clientSecret: 's', refreshToken, secretName: 'HUBSPOT_REFRESH_TOKEN', onRotated: async (t) => void rotated.push(t) });
+      await expect(requestJson(ctx, { url: `${server.url}/me`, endpoint: 'GET /me', auth })).resolves.toEqual({ ok: true });
+      oauth.expireAccessTokens(); // the cached access token is now refused: one refresh, then success
+      await expect(requestJson(ctx, { url: `${server.url}/me`, endpoint: 'GET /me', auth })).resolves.toEqual({ ok: true });
+      expect(oauth.tokenRequests).toBe(2);
+      expect(rotated).toEqual([expect.stringMatching(/^rt-1-/), oauth.refreshToken]);
+      // The next run starts from the stored token, which the server accepts.
+      expect(readFileSync(path.join(dir, 'HUBSPOT_REFRESH_TOKEN'), 'utf8')).toBe(`${oauth.refreshToken}\n`);
+      expect(JSON.stringify(ctx.logs.records())).not.toContain(oauth.refreshToken);
+      // Environment variables cannot keep a value: the run goes on and says what to do.
+      const envCtx = ctxWithRetries();
+      const envAuth = new OAuth2RefreshAuth({ tokenUrl: oauth.tokenUrl, clientId: 'c', clientSecret: 's', refreshToken: oauth.refreshToken, secretName: 'HUBSPOT_REFRESH_TOKEN' });
+      await expect(requestJson(envCtx, { url: `${server.url}/me`, endpoint: 'GET /me', auth: envAuth })).resolves.toEqual({ ok: true });
+      expect(envCtx.logs.records().filter((r) => r.level === 'warn').map((r) => r.msg)).toEqual([expect.stringMatching(/rotated the refresh token, and the secret store cannot keep values: .* needs the new token in HUBSPOT_REFRESH_TOKEN/)]);
+      oauth.revoke();
+      await expect(requestJson(ctxWithRetries(), { url: `${server.url}/me`, endpoint: 'GET /me', auth: envAuth })).rejects.toThrow(/refresh token in refresh_token was revoked or has expired/);
+      const stale = new OAuth2RefreshAuth({ tokenUrl: oauth.tokenUrl, clientId: 'c', clientSecret: 's', refreshToken: 'rt-old', field: 'credentials.refresh_token' });
+      await expect(requestJson(ctxWithRetries(), { url: `${server.url}/me`, endpoint: 'GET /me', auth: stale })).rejects.toThrow(/refresh token in credentials.refresh_token was revoked or has expired/);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('service account: a verifiable RS256 assertion exchanged for a token', async () => {

@@ -31,6 +31,6 @@ export { boolLike, intLike, numberLike, oneOrMany, positiveIntLike } from './con
 export { deepMerge, isPlainObject } from './config/merge.js';
 export { JsonLogger, MemoryLogSink, parseLogLevel, silentLogger, type JsonLoggerOptions, type LogFields, type Logger, type LogLevel, type LogSink } from './log/logger.js';
 export { Redactor, REDACTED, SECRET_KEY_PATTERN } from './log/redact.js';
-export { ChainSecretResolver, EnvSecretResolver, FileSecretResolver, type SecretResolver } from './secrets.js';
+export { ChainSecretResolver, EnvSecretResolver, FileSecretResolver, storeSecret, type SecretResolver } from './secrets.js';
 export { displayPath, inputBaseDirs, resolveInputPath } from './paths.js';
 export { comparePosition, listInputFiles, type FilePosition, type InputFile } from './files/local-files.js';

@@ -6,6 +6,21 @@ import type { Redactor } from './log/redact.js';
 /** Looks up secrets by name. Every value returned is registered for redaction. */
 export interface SecretResolver {
   get(name: string): Promise<string | undefined>;
+  /**
+   * Stores a new value for a secret (a rotated OAuth refresh token), where the store can keep it
+   * beyond this process; absent when it cannot. The value is registered for redaction.
+   */
+  set?(name: string, value: string): Promise<void>;
+}
+
+/**
+ * Stores a secret's new value through the run's secret store; `false` (and nothing stored) when
+ * the store cannot keep values, so the caller can warn that the value lives only in this process.
+ */
+export async function storeSecret(resolver: SecretResolver, name: string, value: string): Promise<boolean> {
+  if (!resolver.set) return false;
+  await resolver.set(name, value);
+  return true;
 }
 
 /** Secrets from environment variables (`--secret-manager env`, the default). */
@@ -34,15 +49,32 @@ export class FileSecretResolver implements SecretResolver {
     this.dir = path.resolve(dir);
     this.redactor = redactor;
   }
+  private file(name: string): string {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('.')) throw new DativoError(`secret name '${name}' may only hold letters, digits, '_', '.' and '-'`, { kind: 'config' });
+    return path.join(this.dir, name);
+  }
   async get(name: string): Promise<string | undefined> {
-    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new DativoError(`secret name '${name}' may only hold letters, digits, '_', '.' and '-'`, { kind: 'config' });
+    const file = this.file(name);
     try {
-      const value = (await fs.readFile(path.join(this.dir, name), 'utf8')).replace(/\r?\n$/, '');
+      const value = (await fs.readFile(file, 'utf8')).replace(/\r?\n$/, '');
       this.redactor?.addSecret(value);
       return value;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
+    }
+  }
+  /** Replaces the file atomically (written beside it, then renamed), readable by the owner only. */
+  async set(name: string, value: string): Promise<void> {
+    const file = this.file(name);
+    this.redactor?.addSecret(value);
+    const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      await fs.writeFile(temp, `${value}\n`, { mode: 0o600 });
+      await fs.rename(temp, file);
+    } catch (error) {
+      await fs.rm(temp, { force: true });
+      throw new DativoError(`secret '${name}' cannot be stored in ${this.dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { kind: 'permanent', cause: error });
     }
   }
 }
@@ -59,5 +91,17 @@ export class ChainSecretResolver implements SecretResolver {
       if (v !== undefined) return v;
     }
     return undefined;
+  }
+  /** Stores in the first resolver that holds the secret and can store, else the first that can store. */
+  get set(): ((name: string, value: string) => Promise<void>) | undefined {
+    const writable = this.resolvers.filter((r) => r.set);
+    if (!writable.length) return undefined;
+    return async (name, value) => {
+      for (const r of writable) {
+        if ((await r.get(name)) !== undefined) return (r.set as (n: string, v: string) => Promise<void>).call(r, name, value);
+      }
+      const first = writable[0] as SecretResolver;
+      return (first.set as (n: string, v: string) => Promise<void>).call(first, name, value);
+    };
   }
 }

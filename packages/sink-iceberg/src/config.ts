@@ -57,6 +57,14 @@ export const icebergSinkConfigSchema = z.object({
   mode: z.enum(WRITE_MODES).optional(),
   /** Merge key; default the asset's primary key. */
   primary_key: z.array(z.string().min(1)).optional(),
+  /**
+   * Under `merge`: what a row whose `delete_marker` column is true means. `remove` (default): the
+   * key is deleted from the table (the row is not written); `mark`: the row is written like any
+   * update, marker included (a soft delete).
+   */
+  deletes: z.enum(['remove', 'mark']).default('remove'),
+  /** Boolean column flagging deleted source records (`_deleted`, as API sources write it). */
+  delete_marker: z.string().min(1).default('_deleted'),
   partitioning: z.array(z.unknown()).default(['ingest_date']),
   create_namespace: boolLike.optional(),
   compression: z.enum(['zstd', 'snappy', 'gzip', 'none', 'uncompressed']).default('zstd'),

@@ -16,6 +16,9 @@ function keyText(values: RawValue[]): string {
     : JSON.stringify(values, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
 }
 
+/** `latest` value of a key deleted in this commit. */
+const DELETED = '#deleted';
+
 /** Where a written row landed: file and row number within it. */
 export interface Placement {
   uri: string;
@@ -37,7 +40,7 @@ export class MergePlanner {
   private latest = new Map<string, string>();
   private duplicates = 0;
   /** Live files already examined against the current keys: path → replacement files (empty: no match). */
-  private examined = new Map<string, DataFile[] | null>();
+  private examined = new Map<string, { files: DataFile[]; deleted: number } | null>();
 
   constructor(
     private readonly schema: IcebergSchema,
@@ -61,6 +64,9 @@ export class MergePlanner {
     return this.latest.size;
   }
 
+  /** Rows the last `plan` dropped from live files for keys this commit deletes. */
+  removedRows = 0;
+
   private keysOf(batch: RecordBatch): (row: number) => string {
     // By name: batches read back from older files may have other columns or another order.
     const readers = this.keyNames.map((name, k) => {
@@ -79,6 +85,14 @@ export class MergePlanner {
   keys(batch: RecordBatch): string[] {
     const key = this.keysOf(batch);
     return Array.from({ length: batch.numRows }, (_, i) => key(i));
+  }
+
+  /** Records keys deleted by this commit: their rows leave the table (and this commit's files). */
+  remove(keys: readonly string[]): void {
+    for (const k of keys) {
+      if (this.latest.has(k)) this.duplicates++;
+      this.latest.set(k, DELETED);
+    }
   }
 
   /** Records where rows with these keys were written. */
@@ -135,6 +149,7 @@ export class MergePlanner {
   async plan(live: readonly LiveFile[], rewriter: DataWriter): Promise<{ deleted: LiveFile[]; added: DataFile[] }> {
     const deleted: LiveFile[] = [];
     const added: DataFile[] = [];
+    this.removedRows = 0;
     if (this.latest.size === 0) return { deleted, added };
     for (const file of live) {
       const path = file.entry.dataFile.filePath;
@@ -145,12 +160,13 @@ export class MergePlanner {
       }
       if (replacement === null) continue;
       deleted.push(file);
-      added.push(...replacement);
+      added.push(...replacement.files);
+      this.removedRows += replacement.deleted;
     }
     return { deleted, added };
   }
 
-  private async examine(path: string, rewriter: DataWriter): Promise<DataFile[] | null> {
+  private async examine(path: string, rewriter: DataWriter): Promise<{ files: DataFile[]; deleted: number } | null> {
     const bytes = await this.io.read(path);
     const keysOnly = readParquetBatches(bytes, this.keyNames);
     const hit = keysOnly.some((b) => {
@@ -160,9 +176,14 @@ export class MergePlanner {
     });
     if (!hit) return null;
     const all = readParquetBatches(bytes).map((b) => conformBatch(b, rewriter.arrowSchema));
-    const result = this.filter(all, (key) => !this.latest.has(key));
+    let deleted = 0;
+    const result = this.filter(all, (key) => {
+      const latest = this.latest.get(key);
+      if (latest === DELETED) deleted++;
+      return latest === undefined;
+    });
     for (const b of result?.kept ?? []) if (b.numRows) await rewriter.write(b);
-    return rewriter.finish();
+    return { files: await rewriter.finish(), deleted };
   }
 
   /** After a successful commit: forget this commit's keys. */
@@ -170,5 +191,6 @@ export class MergePlanner {
     this.latest = new Map();
     this.examined = new Map();
     this.duplicates = 0;
+    this.removedRows = 0;
   }
 }

@@ -30,6 +30,8 @@ interface Row {
   qty: number;
   at: string;
   version: number;
+  /** The `ok` column; default: the id is even. */
+  deleted?: boolean;
 }
 
 function row(id: number, version = 1): Row {
@@ -38,7 +40,7 @@ function row(id: number, version = 1): Row {
 
 function batchOf(rows: Row[]) {
   const b = new BatchBuilder(FIELDS);
-  for (const r of rows) b.appendRecord({ id: BigInt(r.id), region: r.region, amount: r.amount, qty: r.qty, at: new Date(r.at), day: new Date(r.at), ok: r.id % 2 === 0 });
+  for (const r of rows) b.appendRecord({ id: BigInt(r.id), region: r.region, amount: r.amount, qty: r.qty, at: new Date(r.at), day: new Date(r.at), ok: r.deleted ?? r.id % 2 === 0 });
   return b.flush()!;
 }
 
@@ -209,6 +211,20 @@ for (const kind of ['filesystem', 'sql', 'rest'] as const) {
       expect(await readBack(kind, 'merge_t')).toEqual(expected(want));
       const snaps = await snapshots(kind, 'merge_t');
       expect(snaps.at(-1)?.summary).toMatchObject({ operation: 'overwrite', 'total-records': String(want.length) });
+    });
+
+    it('merge removes keys whose rows carry the delete marker, in older files and in the same commit; deletes: mark keeps them', async () => {
+      // `ok` stands in for an API source's `_deleted` column.
+      const live = (rows: Row[]) => rows.map((r) => ({ ...r, deleted: false }));
+      const gone = (r: Row): Row => ({ ...r, deleted: true });
+      await write(kind, 'merge_del', [live(range(0, 200))], { v: 1 }, { mode: 'merge', delete_marker: 'ok' });
+      // 10 and 20 are deleted; 300 arrives and is deleted in the same commit; 21 is updated; 301 is new.
+      const { result } = await write(kind, 'merge_del', [[...live([row(300, 1), row(21, 5)]), gone(row(10))], [gone(row(20)), gone(row(300)), ...live([row(301, 1)])]], { v: 2 }, { mode: 'merge', delete_marker: 'ok' });
+      expect(result).toMatchObject({ rows: 2, deleted: 2 });
+      const want = [...range(0, 200).filter((r) => ![10, 20, 21].includes(r.id)), row(21, 5), row(301, 1)];
+      expect(await readBack(kind, 'merge_del')).toEqual(expected(want));
+      await write(kind, 'merge_del', [[gone(row(40, 2))]], { v: 3 }, { mode: 'merge', delete_marker: 'ok', deletes: 'mark' });
+      expect(await readBack(kind, 'merge_del')).toEqual(expected([...want.filter((r) => r.id !== 40), row(40, 2)]));
     });
   });
 }

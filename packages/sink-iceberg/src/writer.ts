@@ -1,4 +1,4 @@
-import { DativoError, safeSegment, stateKeyOf, type Checkpoint, type CommitResult, type FieldSpec, type RunContext, type SinkWriter, type StreamDescriptor } from '@dativo/core';
+import { DativoError, safeSegment, takeRows, stateKeyOf, type Checkpoint, type CommitResult, type FieldSpec, type RunContext, type SinkWriter, type StreamDescriptor } from '@dativo/core';
 import { crashPoint } from '@dativo/core/testing';
 import type { RecordBatch } from 'apache-arrow';
 import type { Catalog, LoadedTable } from './catalog/catalog.js';
@@ -141,10 +141,33 @@ export class IcebergSinkWriter implements SinkWriter {
 
   async write(batch: RecordBatch): Promise<void> {
     if (batch.numRows === 0) return;
-    const conformed = conformBatch(batch, this.data.arrowSchema, this.s.constants);
-    const keys = this.merge?.keys(conformed);
+    let conformed = conformBatch(batch, this.data.arrowSchema, this.s.constants);
+    if (!this.merge) {
+      await this.data.write(conformed);
+      return;
+    }
+    let keys = this.merge.keys(conformed);
+    const deleted = this.deletedRows(conformed);
+    if (deleted) {
+      this.merge.remove(deleted.map((i) => keys[i] as string));
+      const gone = new Set(deleted);
+      const kept = keys.flatMap((_, i) => (gone.has(i) ? [] : [i]));
+      if (kept.length === 0) return;
+      conformed = takeRows(conformed, kept);
+      keys = kept.map((i) => keys[i] as string);
+    }
     const placements = await this.data.write(conformed);
-    if (keys) this.merge?.record(keys, placements);
+    this.merge.record(keys, placements);
+  }
+
+  /** Under `merge` with `deletes: remove`: rows whose delete marker is true (undefined: none). */
+  private deletedRows(batch: RecordBatch): number[] | undefined {
+    if (this.s.config.deletes !== 'remove') return undefined;
+    const column = batch.getChild(this.s.config.delete_marker);
+    if (!column) return undefined;
+    const rows: number[] = [];
+    for (let i = 0; i < batch.numRows; i++) if (column.get(i) === true) rows.push(i);
+    return rows.length ? rows : undefined;
   }
 
   private sessionSnapshots(): Set<bigint> {
@@ -203,11 +226,12 @@ export class IcebergSinkWriter implements SinkWriter {
     );
     this.table = result.table;
     this.lastCheckpoint = checkpoint;
+    const removed = this.merge?.removedRows ?? 0;
     this.merge?.reset();
     const s: Record<string, string> = result.snapshot?.summary ?? {};
     this.s.ctx.log.debug('committed Iceberg snapshot', { table: formatIdentifier(this.s.id), snapshot: String(result.snapshot?.['snapshot-id'] ?? ''), operation: s.operation });
     // New input only: files rewritten by merge are not rows the pipeline delivered.
-    return { files: added.length, rows: added.reduce((n, f) => n + f.recordCount, 0), bytes: added.reduce((n, f) => n + f.fileSizeInBytes, 0) };
+    return { files: added.length, rows: added.reduce((n, f) => n + f.recordCount, 0), bytes: added.reduce((n, f) => n + f.fileSizeInBytes, 0), ...(removed ? { deleted: removed } : {}) };
   }
 
   async abort(): Promise<void> {

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Generates src/schemas.ts from Stripe's OpenAPI document (../shared/reference/stripe/spec3.2023-08-16.yaml,
 // stripe/openapi, MIT): the top-level fields of each object a stream reads, typed for Dativo.
-// Also writes fixtures/stripe-api.json for the test server: the query parameters of each list
-// endpoint (from the same spec) and an example object of each type (fixtures3.2023-08-16.json of the
+// Also writes fixtures/stripe-api.json for the test server: the request contract of each list
+// endpoint (its operation and query parameters from the same spec, checked by @dativo/testing/http) and an example object of each type (fixtures3.2023-08-16.json of the
 // same commit, MIT).
 // Run: node packages/source-stripe/scripts/generate-schemas.mjs <folder holding spec3.2023-08-16.yaml>
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { requestContractOf } from '@dativo/testing/http';
 import { parse } from 'yaml';
 
 const OBJECTS = {
@@ -20,7 +21,8 @@ const fixtures = JSON.parse(readFileSync(`${dir}/fixtures3.2023-08-16.json`, 'ut
 const PATHS = { customers: '/v1/customers', charges: '/v1/charges', invoices: '/v1/invoices', subscriptions: '/v1/subscriptions', payment_intents: '/v1/payment_intents', refunds: '/v1/refunds', products: '/v1/products', prices: '/v1/prices', balance_transactions: '/v1/balance_transactions', disputes: '/v1/disputes', events: '/v1/events' };
 const api = {
   source: 'stripe/openapi @ 63a674638635c68de26b9f3add13e58198f4df44 (MIT): openapi/spec3.yaml and openapi/fixtures3.json, API version 2023-08-16',
-  lists: Object.fromEntries(Object.entries(PATHS).map(([stream, path]) => [path, { object: OBJECTS[stream], params: spec.paths[path].get.parameters.map((p) => p.name) }])),
+  lists: Object.fromEntries(Object.entries(PATHS).map(([stream, path]) => [path, { object: OBJECTS[stream] }])),
+  contract: requestContractOf(spec, Object.values(PATHS)),
   examples: Object.fromEntries(Object.values(OBJECTS).map((o) => [o, fixtures[o]])),
 };
 writeFileSync(fileURLToPath(new URL('../fixtures/stripe-api.json', import.meta.url)), `${JSON.stringify(api, null, 1)}\n`);

@@ -130,6 +130,31 @@ describe('stripe source', () => {
     expect(byId.get(c.id)).toMatchObject({ _deleted: true, _deleted_at: micros(now) });
   });
 
+  it('resumed in the middle of the events, never writes an older version of an object over the newer one it wrote before', async () => {
+    const config = { ...base(), objects: ['charges'], page_size: 2, incremental: { cursor_field: 'created' } };
+    const first = await read(stream('charges', 'incremental'), config);
+    const done = (first.checkpoints.at(-1) as Checkpoint).state as { synced_to: number };
+    await sleep(1_100);
+    const now = Math.floor(Date.now() / 1000);
+    const charges = fake.objects('/v1/charges').slice(100, 107) as unknown as Array<{ id: string }>;
+    const x = charges[0] as { id: string };
+    fake.update('/v1/charges', x.id, { description: 'older' }, now);
+    for (const c of charges.slice(1)) fake.update('/v1/charges', c.id, { description: 'changed' }, now);
+    fake.update('/v1/charges', x.id, { description: 'newer' }, now);
+    await sleep(1_100);
+    const to = Math.floor(Date.now() / 1000);
+    // Newest first: x (newer), the six others, x (older). A crashed run got as far as the fourth.
+    const listed = (await (await fetch(`${fake.url}/v1/events?types[]=charge.updated&limit=100`, { headers: { authorization: `Bearer ${fake.key}` } })).json()) as { data: Array<{ id: string; data: { object: { id: string; amount: number } } }> };
+    const order = listed.data.map((e) => e.data.object.id);
+    expect(order).toEqual([x.id, ...charges.slice(1).map((c) => c.id).reverse(), x.id]);
+    const after = listed.data[3]?.id as string;
+    const resumeFrom: Checkpoint = { stream: 'charges', state: { v: 1, phase: 'events', windows: null, events: { from: done.synced_to, to, after }, synced_to: done.synced_to, run_to: to } };
+    const resumed = await read(stream('charges', 'incremental', resumeFrom), config);
+    expect(resumed.rows.map((r) => r.id).sort()).toEqual(order.slice(4, 7).sort());
+    expect(resumed.rows.map((r) => r.description)).toEqual(['changed', 'changed', 'changed']);
+    expect((resumed.checkpoints.at(-1)?.state as { phase: string }).phase).toBe('done');
+  });
+
   it('falls back to a full read when the last sync is older than Stripe keeps events, and says so', async () => {
     const config = { ...base(), objects: ['charges'], incremental: {} };
     const chargeSchema = (await stripeSource().discover(stripeConfigSchema.parse(config), fastContext()))[0]?.schema as StreamDescriptor['schema'];
@@ -145,7 +170,9 @@ describe('stripe source', () => {
     fake.http.failNext(4, { status: 429, headers: { 'stripe-should-retry': 'true', 'retry-after': '0' }, body: { error: { type: 'invalid_request_error', code: 'rate_limit', message: 'Request rate limit exceeded.' } } });
     fake.http.failNext(3, { status: 500, body: { error: { type: 'api_error', message: 'Something went wrong on our end.' } } });
     fake.http.failNext(1, { status: 200, headers: { 'content-type': 'application/json' }, body: '{"object": "list", "data": [{"id": "cus_' });
-    fake.hangNext(1, 2_500);
+    fake.http.failNext(1, { delayMs: 2_500 });
+    fake.http.failNext(1, { reset: "mid-body" });
+    fake.http.failNext(1, { reset: "before-response" });
     const out = await read(stream('customers'), { ...base(), objects: ['customers'], timeout_seconds: 1, concurrency: 8 }, ctx);
     expect(out.rows.length).toBe(fake.objects('/v1/customers').length);
     expect(new Set(out.rows.map((r) => r.id)).size).toBe(out.rows.length);

@@ -235,10 +235,33 @@ async function* readStream(sdk: Stripe, config: StripeConfig, stream: Configured
     const types = [...info.updated, ...info.deleted].slice(0, 20);
     let after = range.after;
     const endpoint = 'GET /v1/events';
+    const eventsPage = async (cursor: string | null) =>
+      readPage<StripeObject>(spec, await listPage(sdk, STRIPE_STREAMS.events as StripeStreamInfo, { ...pageQuery(spec, cursor), types, created: { gte: range.from, lt: range.to } }, config, ctx, stream.name), cursor, endpoint);
+    if (after !== null) {
+      // Resumed mid-pass: the objects of the events before `after` (newer ones) were written in
+      // their latest state. Learn which they were, so an older event of one is not written over it.
+      // The range is closed (`lt: to`), so the list before `after` is the one the crashed run read.
+      let cursor: string | null = null;
+      for (let found = false; !found; ) {
+        throwIfAborted(ctx.signal);
+        const page = await eventsPage(cursor);
+        for (const event of page.items) {
+          const id = (event.data as { object?: StripeObject } | undefined)?.object?.id;
+          if (id) seen.add(id);
+          if (event.id === after) {
+            found = true;
+            break;
+          }
+        }
+        cursor = page.next;
+        if (!found && cursor === null) {
+          throw new DativoError(`${endpoint}: the event ${after} the last run stopped at is no longer listed; reset the stream's state to read ${object} again`, { kind: 'permanent', code: 'STRIPE_EVENTS_CURSOR' });
+        }
+      }
+    }
     for (;;) {
       throwIfAborted(ctx.signal);
-      const params = { ...pageQuery(spec, after), types, created: { gte: range.from, lt: range.to } };
-      const page = readPage<StripeObject>(spec, await listPage(sdk, STRIPE_STREAMS.events as StripeStreamInfo, params, config, ctx, stream.name), after, endpoint);
+      const page = await eventsPage(after);
       for (const event of page.items) {
         const data = (event.data as { object?: StripeObject } | undefined)?.object;
         if (!data?.id || seen.has(data.id)) continue;

@@ -1,17 +1,20 @@
 // A Stripe API server for tests (not part of the package's entry points). Its list endpoints,
 // their query parameters and the shape of every object come from Stripe's OpenAPI document and
 // fixtures (fixtures/stripe-api.json, generated from ../shared/reference/stripe by
-// scripts/generate-schemas.mjs); behaviour follows Stripe's documentation (../shared/reference/
+// scripts/generate-schemas.mjs; requests are checked against the document's parameters by
+// @dativo/testing/http's OpenApiContract); behaviour follows Stripe's documentation (../shared/reference/
 // stripe/NOTES.md): newest first, half-open `created` filters, `starting_after`, `has_more`,
 // `Stripe-Account`, 401 / 403 / 429 with `Stripe-Should-Retry`, 400 for unknown parameters.
 import { readFileSync } from 'node:fs';
-import { startHttpServer, type FakeHttpServer, type HttpReply, type RecordedRequest } from '@dativo/testing/http';
+import { OpenApiContract, startHttpServer, type FakeHttpServer, type HttpReply, type OpenApiDocument, type RecordedRequest } from '@dativo/testing/http';
 
 interface StripeApiFixture {
-  lists: Record<string, { object: string; params: string[] }>;
+  lists: Record<string, { object: string }>;
+  contract: OpenApiDocument;
   examples: Record<string, Record<string, unknown>>;
 }
 const API = JSON.parse(readFileSync(new URL('../fixtures/stripe-api.json', import.meta.url), 'utf8')) as StripeApiFixture;
+const CONTRACT = new OpenApiContract(API.contract);
 
 const ID_PREFIX: Record<string, string> = {
   customer: 'cus', charge: 'ch', invoice: 'in', subscription: 'sub', payment_intent: 'pi', refund: 're', product: 'prod', price: 'price', balance_transaction: 'txn', dispute: 'dp', event: 'evt',
@@ -50,10 +53,6 @@ export interface FakeStripe {
   limitPerSecond: number | undefined;
   /** When each 429 of `limitPerSecond` was sent (ms since the epoch). */
   throttled: number[];
-  /** Delay before each answer (ms). */
-  latencyMs: number;
-  /** Delays the next `times` answers by `ms` (a server that hangs past the client's timeout). */
-  hangNext(times: number, ms: number): void;
   close(): Promise<void>;
 }
 
@@ -87,7 +86,6 @@ export async function startFakeStripe(options: { key?: string; accounts?: string
   let counter = 0;
   let events = 0;
   const second = { at: 0, count: 0 };
-  const hangs: number[] = [];
 
   const account = (id = PLATFORM): Account => {
     const a = accounts.get(id);
@@ -125,10 +123,6 @@ export async function startFakeStripe(options: { key?: string; accounts?: string
     restricted: new Map(),
     limitPerSecond: undefined,
     throttled: [],
-    latencyMs: 0,
-    hangNext(times, ms) {
-      hangs.push(...Array.from({ length: times }, () => ms));
-    },
     add(path, count, opts = {}) {
       const spec = API.lists[path];
       if (!spec) throw new Error(`no list ${path}`);
@@ -166,8 +160,6 @@ export async function startFakeStripe(options: { key?: string; accounts?: string
   };
 
   const handle = async (req: RecordedRequest): Promise<HttpReply> => {
-    const delay = fake.latencyMs + (hangs.shift() ?? 0);
-    if (delay) await new Promise((r) => setTimeout(r, delay));
     const auth = String(req.headers.authorization ?? '');
     const given = auth.startsWith('Bearer ') ? auth.slice(7) : auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString().split(':')[0] : '';
     const masked = `${(given ?? '').slice(0, 8)}****${(given ?? '').slice(-4)}`;
@@ -191,7 +183,9 @@ export async function startFakeStripe(options: { key?: string; accounts?: string
     if (!acct) return stripeError(403, 'invalid_request_error', `The provided key does not have access to account '${acctId}' (or that account does not exist). Application access may have been revoked.`, { code: 'account_invalid' });
 
     const q = parseQuery(req.query);
-    for (const name of q.keys()) if (!spec.params.includes(name)) return stripeError(400, 'invalid_request_error', `Received unknown parameter: ${name}`, { param: name });
+    const violation = CONTRACT.check(req);
+    if (violation?.message.startsWith('unknown query parameter')) return stripeError(400, 'invalid_request_error', `Received unknown parameter: ${violation.param}`, { param: violation.param as string });
+    if (violation) return stripeError(400, 'invalid_request_error', `Invalid request: ${violation.message}`, violation.param ? { param: violation.param } : {});
     const limit = Number(q.get('limit')?.scalar ?? 10);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) return stripeError(400, 'invalid_request_error', 'Invalid integer: limit must be between 1 and 100', { param: 'limit' });
     for (const e of q.get('expand')?.list ?? []) if (!e.startsWith('data.')) return stripeError(400, 'invalid_request_error', `This property cannot be expanded (${e}). You may want to try expanding 'data.${e}' instead.`, { param: 'expand' });

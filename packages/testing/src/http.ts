@@ -24,6 +24,16 @@ export interface HttpReply {
 
 export type HttpHandler = (request: RecordedRequest, params: Record<string, string>) => HttpReply | Promise<HttpReply>;
 
+/**
+ * A fault injected in place of (or around) a route's answer:
+ * - an `HttpReply` sent instead of the route's (a 429 with `Retry-After`, a 503, a 401);
+ * - `{ delayMs }`: the route's answer after a delay (a server that hangs past the client's timeout);
+ * - `{ reset: 'before-response' }`: the connection is closed without an answer;
+ * - `{ reset: 'mid-body' }`: the route's status and headers, half of its body, then a reset;
+ * - `{ truncate: true }`: the first half of the route's body sent as a complete answer (cut-off JSON).
+ */
+export type HttpFault = HttpReply | { delayMs: number } | { reset: 'before-response' | 'mid-body' } | { truncate: true };
+
 export interface FakeHttpServer {
   /** `http://127.0.0.1:<port>` */
   url: string;
@@ -38,7 +48,11 @@ export interface FakeHttpServer {
    * Answers the next `times` requests (matching `filter`, default any) with `reply` instead of
    * their route — a 429 with `Retry-After`, a 500, a 401 — to test retries and error handling.
    */
-  failNext(times: number, reply: HttpReply, filter?: (request: RecordedRequest) => boolean): void;
+  failNext(times: number, reply: HttpFault, filter?: (request: RecordedRequest) => boolean): void;
+  /** Delay before every answer (ms), like a distant API; default 0. */
+  latencyMs: number;
+  /** Requests received whose method and path satisfy `filter` (all by default). */
+  count(filter?: (request: RecordedRequest) => boolean): number;
   close(): Promise<void>;
 }
 
@@ -86,17 +100,41 @@ async function record(req: IncomingMessage): Promise<RecordedRequest> {
   };
 }
 
-function send(res: ServerResponse, reply: HttpReply): void {
+function encode(reply: HttpReply): { headers: Record<string, string>; payload: Buffer } {
   const headers: Record<string, string> = { ...reply.headers };
-  let payload: string | Buffer = '';
+  let payload = Buffer.alloc(0);
   if (reply.body instanceof Uint8Array) payload = Buffer.from(reply.body);
-  else if (typeof reply.body === 'string') payload = reply.body;
+  else if (typeof reply.body === 'string') payload = Buffer.from(reply.body);
   else if (reply.body !== undefined) {
-    payload = JSON.stringify(reply.body);
+    payload = Buffer.from(JSON.stringify(reply.body));
     headers['content-type'] ??= 'application/json';
   }
+  return { headers, payload };
+}
+
+function send(res: ServerResponse, reply: HttpReply): void {
+  const { headers, payload } = encode(reply);
   res.writeHead(reply.status ?? 200, headers);
   res.end(payload);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sends `reply` damaged as `fault` says. */
+function sendFaulty(res: ServerResponse, reply: HttpReply, fault: { reset: 'before-response' | 'mid-body' } | { truncate: true }): void {
+  const { headers, payload } = encode(reply);
+  const half = payload.subarray(0, Math.floor(payload.length / 2));
+  if ('truncate' in fault) {
+    res.writeHead(reply.status ?? 200, { ...headers, 'content-length': String(half.length) });
+    res.end(half);
+    return;
+  }
+  if (fault.reset === 'before-response') {
+    res.socket?.resetAndDestroy();
+    return;
+  }
+  res.writeHead(reply.status ?? 200, { ...headers, 'content-length': String(payload.length) });
+  res.write(half, () => setTimeout(() => res.socket?.resetAndDestroy(), 10));
 }
 
 /**
@@ -106,25 +144,31 @@ function send(res: ServerResponse, reply: HttpReply): void {
  */
 export async function startHttpServer(options: { routes?: Array<{ method: string; path: string | RegExp; handler: HttpHandler }> } = {}): Promise<FakeHttpServer> {
   const routes: Route[] = [];
-  const failures: Array<{ left: number; reply: HttpReply; filter: (r: RecordedRequest) => boolean }> = [];
+  const failures: Array<{ left: number; fault: HttpFault; filter: (r: RecordedRequest) => boolean }> = [];
   const requests: RecordedRequest[] = [];
+  const answer = async (request: RecordedRequest): Promise<HttpReply> => {
+    for (let i = routes.length - 1; i >= 0; i--) {
+      const route = routes[i] as Route;
+      if (route.method !== '*' && route.method !== request.method) continue;
+      const params = route.match(request.path);
+      if (!params) continue;
+      return route.handler(request, params);
+    }
+    return { status: 404, body: { error: { message: `no route for ${request.method} ${request.path}` } } };
+  };
   const server = createServer((req, res) => {
     void (async () => {
       const request = await record(req);
       requests.push(request);
+      if (fake.latencyMs > 0) await sleep(fake.latencyMs);
       const failure = failures.find((f) => f.left > 0 && f.filter(request));
-      if (failure) {
-        failure.left--;
-        return send(res, failure.reply);
-      }
-      for (let i = routes.length - 1; i >= 0; i--) {
-        const route = routes[i] as Route;
-        if (route.method !== '*' && route.method !== request.method) continue;
-        const params = route.match(request.path);
-        if (!params) continue;
-        return send(res, await route.handler(request, params));
-      }
-      send(res, { status: 404, body: { error: { message: `no route for ${request.method} ${request.path}` } } });
+      if (failure) failure.left--;
+      const fault = failure?.fault;
+      if (fault && 'delayMs' in fault) await sleep(fault.delayMs);
+      else if (fault && !('reset' in fault) && !('truncate' in fault)) return send(res, fault);
+      const reply = await answer(request);
+      if (fault && ('reset' in fault || 'truncate' in fault)) return sendFaulty(res, reply, fault);
+      if (!res.destroyed) send(res, reply);
     })().catch((error: unknown) => send(res, { status: 500, body: { error: { message: `test server handler failed: ${(error as Error).message}` } } }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -135,9 +179,11 @@ export async function startHttpServer(options: { routes?: Array<{ method: string
     route(method, path, handler) {
       routes.push({ method: method.toUpperCase(), match: matcher(path), handler });
     },
-    failNext(times, reply, filter = () => true) {
-      failures.push({ left: times, reply, filter });
+    failNext(times, fault, filter = () => true) {
+      failures.push({ left: times, fault, filter });
     },
+    latencyMs: 0,
+    count: (filter = () => true) => requests.filter(filter).length,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

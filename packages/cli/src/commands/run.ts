@@ -34,6 +34,8 @@ export interface JobReport {
   runId?: string;
   status: 'succeeded' | 'partial' | 'failed';
   rows: number;
+  /** Rows removed from the target (source deletions applied under `merge`); absent when none. */
+  deleted?: number;
   files: number;
   bytes: number;
   rejected: number;
@@ -130,6 +132,7 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
     runId,
     status: result.status,
     rows: result.rows,
+    ...(result.deleted ? { deleted: result.deleted } : {}),
     files: result.files,
     bytes: result.bytes,
     rejected: result.rejected,
@@ -148,9 +151,9 @@ function summaryLine(r: JobReport): string {
   const name = r.job ? `${r.tenant}/${r.job}` : r.file;
   if (r.status === 'failed') return `✖ ${name}  failed: ${r.error?.message ?? 'unknown error'}`;
   const mark = r.status === 'partial' ? '!' : '✔';
-  const parts = [`${formatCount(r.rows)} rows`, `${formatCount(r.files)} file${r.files === 1 ? '' : 's'}`, formatBytes(r.bytes), `${r.seconds.toFixed(1)} s`, `${formatCount(r.rowsPerSecond)} rows/s`];
+  const parts = [`${formatCount(r.rows)} rows`, ...(r.deleted ? [`${formatCount(r.deleted)} deleted`] : []), `${formatCount(r.files)} file${r.files === 1 ? '' : 's'}`, formatBytes(r.bytes), `${r.seconds.toFixed(1)} s`, `${formatCount(r.rowsPerSecond)} rows/s`];
   if (r.rejected) parts.push(`${formatCount(r.rejected)} rejected → ${r.deadLetterFile ?? 'dead-letter queue'}`);
-  if (r.rows === 0 && r.streams?.length && r.streams.every((s) => s.resumed)) parts.push('nothing new since the last run');
+  if (r.rows === 0 && !r.deleted && r.streams?.length && r.streams.every((s) => s.resumed)) parts.push('nothing new since the last run');
   return `${mark} ${name}  ${parts.join(' · ')}`;
 }
 

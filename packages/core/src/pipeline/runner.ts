@@ -40,6 +40,8 @@ export interface StreamResult {
   name: string;
   rowsRead: number;
   rowsWritten: number;
+  /** Rows the sink removed (source deletions applied under `merge`). */
+  rowsDeleted: number;
   /** Arrow bytes handed to the sink. */
   bytesIn: number;
   rejected: number;
@@ -65,6 +67,8 @@ export interface RunResult {
   status: 'succeeded' | 'partial' | 'failed';
   streams: StreamResult[];
   rows: number;
+  /** Rows removed from targets (source deletions applied under `merge`). */
+  deleted: number;
   rejected: number;
   files: number;
   bytes: number;
@@ -115,6 +119,7 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
     run.result.files += result.files;
     run.result.bytesOut += result.bytes;
     run.result.rowsWritten += result.rows;
+    run.result.rowsDeleted += result.deleted ?? 0;
     progress.files += result.files;
     progress.bytesOut += result.bytes;
     ctx.metrics.inc('dativo_commits_total', 1, { stream: run.configured.name });
@@ -146,7 +151,7 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
       const fromSink = await writer.lastCommitted();
       const fromState = fromSink ? undefined : (await ctx.state.get(stateKeyOf(ctx, configured.name)))?.checkpoint;
       const resumeFrom = fromSink ?? fromState;
-      const result: StreamResult = { name: configured.name, rowsRead: 0, rowsWritten: 0, bytesIn: 0, rejected: 0, warnings: 0, commits: 0, files: 0, bytesOut: 0 };
+      const result: StreamResult = { name: configured.name, rowsRead: 0, rowsWritten: 0, rowsDeleted: 0, bytesIn: 0, rejected: 0, warnings: 0, commits: 0, files: 0, bytesOut: 0 };
       if (resumeFrom) {
         result.resumedFrom = resumeFrom;
         ctx.log.info('resuming stream from its last committed checkpoint', { stream: configured.name, source: fromSink ? 'sink' : 'state store', checkpoint: resumeFrom.state });
@@ -243,6 +248,7 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
     status: failure ? 'failed' : rejected > 0 ? 'partial' : 'succeeded',
     streams,
     rows: streams.reduce((n, s) => n + s.rowsWritten, 0),
+    deleted: streams.reduce((n, s) => n + s.rowsDeleted, 0),
     rejected,
     files: streams.reduce((n, s) => n + s.files, 0),
     bytes: streams.reduce((n, s) => n + s.bytesOut, 0),

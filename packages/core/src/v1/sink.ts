@@ -9,6 +9,8 @@ export interface CommitResult {
   files: number;
   rows: number;
   bytes: number;
+  /** Rows removed from the target by this commit (deletions applied under `merge`). */
+  deleted?: number;
 }
 
 /** Writes one stream. All data written since the last commit becomes visible atomically at commit. */

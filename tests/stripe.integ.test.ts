@@ -1,0 +1,186 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
+import { readIcebergTable } from '@dativo/testing/iceberg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeStripe, type FakeStripe } from '../packages/source-stripe/src/fake-stripe.js';
+import { parquetFiles, runCli } from './helpers.js';
+
+/**
+ * Stripe through the CLI with the real `stripe` SDK against the Stripe API fake: thousands of
+ * objects over pages and parallel windows land exactly once in Parquet and in an Iceberg table
+ * (merge), read back by DuckDB and icebird; updates and deletions arrive with the next run (removed
+ * from the merged table); `kill -9` mid-run and at commit points, then a rerun: exactly once.
+ */
+const scratch = tempDir('dativo-stripe-');
+const dir = scratch.path;
+const CUSTOMERS = 3_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let stripe: FakeStripe;
+let start: number;
+
+beforeAll(async () => {
+  mkdirSync(path.join(dir, 'jobs'), { recursive: true });
+  writeFileSync(
+    path.join(dir, 'asset.yaml'),
+    [
+      'name: customers',
+      'schema:',
+      '  - { name: id, type: string, required: true }',
+      '  - { name: email, type: string }',
+      '  - { name: name, type: string }',
+      '  - { name: balance, type: bigint }',
+      '  - { name: created, type: timestamp }',
+      '  - { name: _deleted, type: boolean }',
+      '  - { name: _deleted_at, type: timestamp }',
+      'primary_key: [id]',
+      '',
+    ].join('\n'),
+  );
+  stripe = await startFakeStripe();
+  start = Math.floor(Date.now() / 1000) - 60 * 86_400;
+  stripe.add('/v1/customers', CUSTOMERS, { from: start + 300, step: 1_700 });
+});
+afterAll(async () => {
+  await stripe?.close();
+  scratch.cleanup();
+});
+
+function job(name: string, target: 'parquet' | 'iceberg'): string {
+  const targetBlock =
+    target === 'parquet'
+      ? `target:\n  path: out/${name}\n  partitioning: []\n`
+      : `target:\n  catalog: { type: filesystem }\n  warehouse: warehouse\n  namespace: acme\n  table: ${name}\n  mode: merge\n  partitioning: []\n`;
+  writeFileSync(
+    path.join(dir, 'jobs', `${name}.yaml`),
+    `tenant_id: acme
+environment: dev
+source_connector: stripe
+target_connector: ${target}
+asset: customers
+asset_path: asset.yaml
+source:
+  api_key: \${STRIPE_API_KEY}
+  api_base: \${STRIPE_API_BASE}
+  objects: [customers]
+  start_date: ${start}
+  window_days: 3
+  concurrency: 4
+  page_size: 40
+  incremental: { strategy: created, cursor_field: created, lookback_days: 0 }
+${targetBlock}batch: { max_rows: 150 }
+commit: { every_rows: 300 }
+`,
+  );
+  return `jobs/${name}.yaml`;
+}
+
+const env = () => ({ STRIPE_API_KEY: stripe.key, STRIPE_API_BASE: stripe.url });
+const run = (file: string, extra: NodeJS.ProcessEnv = {}, onSpawn?: (pid: number) => void) => runCli(['run', file, '-q', '--json'], { cwd: dir, env: { ...env(), ...extra }, ...(onSpawn ? { onSpawn } : {}) });
+
+interface Customer {
+  id: string;
+  email: string | null;
+  deleted: boolean;
+}
+
+async function parquetRows(name: string): Promise<Customer[]> {
+  const files = parquetFiles(path.join(dir, 'out', name));
+  const rows = await queryDuckDb(`SELECT id, email, coalesce(_deleted, false) AS deleted FROM read_parquet([${files.map(sqlString).join(', ')}]) ORDER BY id`);
+  return rows as unknown as Customer[];
+}
+
+async function icebergRows(name: string): Promise<Customer[]> {
+  const meta = path.join(dir, 'warehouse', 'acme', name, 'metadata');
+  const version = readFileSync(path.join(meta, 'version-hint.text'), 'utf8').trim();
+  const rows = await readIcebergTable({ metadataLocation: `file://${path.join(meta, `v${version}.metadata.json`)}` });
+  return rows.map((r) => ({ id: String(r.id), email: (r.email as string | null) ?? null, deleted: r._deleted === true })).sort((a, b) => a.id.localeCompare(b.id));
+}
+
+const live = (): Customer[] => stripe.objects('/v1/customers').map((c) => ({ id: c.id, email: String(c.email), deleted: false })).sort((a, b) => a.id.localeCompare(b.id));
+
+describe('stripe → Parquet and Iceberg (merge) through the CLI', () => {
+  it('every object exactly once; the next run brings updates, deletions (removed under merge) and new objects', async () => {
+    const pq = job('customers_pq', 'parquet');
+    const ice = job('customers_ice', 'iceberg');
+    for (const file of [pq, ice]) {
+      const first = await run(file);
+      expect(first.code, first.stderr).toBe(0);
+      expect(JSON.parse(first.stdout).jobs[0].rows).toBe(CUSTOMERS);
+    }
+    expect(await parquetRows('customers_pq')).toEqual(live());
+    expect(await icebergRows('customers_ice')).toEqual(live());
+
+    await sleep(1_100);
+    const now = Math.floor(Date.now() / 1000);
+    const all = stripe.objects('/v1/customers');
+    const updated = [all[5], all[1_500], all[2_999]].map((c) => c?.id as string);
+    for (const id of updated) stripe.update('/v1/customers', id, { email: `changed-${id}@example.com` }, now);
+    const removed = [all[7], all[2_000]].map((c) => c?.id as string);
+    for (const id of removed) stripe.remove('/v1/customers', id, now);
+    const added = stripe.add('/v1/customers', 20, { from: now, step: 0 }).map((c) => c.id);
+    await sleep(1_100);
+
+    const before = new Set(parquetFiles(path.join(dir, 'out', 'customers_pq')));
+    for (const file of [pq, ice]) {
+      const second = await run(file);
+      expect(second.code, second.stderr).toBe(0);
+      const report = JSON.parse(second.stdout).jobs[0];
+      // Parquet writes the deletions as marked rows; the merged table removes them.
+      if (file === pq) expect(report).toMatchObject({ rows: updated.length + removed.length + added.length });
+      else expect(report).toMatchObject({ rows: updated.length + added.length, deleted: removed.length });
+      expect(second.stderr).not.toContain(stripe.key);
+    }
+    // The merged table is Stripe as it is now: deleted customers gone, updates in place.
+    expect(await icebergRows('customers_ice')).toEqual(live());
+    // Parquet keeps versions: the second run's files hold exactly the changes, deletions marked.
+    const newFiles = parquetFiles(path.join(dir, 'out', 'customers_pq')).filter((f) => !before.has(f));
+    const changes = (await queryDuckDb(`SELECT id, email, coalesce(_deleted, false) AS deleted FROM read_parquet([${newFiles.map(sqlString).join(', ')}]) ORDER BY id`)) as unknown as Customer[];
+    expect(changes.map((c) => c.id)).toEqual([...updated, ...removed, ...added].sort());
+    expect(changes.filter((c) => c.deleted).map((c) => c.id)).toEqual([...removed].sort());
+    for (const id of updated) expect(changes.find((c) => c.id === id)?.email).toBe(`changed-${id}@example.com`);
+  });
+
+  for (const point of ['iceberg:data-written@2', 'iceberg:committed@3']) {
+    it(`Iceberg merge, killed at ${point}, then rerun: each object exactly once`, async () => {
+      const name = `crash_${point.split(':')[1]?.replace(/[-@]/g, '_')}`;
+      const file = job(name, 'iceberg');
+      const killed = await run(file, { DATIVO_CRASH_AT: point });
+      expect(killed.signal).toBe('SIGKILL');
+      const rerun = await run(file);
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expect(await icebergRows(name)).toEqual(live());
+    });
+  }
+
+  it('Parquet, killed at a commit and at an arbitrary moment mid-read, then rerun: no gaps, no duplicates', async () => {
+    const atCommit = job('crash_pq_commit', 'parquet');
+    expect((await run(atCommit, { DATIVO_CRASH_AT: 'parquet:intent-written@2' })).signal).toBe('SIGKILL');
+    expect((await run(atCommit)).code).toBe(0);
+    expect(await parquetRows('crash_pq_commit')).toEqual(live());
+
+    const name = 'crash_pq_mid';
+    const file = job(name, 'parquet');
+    const commits = path.join(dir, 'out', name, '_dativo', 'commits');
+    const count = (): number => (existsSync(commits) ? (readdirSync(commits, { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).length : 0);
+    stripe.http.latencyMs = 20;
+    try {
+      let pid = 0;
+      const done = run(file, {}, (p) => (pid = p));
+      const deadline = Date.now() + 60_000;
+      while (count() < 2 && Date.now() < deadline) await sleep(10);
+      await sleep(120);
+      process.kill(pid, 'SIGKILL');
+      expect((await done).signal).toBe('SIGKILL');
+    } finally {
+      stripe.http.latencyMs = 0;
+    }
+    const rerun = await run(file);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const rows = JSON.parse(rerun.stdout).jobs[0].rows as number;
+    expect(rows).toBeGreaterThan(0);
+    expect(rows).toBeLessThan(live().length);
+    expect(await parquetRows(name)).toEqual(live());
+  });
+});
