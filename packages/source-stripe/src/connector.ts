@@ -13,6 +13,7 @@ export const stripeHead = {
     version: VERSION,
     description: 'Stripe objects through the official SDK: parallel created windows, updates and deletions from events',
     limits: { rateLimit: { requestsPerSecond: 25, burst: 25 }, retry: { maxRetries: 6, maxDelayMs: 60_000 } },
+    workload: 'network',
   },
   configSchema: stripeConfigSchema,
 } as const;

@@ -31,8 +31,17 @@ interface Stored {
   value: StripeObject;
 }
 
+/** A list made on demand (`generate`): object i has id number `first + i`, created `from + ⌊i·step⌋`. */
+interface Generated {
+  count: number;
+  first: number;
+  from: number;
+  step: number;
+}
+
 class Account {
   readonly lists = new Map<string, Stored[]>();
+  readonly generated = new Map<string, Generated>();
   readonly events: Stored[] = [];
 }
 
@@ -44,6 +53,12 @@ export interface FakeStripe {
   restricted: Map<string, Set<string>>;
   /** Adds `count` objects of a list path's type (`/v1/customers`), `created` from `from` every `step` seconds. */
   add(path: string, count: number, options?: { from?: number; step?: number; account?: string; make?: (n: number) => Record<string, unknown> }): StripeObject[];
+  /**
+   * Serves `count` objects of a list path's type made on demand, never stored (for runs of
+   * millions): created from `from` every `step` seconds, customers with e-mail, name and balance.
+   * No events; `add` and `update` do not apply to them.
+   */
+  generate(path: string, count: number, options: { from: number; step: number }): void;
   /** Changes an object and records a `<prefix>.updated` event at `at`. */
   update(path: string, id: string, changes: Record<string, unknown>, at: number, account?: string): StripeObject;
   /** Deletes an object (gone from its list) and records a `<prefix>.deleted` event at `at`. */
@@ -51,6 +66,12 @@ export interface FakeStripe {
   objects(path: string, account?: string): StripeObject[];
   /** Requests answered per second (for the rate limit): refuses more with 429 when set. */
   limitPerSecond: number | undefined;
+  /**
+   * How `limitPerSecond` is enforced: `calendar-second` (default, the strictest: at most N answers
+   * in each wall-clock second) or `token-bucket` (N tokens, refilled at N per second — the
+   * algorithm Stripe describes for its request rate limiter).
+   */
+  limitAlgorithm: 'calendar-second' | 'token-bucket';
   /** When each 429 of `limitPerSecond` was sent (ms since the epoch). */
   throttled: number[];
   close(): Promise<void>;
@@ -78,6 +99,46 @@ function parseQuery(query: URLSearchParams): Map<string, { scalar?: string; map:
   return out;
 }
 
+/** One page of a generated list, newest first, as Stripe pages a stored one. */
+function generatedPage(g: Generated, object: string, path: string, limit: number, bounds: Record<'gte' | 'gt' | 'lt' | 'lte' | 'eq', number | undefined>, after: string | undefined): HttpReply {
+  const created = (i: number): number => g.from + Math.floor(i * g.step);
+  // The first index whose `created` is at least t (created grows with the index).
+  const firstAtLeast = (t: number): number => {
+    let lo = 0;
+    let hi = g.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (created(mid) >= t) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  const { gte, gt, lt, lte, eq } = bounds;
+  let low = 0;
+  let high = g.count; // indexes [low, high) match
+  if (gte !== undefined) low = Math.max(low, firstAtLeast(gte));
+  if (gt !== undefined) low = Math.max(low, firstAtLeast(gt + 1));
+  if (eq !== undefined) low = Math.max(low, firstAtLeast(eq));
+  if (lt !== undefined) high = Math.min(high, firstAtLeast(lt));
+  if (lte !== undefined) high = Math.min(high, firstAtLeast(lte + 1));
+  if (eq !== undefined) high = Math.min(high, firstAtLeast(eq + 1));
+  let next = high - 1;
+  if (after !== undefined) {
+    const i = Number(after.split('_').at(-1)) - g.first;
+    if (!Number.isInteger(i) || i < low || i >= high) return stripeError(400, 'invalid_request_error', `No such ${object}: '${after}'`, { code: 'resource_missing', param: 'starting_after' });
+    next = i - 1;
+  }
+  const template = API.examples[object] as Record<string, unknown>;
+  const data: StripeObject[] = [];
+  for (let i = next; i >= low && data.length < limit; i--) {
+    const n = g.first + i;
+    const value: StripeObject = { ...template, id: `${ID_PREFIX[object]}_${String(n).padStart(10, '0')}`, object, created: created(i), livemode: false };
+    if (object === 'customer') Object.assign(value, { email: `customer${n}@example.com`, name: `Customer ${n}`, balance: n % 1000 });
+    data.push(value);
+  }
+  return { headers: { 'request-id': `req_g${next}`, 'stripe-version': '2023-08-16' }, body: { object: 'list', data, has_more: next - data.length >= low, url: path } };
+}
+
 export async function startFakeStripe(options: { key?: string; accounts?: string[] } = {}): Promise<FakeStripe> {
   const http = await startHttpServer();
   const key = options.key ?? 'sk_test_dativo_fake_4242';
@@ -86,6 +147,7 @@ export async function startFakeStripe(options: { key?: string; accounts?: string
   let counter = 0;
   let events = 0;
   const second = { at: 0, count: 0 };
+  const bucket = { at: 0, tokens: 0 };
 
   const account = (id = PLATFORM): Account => {
     const a = accounts.get(id);
@@ -122,6 +184,7 @@ export async function startFakeStripe(options: { key?: string; accounts?: string
     key,
     restricted: new Map(),
     limitPerSecond: undefined,
+    limitAlgorithm: 'calendar-second',
     throttled: [],
     add(path, count, opts = {}) {
       const spec = API.lists[path];
@@ -155,6 +218,11 @@ export async function startFakeStripe(options: { key?: string; accounts?: string
       const [gone] = list.splice(i, 1);
       event(acct, { ...(gone as Stored).value, deleted: true }, 'deleted', at);
     },
+    generate(path, count, { from, step }) {
+      if (!API.lists[path]) throw new Error(`no list ${path}`);
+      account().generated.set(path, { count, first: counter + 1, from, step });
+      counter += count;
+    },
     objects: (path, acct) => listOf(path, acct).map((s) => s.value),
     close: () => http.close(),
   };
@@ -165,9 +233,19 @@ export async function startFakeStripe(options: { key?: string; accounts?: string
     const masked = `${(given ?? '').slice(0, 8)}****${(given ?? '').slice(-4)}`;
     if (given !== key && !fake.restricted.has(given ?? '')) return stripeError(401, 'invalid_request_error', `Invalid API Key provided: ${masked}`);
     if (fake.limitPerSecond !== undefined) {
-      const now = Math.floor(Date.now() / 1000);
-      if (second.at !== now) Object.assign(second, { at: now, count: 0 });
-      if (++second.count > fake.limitPerSecond) {
+      let refused: boolean;
+      if (fake.limitAlgorithm === 'token-bucket') {
+        const now = Date.now();
+        bucket.tokens = Math.min(fake.limitPerSecond, (bucket.at ? bucket.tokens : fake.limitPerSecond) + ((now - (bucket.at || now)) / 1000) * fake.limitPerSecond);
+        bucket.at = now;
+        refused = bucket.tokens < 1;
+        if (!refused) bucket.tokens -= 1;
+      } else {
+        const now = Math.floor(Date.now() / 1000);
+        if (second.at !== now) Object.assign(second, { at: now, count: 0 });
+        refused = ++second.count > fake.limitPerSecond;
+      }
+      if (refused) {
         fake.throttled.push(Date.now());
         return stripeError(429, 'invalid_request_error', 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.', { code: 'rate_limit', headers: { 'stripe-should-retry': 'true' } });
       }
@@ -195,6 +273,8 @@ export async function startFakeStripe(options: { key?: string; accounts?: string
     const created = q.get('created');
     const bound = (op: string): number | undefined => (created?.map.has(op) ? Number(created.map.get(op)) : undefined);
     const [gte, gt, lt, lte, eq] = [bound('gte'), bound('gt'), bound('lt'), bound('lte'), created?.scalar !== undefined ? Number(created.scalar) : undefined];
+    const generated = acct.generated.get(req.path);
+    if (generated) return generatedPage(generated, spec.object, req.path, limit, { gte, gt, lt, lte, eq }, q.get('starting_after')?.scalar);
     const source = req.path === '/v1/events' ? acct.events : (acct.lists.get(req.path) ?? []);
     const status = q.get('status')?.scalar;
     const rows = source

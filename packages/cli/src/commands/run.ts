@@ -1,3 +1,4 @@
+import { tuneHeapFor } from '../heap.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
@@ -77,6 +78,7 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
   const log = makeLogger(g, redactor, { runId, tenant: plan.tenant, job: plan.name }, plan.loaded.job.logging.level);
   for (const w of plan.warnings) log.warn(formatWarning(w), { kind: 'config_warning' });
   for (const note of plan.notes) log.info(note);
+  tuneHeapFor(plan.source.connector.spec, log);
   const dlq = new JsonlDeadLetterQueue(g.dlqDir, { tenant: plan.tenant, job: plan.name, runId }, redactor);
   const ctx = createRunContext({
     tenant: plan.tenant,

@@ -13,6 +13,12 @@ export interface ConnectorSpec {
   description?: string;
   /** The remote system's limits and the retry policy it wants (a recipe's `rate_limits` and the job may override them). */
   limits?: ResilienceSettings;
+  /**
+   * What bounds the connector's speed: `network` (a SaaS API: latency and rate limits, little CPU)
+   * or `compute` (files, databases: parsing and encoding; the default). A run whose source is
+   * network-bound has the JavaScript engine favour memory over peak CPU speed.
+   */
+  workload?: 'network' | 'compute';
 }
 
 /**
