@@ -11,6 +11,7 @@ import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeHubSpot } from '../packages/source-hubspot/src/fake-hubspot.js';
 import { startFakeStripe } from '../packages/source-stripe/src/fake-stripe.js';
 import { ROOT, runCli } from './helpers.js';
 import { SEEDS, seedAdventureWorks, seedEmployees } from './v1-corpus-seed.js';
@@ -411,10 +412,49 @@ describe('v1 corpus: Stripe', () => {
   });
 });
 
+describe('v1 corpus: HubSpot', () => {
+  it('hubspot_contacts_to_iceberg.yaml runs unchanged against a HubSpot API server; a second run reads only what changed; invalid credentials fail clearly', async () => {
+    const hubspot = await startFakeHubSpot();
+    try {
+      const DAY = 86_400_000;
+      const now = Date.now();
+      // Modified times from 20 days ago to a day ago, none within a minute of the lookback boundary.
+      hubspot.add('contacts', 1_234, { modified: (i) => now - 20 * DAY + 60_000 + i * 1_360_000 });
+      const hubspotEnv = { HUBSPOT_API_KEY: hubspot.token, HUBSPOT_API_BASE: hubspot.url };
+      const first = await runWith('tests/fixtures/jobs/hubspot_contacts_to_iceberg.yaml', hubspotEnv);
+      expect(first.code, `${first.stderr}\n${JSON.stringify(first.report.jobs[0]?.error)}`).toBe(0);
+      expect(first.report.jobs[0]?.rows).toBe(1_234);
+      const files = new Set(publishedFiles('raw/hubspot/contacts'));
+      const out = await queryDuckDb(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, count(email)::INTEGER AS emails, count(updatedAt)::INTEGER AS updated FROM read_parquet(${published('raw/hubspot/contacts')})`);
+      expect(out).toEqual([{ n: 1_234, ids: 1_234, emails: 1_234, updated: 1_234 }]);
+      await new Promise((r) => setTimeout(r, 20));
+      const later = Date.now();
+      const [changed] = hubspot.ids('contacts');
+      hubspot.update('contacts', changed as string, { email: 'changed@example.com' }, later);
+      hubspot.add('contacts', 7, { modified: () => later });
+      await new Promise((r) => setTimeout(r, 20));
+      const second = await runWith('tests/fixtures/jobs/hubspot_contacts_to_iceberg.yaml', hubspotEnv);
+      expect(second.code, second.stderr).toBe(0);
+      const added = publishedFiles('raw/hubspot/contacts').filter((f) => !files.has(f));
+      const rows = await queryDuckDb(`SELECT id, email FROM read_parquet([${added.map(sqlString).join(', ')}]) ORDER BY id`);
+      // v1's lookback_days: 1 re-reads the last day's contacts before the first run's end.
+      const lastDay = Array.from({ length: 1_234 }, (_, i) => now - 20 * DAY + 60_000 + i * 1_360_000).filter((t) => t >= now - DAY).length;
+      expect(rows.length).toBe(lastDay + 8);
+      expect(rows).toContainEqual({ id: changed, email: 'changed@example.com' });
+      expect(first.stderr + second.stderr).not.toContain(hubspot.token);
+
+      const refused = await runWith('tests/fixtures/jobs/hubspot_invalid_credentials.yaml', hubspotEnv);
+      expect(refused.code).toBe(2);
+      expect(refused.report.jobs[0]?.error?.message).toMatch(/HubSpot refused the token \(HTTP 401, INVALID_AUTHENTICATION\)/);
+      expect(refused.stderr + JSON.stringify(refused.report)).not.toContain('invalid_key_12345_this_will_fail');
+    } finally {
+      await hubspot.close();
+    }
+  });
+});
+
 /** v1 jobs whose connectors come with later issues, and v1's Rust plugins (see docs/v1-compatibility.md). */
 const NOT_HERE: Array<{ job: string; message: RegExp }> = [
-  { job: 'tests/fixtures/jobs/hubspot_contacts_to_iceberg.yaml', message: /unknown source connector 'hubspot'/ },
-  { job: 'tests/fixtures/jobs/hubspot_invalid_credentials.yaml', message: /unknown source connector 'hubspot'/ },
   { job: 'tests/fixtures/jobs/gdrive_csv_to_iceberg.yaml', message: /unknown source connector 'gdrive_csv'/ },
   { job: 'tests/fixtures/jobs/gdrive_csv_airbyte_to_iceberg.yaml', message: /unknown source connector 'gdrive_csv'/ },
   { job: 'tests/fixtures/jobs/google_sheets_to_iceberg.yaml', message: /unknown source connector 'google_sheets'/ },

@@ -4,3 +4,4 @@ export { apiKeyAuth, basicAuth, bearerAuth, OAuth2RefreshAuth, ServiceAccountAut
 export { pageQuery, readPage, valueAt, type Page, type PageSpec, type Pagination } from './pagination.js';
 export { planWindows, readWindows, windowBounds, windowCount, windowsDone, windowStateSchema, type ReadWindowsOptions, type TimeWindow, type WindowState } from './windows.js';
 export { RecordShaper, type RecordShaperOptions } from './records.js';
+export { cappedSearchDone, cappedSearchStateSchema, planCappedSearch, readCappedSearch, type CappedPage, type CappedQuery, type CappedSearchOptions, type CappedSearchState } from './capped-search.js';

@@ -13,6 +13,7 @@ export const BUILT_IN_SOURCES: Record<string, string> = {
   mysql: '@dativo/source-mysql',
   mariadb: '@dativo/source-mysql',
   stripe: '@dativo/source-stripe',
+  hubspot: '@dativo/source-hubspot',
 };
 
 export const BUILT_IN_SINKS: Record<string, string> = {

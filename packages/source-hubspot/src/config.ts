@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+export const HUBSPOT_OBJECTS = ['contacts', 'companies', 'deals', 'tickets'] as const;
+export type HubSpotObject = (typeof HUBSPOT_OBJECTS)[number];
+
+const positive = z.coerce.number().positive();
+
+/** The job's `source:` for HubSpot (v1's `objects`, `incremental` and `credentials` keys work as written). */
+export const hubspotConfigSchema = z
+  .object({
+    /** A private-app access token (`pat-…`); from `${HUBSPOT_ACCESS_TOKEN}` or v1's `credentials`. Never logged. */
+    access_token: z.string().min(1).optional(),
+    /** OAuth2 instead of a private-app token: the refresh token is renewed and stored as it rotates. */
+    oauth: z
+      .object({
+        client_id: z.string().min(1),
+        client_secret: z.string().min(1),
+        refresh_token: z.string().min(1),
+        /** The secret holding the refresh token, where a rotated one is stored (`--secret-manager filesystem`). */
+        refresh_token_secret: z.string().min(1).optional(),
+        token_url: z.string().url().optional(),
+      })
+      .optional(),
+    /** The API's base URL (a proxy, or a fake in tests); default HubSpot's. */
+    api_base: z.string().url().default('https://api.hubapi.com'),
+    objects: z.array(z.enum(HUBSPOT_OBJECTS)).min(1).default(['contacts']),
+    /** Oldest last-modified time an incremental search starts from when the run has no state (ISO date). */
+    start_date: z.string().min(1).default('2006-01-01'),
+    incremental: z
+      .object({
+        /** v1: `updated_after`. */
+        strategy: z.string().optional(),
+        /** v1: `updatedAt` (the object's last-modified time). */
+        cursor_field: z.string().default('updatedAt'),
+        lookback_days: z.coerce.number().min(0).default(0),
+      })
+      .optional(),
+    /** Archived (deleted) records since the last run, marked `_deleted` (incremental runs). */
+    archived: z.boolean().default(true),
+    /** First width of a search window, days (halved past the cap, widened when sparse). */
+    window_days: positive.default(7),
+    page_size: z.coerce.number().int().min(1).max(100).default(100),
+    search_page_size: z.coerce.number().int().min(1).max(200).default(200),
+    /** Search requests per second (HubSpot allows 5 per account). */
+    search_rps: positive.default(4),
+    /** Results one search query can page through (HubSpot: 10,000). */
+    search_cap: z.coerce.number().int().min(10).default(10_000),
+    timeout_seconds: positive.default(60),
+  })
+  .superRefine((c, issue) => {
+    if (!c.access_token && !c.oauth) {
+      issue.addIssue({ code: 'custom', path: ['access_token'], message: 'expected a private-app token (access_token: ${HUBSPOT_ACCESS_TOKEN}, or v1\'s credentials: { from_env: HUBSPOT_API_KEY }) or an oauth: section' });
+    }
+  });
+
+export type HubSpotConfig = z.output<typeof hubspotConfigSchema>;

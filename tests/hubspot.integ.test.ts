@@ -1,0 +1,66 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeHubSpot, type FakeHubSpot } from '../packages/source-hubspot/src/fake-hubspot.js';
+import { parquetFiles, runCli } from './helpers.js';
+
+/**
+ * HubSpot through the CLI with the real SDK against the HubSpot API fake: `kill -9` at commit
+ * points during the first (list) run and during an incremental (search) run, then reruns — every
+ * contact exactly once, every change exactly once.
+ */
+const scratch = tempDir('dativo-hubspot-');
+const dir = scratch.path;
+let hubspot: FakeHubSpot;
+
+beforeAll(async () => {
+  mkdirSync(path.join(dir, 'jobs'), { recursive: true });
+  writeFileSync(path.join(dir, 'asset.yaml'), 'name: contacts\nschema:\n  - { name: id, type: string, required: true }\n  - { name: email, type: string }\n  - { name: updatedAt, type: timestamp }\n  - { name: _deleted, type: boolean }\nprimary_key: [id]\n');
+  writeFileSync(
+    path.join(dir, 'jobs', 'contacts.yaml'),
+    `tenant_id: acme\nenvironment: dev\nsource_connector: hubspot\ntarget_connector: parquet\nasset: contacts\nasset_path: asset.yaml\nsource:\n  access_token: \${HUBSPOT_ACCESS_TOKEN}\n  api_base: \${HUBSPOT_API_BASE}\n  objects: [contacts]\n  search_page_size: 100\n  search_rps: 200\n  incremental: { strategy: updated_after, cursor_field: updatedAt, lookback_days: 0 }\n  rate_limits: { rps_default: 500, burst_default: 50 }\ntarget:\n  path: out\n  partitioning: []\nbatch: { max_rows: 300 }\ncommit: { every_rows: 600 }\n`,
+  );
+  hubspot = await startFakeHubSpot();
+  hubspot.add('contacts', 6_000);
+});
+afterAll(async () => {
+  await hubspot?.close();
+  scratch.cleanup();
+});
+
+const run = (extra: NodeJS.ProcessEnv = {}) => runCli(['run', 'jobs/contacts.yaml', '-q', '--json'], { cwd: dir, env: { HUBSPOT_ACCESS_TOKEN: hubspot.token, HUBSPOT_API_BASE: hubspot.url, ...extra } });
+
+async function rows(files: string[]): Promise<Array<{ id: string; email: string }>> {
+  return (await queryDuckDb(`SELECT id, email FROM read_parquet([${files.map(sqlString).join(', ')}]) ORDER BY id`)) as unknown as Array<{ id: string; email: string }>;
+}
+
+describe('hubspot → Parquet through the CLI, killed and rerun', () => {
+  it('first run (list) and an incremental run (search), each killed at a commit: every record exactly once', async () => {
+    const killed = await run({ DATIVO_CRASH_AT: 'parquet:intent-written@3' });
+    expect(killed.signal).toBe('SIGKILL');
+    const rerun = await run();
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const all = await rows(parquetFiles(path.join(dir, 'out')));
+    expect(all.length).toBe(6_000);
+    expect(new Set(all.map((r) => r.id))).toEqual(new Set(hubspot.ids('contacts')));
+
+    const before = new Set(parquetFiles(path.join(dir, 'out')));
+    await new Promise((r) => setTimeout(r, 20));
+    const now = Date.now();
+    const changed = hubspot.ids('contacts').filter((_, i) => i % 2 === 0);
+    for (const id of changed) hubspot.update('contacts', id, { email: `v2-${id}@example.com` }, now);
+    await new Promise((r) => setTimeout(r, 20));
+    const killedAgain = await run({ DATIVO_CRASH_AT: 'parquet:intent-written@2' });
+    expect(killedAgain.signal).toBe('SIGKILL');
+    const again = await run();
+    expect(again.code, again.stderr).toBe(0);
+    const updates = await rows(parquetFiles(path.join(dir, 'out')).filter((f) => !before.has(f)));
+    expect(updates.length).toBe(changed.length);
+    expect(new Set(updates.map((r) => r.id))).toEqual(new Set(changed));
+    expect(updates.every((r) => r.email === `v2-${r.id}@example.com`)).toBe(true);
+    const nothing = await run();
+    expect(JSON.parse(nothing.stdout).jobs[0].rows).toBe(0);
+  });
+});
