@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
@@ -183,6 +183,29 @@ describe('stripe → Parquet and Iceberg (merge) through the CLI', () => {
     expect(rows).toBeGreaterThan(0);
     expect(rows).toBeLessThan(live().length);
     expect(await parquetRows(name)).toEqual(live());
+  });
+});
+
+describe("stripe: v1's asset files", () => {
+  it('assets/stripe/v1.0/charges.yaml and invoices.yaml (v1 repository) read their lists as declared', async () => {
+    const v1 = path.join(ROOT, 'tests', 'v1-corpus', 'assets', 'stripe', 'v1.0');
+    stripe.add('/v1/charges', 420, { from: start + 100, step: 9_000 });
+    stripe.add('/v1/invoices', 180, { from: start + 200, step: 20_000 });
+    for (const object of ['charges', 'invoices']) {
+      copyFileSync(path.join(v1, `${object}.yaml`), path.join(dir, `v1_${object}.yaml`));
+      writeFileSync(
+        path.join(dir, 'jobs', `v1_${object}.yaml`),
+        `tenant_id: acme\nenvironment: dev\nsource_connector: stripe\ntarget_connector: parquet\nasset: stripe_${object}\nasset_path: v1_${object}.yaml\nsource:\n  api_key: \${STRIPE_API_KEY}\n  api_base: \${STRIPE_API_BASE}\n  objects: [${object}]\n  start_date: ${start}\ntarget:\n  path: out/v1_${object}\n  partitioning: []\n`,
+      );
+      const r = await run(`jobs/v1_${object}.yaml`);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const charges = stripe.objects('/v1/charges');
+    const [c] = await queryDuckDb(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, sum(amount)::BIGINT::VARCHAR AS amount, min(currency) AS currency, count(created)::INTEGER AS created FROM read_parquet(${sqlString(path.join(dir, 'out', 'v1_charges', '*.parquet'))})`);
+    expect(c).toEqual({ n: 420, ids: 420, amount: String(charges.reduce((n, x) => n + Number(x.amount), 0)), currency: String(charges[0]?.currency), created: 420 });
+    const invoices = stripe.objects('/v1/invoices');
+    const [i] = await queryDuckDb(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, sum(amount_due)::BIGINT::VARCHAR AS due, min(status) AS status FROM read_parquet(${sqlString(path.join(dir, 'out', 'v1_invoices', '*.parquet'))})`);
+    expect(i).toEqual({ n: 180, ids: 180, due: String(invoices.reduce((n, x) => n + Number(x.amount_due), 0)), status: String(invoices[0]?.status) });
   });
 });
 
