@@ -5,3 +5,4 @@ export { pageQuery, readPage, valueAt, type Page, type PageSpec, type Pagination
 export { planWindows, readWindows, windowBounds, windowCount, windowsDone, windowStateSchema, type ReadWindowsOptions, type TimeWindow, type WindowState } from './windows.js';
 export { RecordShaper, type RecordShaperOptions } from './records.js';
 export { cappedSearchDone, cappedSearchStateSchema, planCappedSearch, readCappedSearch, type CappedPage, type CappedQuery, type CappedSearchOptions, type CappedSearchState } from './capped-search.js';
+export { objectForStream } from './streams.js';

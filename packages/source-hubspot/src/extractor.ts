@@ -1,4 +1,4 @@
-import { bearerAuth, cappedSearchStateSchema, HttpError, lowerHeaders, OAuth2RefreshAuth, planCappedSearch, readCappedSearch, type Auth, type CappedQuery } from '@dativo/api-kit';
+import { bearerAuth, cappedSearchStateSchema, objectForStream, HttpError, lowerHeaders, OAuth2RefreshAuth, planCappedSearch, readCappedSearch, type Auth, type CappedQuery } from '@dativo/api-kit';
 import {
   BatchBuilder,
   DativoError,
@@ -111,13 +111,9 @@ function convert(value: string | null | undefined, type: DataType): unknown {
   }
 }
 
-/** The object type a stream reads: its own name, the only configured object, or `<prefix>_<object>` (v1's `hubspot_contacts`). */
+/** The object type a stream reads (v1's `hubspot_contacts` names `contacts`). */
 export function objectFor(stream: string, config: HubSpotConfig): HubSpotObject {
-  if ((HUBSPOT_OBJECTS as readonly string[]).includes(stream)) return stream as HubSpotObject;
-  if (config.objects.length === 1) return config.objects[0] as HubSpotObject;
-  const match = config.objects.find((o) => stream.endsWith(`_${o}`));
-  if (match) return match;
-  throw new DativoError(`stream '${stream}' is not a HubSpot object; name it after one of ${config.objects.join(', ')} (source.objects)`, { kind: 'config', code: 'HUBSPOT_STREAM' });
+  return objectForStream(stream, config.objects, HUBSPOT_OBJECTS, 'HubSpot', 'HUBSPOT_STREAM');
 }
 
 /** An SDK or HTTP failure as a classified DativoError; the message names the endpoint, never the token. */

@@ -192,7 +192,7 @@ describe('stripe source', () => {
     fake.restricted.set('rk_test_customers_only_1111', new Set(['/v1/customers']));
     const forbidden = await source.check(stripeConfigSchema.parse({ ...base(), api_key: 'rk_test_customers_only_1111', objects: ['customers', 'charges'] }), fastContext()).catch((e: unknown) => e);
     expect((forbidden as Error).message).toMatch(/^GET \/v1\/charges: the key in api_key may not read charges \(HTTP 403\): The provided key 'rk_test_\*\*\*\*1111' does not have the required permissions.*give the restricted key read access to it$/);
-    await expect(read(stream('coupons'), { ...base(), objects: ['customers', 'charges'] })).rejects.toThrow("stream 'coupons' is not a Stripe list; name it after one of customers, charges (source.objects)");
+    await expect(read(stream('coupons'), { ...base(), objects: ['customers', 'charges'] })).rejects.toThrow("stream 'coupons' is not a Stripe object; name it after one of customers, charges (source.objects)");
     expect(JSON.stringify(fake.http.requests.slice(before).map((r) => r.path))).not.toContain('sk_test');
   });
 

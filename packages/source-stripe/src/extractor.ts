@@ -1,4 +1,4 @@
-import { HttpError, lowerHeaders, pageQuery, planWindows, readPage, readWindows, RecordShaper, shouldRetryHeader, windowStateSchema, type Page, type PageSpec, type WindowState } from '@dativo/api-kit';
+import { HttpError, lowerHeaders, objectForStream, pageQuery, planWindows, readPage, readWindows, RecordShaper, shouldRetryHeader, windowStateSchema, type Page, type PageSpec, type WindowState } from '@dativo/api-kit';
 import {
   BatchBuilder,
   DativoError,
@@ -115,13 +115,9 @@ function epochSeconds(value: string | number, field: string): number {
   return Math.floor(ms / 1000);
 }
 
-/** The Stripe list a stream reads: its own name, the only configured object, or `<prefix>_<object>` (v1's `stripe_customers`). */
+/** The Stripe list a stream reads (v1's `stripe_customers` names `customers`). */
 export function objectFor(stream: string, config: StripeConfig): string {
-  if (STRIPE_STREAMS[stream]) return stream;
-  if (config.objects.length === 1) return config.objects[0] as string;
-  const match = config.objects.find((o) => stream.endsWith(`_${o}`));
-  if (match) return match;
-  throw new DativoError(`stream '${stream}' is not a Stripe list; name it after one of ${config.objects.join(', ')} (source.objects)`, { kind: 'config', code: 'STRIPE_STREAM' });
+  return objectForStream(stream, config.objects, Object.keys(STRIPE_STREAMS), 'Stripe', 'STRIPE_STREAM');
 }
 
 function schemaFor(object: string): FieldSpec[] {
