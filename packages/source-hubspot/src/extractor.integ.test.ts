@@ -151,14 +151,15 @@ describe('hubspot source', () => {
     expect(byId.get(b)).toMatchObject({ _deleted: true, archived: true });
   });
 
-  it('rides out 429s, 5xx, resets and cut-off bodies; refused tokens and missing scopes fail clearly', async () => {
+  it('rides out 429s, 5xx, resets, cut-off bodies and a hung server; refused tokens and missing scopes fail clearly', async () => {
     const ctx = fastContext();
     const list = (r: { path: string }) => r.path === '/crm/v3/objects/companies';
     fake.http.failNext(2, { status: 429, headers: { 'retry-after': '0' }, body: { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', correlationId: '00000000-0000-0000-0000-000000000000', category: 'RATE_LIMITS', policyName: 'TEN_SECONDLY_ROLLING' } }, list);
     fake.http.failNext(1, { status: 502, body: 'bad gateway' }, list);
     fake.http.failNext(1, { reset: 'mid-body' }, list);
     fake.http.failNext(1, { truncate: true }, list);
-    const out = await read(companies(), { ...base(), objects: ['companies'], page_size: 100 }, ctx);
+    fake.http.failNext(1, { delayMs: 2_500 }, list);
+    const out = await read(companies(), { ...base(), objects: ['companies'], page_size: 100, timeout_seconds: 1 }, ctx);
     expect(out.rows.length).toBe(3_000);
     expect(new Set(out.rows.map((r) => r.id)).size).toBe(out.rows.length);
     const kinds = ctx.logs.records().filter((r) => r.msg === 'retrying after a failure').map((r) => r.kind);

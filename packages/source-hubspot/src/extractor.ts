@@ -173,10 +173,18 @@ function api(config: HubSpotConfig, ctx: RunContext): Api {
   return {
     call(endpoint, fn, options = {}) {
       const once = async (): Promise<ReturnType<typeof fn> extends Promise<infer R> ? R : never> => {
+        // The SDK's fetch takes no timeout: a request that outlives timeout_seconds is given up
+        // (a transient failure, retried) while the socket is left to close on its own.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new DativoError(`${endpoint}: no answer within ${config.timeout_seconds} s (timeout_seconds)`, { kind: 'transient', code: 'TIMEOUT' })), config.timeout_seconds * 1000);
+        });
         try {
-          return (await fn(await sdkFor())) as never;
+          return (await Promise.race([fn(await sdkFor()), timeout])) as never;
         } catch (error) {
           throw hubspotError(error, endpoint, options.object);
+        } finally {
+          clearTimeout(timer);
         }
       };
       const attempt = async () => {
