@@ -264,7 +264,7 @@ async function* readStream(a: Api, config: HubSpotConfig, stream: ConfiguredStre
   const requested = [...new Set([...wanted, 'hs_object_id', lastModified])];
   const types = new Map(stream.schema.map((f) => [f.name, f.type]));
   const undeclared = [...known.keys()].filter((n) => !types.has(n));
-  if (undeclared.length && incremental && !previous) ctx.log.debug(`${undeclared.length} HubSpot ${object} properties are not in the asset and are not read`, { stream: stream.name });
+  if (undeclared.length) ctx.log.debug(`${undeclared.length} HubSpot ${object} properties are not in the asset and are not read`, { stream: stream.name });
 
   const builder = new BatchBuilder(stream.schema, ctx.batchLimits);
   let lastCheckpoint = Date.now();
