@@ -6,3 +6,4 @@ export { planWindows, readWindows, windowBounds, windowCount, windowsDone, windo
 export { RecordShaper, type RecordShaperOptions } from './records.js';
 export { cappedSearchDone, cappedSearchStateSchema, planCappedSearch, readCappedSearch, type CappedPage, type CappedQuery, type CappedSearchOptions, type CappedSearchState } from './capped-search.js';
 export { objectForStream } from './streams.js';
+export { StreamBatches } from './emitter.js';

@@ -1,6 +1,5 @@
-import { bearerAuth, cappedSearchStateSchema, objectForStream, HttpError, lowerHeaders, OAuth2RefreshAuth, planCappedSearch, readCappedSearch, type Auth, type CappedQuery } from '@dativo/api-kit';
+import { bearerAuth, cappedSearchStateSchema, objectForStream, StreamBatches, HttpError, lowerHeaders, OAuth2RefreshAuth, planCappedSearch, readCappedSearch, type Auth, type CappedQuery } from '@dativo/api-kit';
 import {
-  BatchBuilder,
   DativoError,
   parseCheckpointState,
   RateLimiter,
@@ -25,8 +24,6 @@ export const DELETED_AT_COLUMN = '_deleted_at';
 /** The last-modified property each object type is searched by. */
 export const LAST_MODIFIED: Record<HubSpotObject, string> = { contacts: 'lastmodifieddate', companies: 'hs_lastmodifieddate', deals: 'hs_lastmodifieddate', tickets: 'hs_lastmodifieddate' };
 const SCOPES: Record<HubSpotObject, string> = { contacts: 'crm.objects.contacts.read', companies: 'crm.objects.companies.read', deals: 'crm.objects.deals.read', tickets: 'tickets' };
-/** A batch is closed and checkpointed at least this often while pages arrive. */
-const CHECKPOINT_EVERY_MS = 2_000;
 
 const checkpointSchema = z.object({
   v: z.literal(1),
@@ -266,15 +263,7 @@ async function* readStream(a: Api, config: HubSpotConfig, stream: ConfiguredStre
   const undeclared = [...known.keys()].filter((n) => !types.has(n));
   if (undeclared.length) ctx.log.debug(`${undeclared.length} HubSpot ${object} properties are not in the asset and are not read`, { stream: stream.name });
 
-  const builder = new BatchBuilder(stream.schema, ctx.batchLimits);
-  let lastCheckpoint = Date.now();
-  const checkpoint = function* (s: State): Generator<ExtractMessage> {
-    const batch = builder.flush();
-    if (batch) yield { kind: 'batch', stream: stream.name, batch };
-    yield { kind: 'checkpoint', checkpoint: { stream: stream.name, state: s as unknown as JsonValue } };
-    lastCheckpoint = Date.now();
-  };
-  const due = (): boolean => builder.full || Date.now() - lastCheckpoint >= CHECKPOINT_EVERY_MS;
+  const batches = new StreamBatches(stream.name, stream.schema, ctx.batchLimits);
   const append = function* (r: HubSpotRecord, deleted = false): Generator<ExtractMessage> {
     const row: Record<string, unknown> = { id: r.id, createdAt: toDate(r.createdAt), updatedAt: toDate(r.updatedAt), archived: r.archived ?? false, archivedAt: r.archivedAt ? toDate(r.archivedAt) : null };
     for (const name of wanted) {
@@ -282,7 +271,7 @@ async function* readStream(a: Api, config: HubSpotConfig, stream: ConfiguredStre
       if (type && !(name in row)) row[name] = convert(r.properties[name], type);
     }
     if (deleted) Object.assign(row, { [DELETED_COLUMN]: true, [DELETED_AT_COLUMN]: r.archivedAt ? toDate(r.archivedAt) : null });
-    const problem = builder.appendRecord(row);
+    const problem = batches.append(row);
     if (problem) {
       yield {
         kind: 'rejected',
@@ -313,10 +302,10 @@ async function* readStream(a: Api, config: HubSpotConfig, stream: ConfiguredStre
     for await (const page of listAll(false)) {
       for (const r of page.records) yield* append(r);
       state = { ...state, after: page.next };
-      if (page.next !== null && due()) yield* checkpoint(state);
+      if (page.next !== null && batches.due) yield* batches.checkpoint(state);
     }
     state = { ...state, phase: 'done', after: null, synced_to: state.run_to };
-    yield* checkpoint(state);
+    yield* batches.checkpoint(state);
   }
 
   if (state.phase === 'search' && state.search) {
@@ -340,10 +329,10 @@ async function* readStream(a: Api, config: HubSpotConfig, stream: ConfiguredStre
     for await (const page of readCappedSearch<HubSpotRecord>({ state: state.search, cap: config.search_cap, search, idOf: (r) => r.id, what: `HubSpot ${object}`, signal: ctx.signal })) {
       for (const r of page.items) yield* append(r);
       state = { ...state, search: page.state };
-      if (due()) yield* checkpoint(state);
+      if (batches.due) yield* batches.checkpoint(state);
     }
     state = config.archived ? { ...state, phase: 'archived', search: null, after: null } : { ...state, phase: 'done', search: null, synced_to: state.run_to };
-    yield* checkpoint(state);
+    yield* batches.checkpoint(state);
   }
 
   if (state.phase === 'archived') {
@@ -358,7 +347,7 @@ async function* readStream(a: Api, config: HubSpotConfig, stream: ConfiguredStre
         if (marks) yield* append(r, true);
       }
       state = { ...state, after: page.next };
-      if (page.next !== null && due()) yield* checkpoint(state);
+      if (page.next !== null && batches.due) yield* batches.checkpoint(state);
     }
     if (marked && !marks) {
       const message = `${marked} ${object} archived in HubSpot were not written: the asset has no '${DELETED_COLUMN}' column (add '${DELETED_COLUMN}: boolean' and '${DELETED_AT_COLUMN}: timestamp' to mark deletions)`;
@@ -366,7 +355,7 @@ async function* readStream(a: Api, config: HubSpotConfig, stream: ConfiguredStre
       yield { kind: 'warning', stream: stream.name, message };
     }
     state = { ...state, phase: 'done', after: null, synced_to: state.run_to };
-    yield* checkpoint(state);
+    yield* batches.checkpoint(state);
   }
 }
 

@@ -1,6 +1,5 @@
-import { HttpError, lowerHeaders, objectForStream, pageQuery, planWindows, readPage, readWindows, RecordShaper, shouldRetryHeader, windowStateSchema, type Page, type PageSpec, type WindowState } from '@dativo/api-kit';
+import { HttpError, lowerHeaders, objectForStream, pageQuery, StreamBatches, planWindows, readPage, readWindows, RecordShaper, shouldRetryHeader, windowStateSchema, type Page, type PageSpec, type WindowState } from '@dativo/api-kit';
 import {
-  BatchBuilder,
   DativoError,
   parseCheckpointState,
   throwIfAborted,
@@ -23,8 +22,6 @@ import { VERSION } from './version.js';
 
 /** Stripe keeps events for 30 days; a sync older than this (less an hour of margin) cannot catch up from them. */
 const EVENT_RETENTION_SECONDS = 30 * 86_400 - 3_600;
-/** A batch is closed and checkpointed at least this often while pages arrive. */
-const CHECKPOINT_EVERY_MS = 2_000;
 
 const checkpointSchema = z.object({
   v: z.literal(1),
@@ -180,20 +177,13 @@ async function* readStream(sdk: Stripe, config: StripeConfig, stream: Configured
   }
   yield { kind: 'start', stream: stream.name, resumed: previous !== undefined && previous.phase !== 'done' };
 
-  const builder = new BatchBuilder(stream.schema, ctx.batchLimits);
+  const batches = new StreamBatches(stream.name, stream.schema, ctx.batchLimits);
   const catchAll = stream.schema.find((f) => f.name === '_extra' && f.type.kind === 'json')?.name;
   const shaper = new RecordShaper(stream.schema, { log: ctx.log, stream: stream.name, epochUnit: 's', own: [DELETED_COLUMN, DELETED_AT_COLUMN], catchAll });
   const marksDeletions = stream.schema.some((f) => f.name === DELETED_COLUMN);
   let unmarkedDeletions = 0;
-  let lastCheckpoint = Date.now();
-  const checkpoint = function* (s: State): Generator<ExtractMessage> {
-    const batch = builder.flush();
-    if (batch) yield { kind: 'batch', stream: stream.name, batch };
-    yield { kind: 'checkpoint', checkpoint: { stream: stream.name, state: s as unknown as JsonValue } };
-    lastCheckpoint = Date.now();
-  };
   const append = function* (record: StripeObject, extra?: Record<string, unknown>): Generator<ExtractMessage> {
-    const problem = builder.appendRecord(shaper.shape(extra ? { ...record, ...extra } : record));
+    const problem = batches.append(shaper.shape(extra ? { ...record, ...extra } : record));
     if (problem) {
       yield {
         kind: 'rejected',
@@ -204,7 +194,6 @@ async function* readStream(sdk: Stripe, config: StripeConfig, stream: Configured
       };
     }
   };
-  const due = (): boolean => builder.full || Date.now() - lastCheckpoint >= CHECKPOINT_EVERY_MS;
   const spec = pageSpec(config);
   const expand = (config.expand[object] ?? []).map((f) => (f.startsWith('data.') ? f : `data.${f}`));
 
@@ -217,10 +206,10 @@ async function* readStream(sdk: Stripe, config: StripeConfig, stream: Configured
     for await (const page of readWindows<StripeObject>({ state: state.windows, concurrency: config.concurrency, fetch, signal: ctx.signal })) {
       for (const record of page.items) yield* append(record);
       state = { ...state, windows: page.state };
-      if (due()) yield* checkpoint(state);
+      if (batches.due) yield* batches.checkpoint(state);
     }
     state = state.events ? { ...state, phase: 'events', windows: null } : { ...state, phase: 'done', windows: null, events: null, synced_to: state.run_to };
-    yield* checkpoint(state);
+    yield* batches.checkpoint(state);
   }
 
   // Updated and deleted objects from the Events API (newest first: the first event of an object is its latest state).
@@ -275,10 +264,10 @@ async function* readStream(sdk: Stripe, config: StripeConfig, stream: Configured
       after = page.next;
       state = { ...state, events: { ...range, after } };
       if (after === null) break;
-      if (due()) yield* checkpoint(state);
+      if (batches.due) yield* batches.checkpoint(state);
     }
     state = { ...state, phase: 'done', events: null, synced_to: state.run_to };
-    yield* checkpoint(state);
+    yield* batches.checkpoint(state);
   }
   if (unmarkedDeletions > 0) {
     const message = `${unmarkedDeletions} ${object} deleted in Stripe were not written: the asset has no '${DELETED_COLUMN}' column (add '${DELETED_COLUMN}: boolean' and '${DELETED_AT_COLUMN}: timestamp' to mark deletions)`;
