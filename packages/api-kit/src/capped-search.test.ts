@@ -60,6 +60,21 @@ describe('capped search', () => {
     expect(states.at(-1)).toMatchObject({ from: day + 86_400_000, after: null, idAfter: null });
   });
 
+  it('after a crowded millisecond read by id ranges, takes up the width in use before it', async () => {
+    // 1,200 records in one millisecond, then 30 sparse days: the window after the crowded spot is
+    // as wide as the one before it, not one millisecond growing back a doubling at a time.
+    const records: Rec[] = Array.from({ length: 1_200 }, (_, i) => ({ id: String(100 + i), t: day + 1_000 }));
+    for (let i = 0; i < 300; i++) records.push({ id: String(2_000 + i), t: day + 2_000 + i * 8_640_000 });
+    const api = searchApi(records, { cap: 1_000, pageSize: 200 });
+    const width = 7 * 86_400_000;
+    const { items } = await readAll(planCappedSearch(day, day + 31 * 86_400_000, width), api.search);
+    expect(new Set(items.map((r) => r.id)).size).toBe(records.length);
+    const afterSpot = api.calls.find((c) => c.idAfter === null && c.from > day + 1_000);
+    expect(afterSpot && afterSpot.to - afterSpot.from).toBeGreaterThanOrEqual(width - 2_000);
+    // Halving 7 days down to 1 ms takes ~29 queries; growing back by doubling would take as many more.
+    expect(api.calls.length).toBeLessThan(60);
+  });
+
   it('resumed from any state it yielded, reads exactly the rest', async () => {
     const records = dataset();
     const api = searchApi(records, { cap: 1_000, pageSize: 100 });

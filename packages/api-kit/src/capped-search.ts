@@ -29,6 +29,8 @@ export const cappedSearchStateSchema = z.object({
   idAfter: z.string().nullable(),
   /** Records delivered so far by the current query (for the total check). */
   delivered: z.number().int().nonnegative(),
+  /** The width before halving began, taken up again after a window read by id ranges. */
+  width_before: z.number().int().positive().optional(),
 });
 export type CappedSearchState = z.infer<typeof cappedSearchStateSchema>;
 
@@ -92,7 +94,7 @@ export async function* readCappedSearch<T>(options: CappedSearchOptions<T>): Asy
     if (s.after === null && page.total > cap && s.idAfter === null) {
       if (windowTo - s.from > 1) {
         // Too many for one query: halve the window and ask again (nothing was delivered from it).
-        s = { ...s, width: Math.max(1, Math.floor((windowTo - s.from) / 2)) };
+        s = { ...s, width: Math.max(1, Math.floor((windowTo - s.from) / 2)), width_before: s.width_before ?? s.width };
         continue;
       }
       // One unit of time holds more than the cap: read it by id ranges.
@@ -129,9 +131,12 @@ export async function* readCappedSearch<T>(options: CappedSearchOptions<T>): Asy
         });
       }
     }
+    // Past a spot so dense it was read by id ranges (one unit of time), the width in use before it
+    // is taken up again rather than grown back from one unit a doubling at a time.
     const sparse = s.idAfter === null && page.total < cap / 4;
-    const width = sparse ? Math.min(maxWidth, s.width * 2) : s.width;
-    s = { v: 1, from: windowTo, to: s.to, width, after: null, idAfter: null, delivered: 0 };
+    const resumeWidth = s.idAfter !== null ? s.width_before : undefined;
+    const width = resumeWidth ?? (sparse ? Math.min(maxWidth, s.width * 2) : s.width);
+    s = { v: 1, from: windowTo, to: s.to, width, after: null, idAfter: null, delivered: 0, ...(resumeWidth === undefined && s.width_before !== undefined ? { width_before: s.width_before } : {}) };
     yield { items: page.items, state: s };
   }
 }

@@ -7,3 +7,4 @@ export { RecordShaper, type RecordShaperOptions } from './records.js';
 export { cappedSearchDone, cappedSearchStateSchema, planCappedSearch, readCappedSearch, type CappedPage, type CappedQuery, type CappedSearchOptions, type CappedSearchState } from './capped-search.js';
 export { objectForStream } from './streams.js';
 export { StreamBatches } from './emitter.js';
+export { RollingWindow } from './rolling-window.js';

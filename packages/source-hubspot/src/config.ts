@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
+/** HubSpot's standard CRM objects; custom object types are named by name, fully qualified name or type id. */
 export const HUBSPOT_OBJECTS = ['contacts', 'companies', 'deals', 'tickets'] as const;
 export type HubSpotObject = (typeof HUBSPOT_OBJECTS)[number];
+/** Streams besides the objects: owners, pipelines and their stages (associations are `associations_<from>_<to>`). */
+export const HUBSPOT_EXTRA_STREAMS = ['owners', 'pipelines', 'pipeline_stages'] as const;
 
 const positive = z.coerce.number().positive();
 
@@ -23,7 +26,16 @@ export const hubspotConfigSchema = z
       .optional(),
     /** The API's base URL (a proxy, or a fake in tests); default HubSpot's. */
     api_base: z.string().url().default('https://api.hubapi.com'),
-    objects: z.array(z.enum(HUBSPOT_OBJECTS)).min(1).default(['contacts']),
+    /** Object types read: the standard ones and custom types (by name, `p<portal>_<name>` or `2-<id>`). */
+    objects: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected an object type name (contacts, companies, deals, tickets, or a custom object\'s name or type id)')).min(1).default(['contacts']),
+    /** `discover` lists the account's custom object types too (needs the crm.schemas.custom.read scope). */
+    custom_objects: z.boolean().default(true),
+    /** Properties whose change history is read (`propertiesWithHistory`), into the `propertiesWithHistory` column. */
+    properties_with_history: z.array(z.string().min(1)).default([]),
+    /** Property names per request, as URL-encoded characters: longer lists are read in chunks and merged by id. */
+    max_property_chars: z.coerce.number().int().min(200).max(8_000).default(6_000),
+    /** List requests in flight at once (id ranges read in parallel, to hide latency; 1: one cursor). */
+    list_concurrency: z.coerce.number().int().min(1).max(16).default(3),
     /** Oldest last-modified time an incremental search starts from when the run has no state (ISO date). */
     start_date: z.string().min(1).default('2006-01-01'),
     incremental: z
