@@ -17,10 +17,9 @@
 //
 //   node bench/api-throughput.mjs [--seconds 10]
 import { mkdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { DATA_DIR, ROOT } from './lib/bench-util.mjs';
+import { DATA_DIR } from './lib/bench-util.mjs';
+import { loadPackage as load, loadSource } from './lib/workspace.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,14 +27,7 @@ const arg = (name, fallback) => {
 };
 const SECONDS = arg('seconds', 10);
 
-const stripeDir = path.join(ROOT, 'packages', 'source-stripe');
-const fakeOut = path.join(stripeDir, '.bench', 'fake-stripe.mjs');
-const esbuild = createRequire(createRequire(path.join(ROOT, 'package.json')).resolve('tsup'))('esbuild');
-await esbuild.build({ entryPoints: [path.join(stripeDir, 'src', 'fake-stripe.ts')], outfile: fakeOut, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'error' });
-
-// The workspace packages' ESM builds, by path: one copy of core and Arrow for all of them.
-const load = (pkg) => import(pathToFileURL(path.join(ROOT, 'packages', pkg, 'dist', 'index.js')).href);
-const { startFakeStripe } = await import(pathToFileURL(fakeOut).href);
+const { startFakeStripe } = await loadSource('source-stripe', 'fake-stripe');
 const { stripeSource, stripeHead, stripeConfigSchema } = await load('source-stripe');
 const core = await load('core');
 const { testRunContext } = await load('testing');

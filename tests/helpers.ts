@@ -49,3 +49,19 @@ export function logLines(stderr: string): Array<Record<string, unknown>> {
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/**
+ * The CLI in a child process (asynchronously: a fake API server may live in this one), measured by
+ * the kernel's high-water mark of its resident set (bench/lib/measure.mjs).
+ */
+export function measureCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<{ exitCode: number; peakRssMb: number; seconds: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'lib', 'measure.mjs'), ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve({ ...(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { exitCode: number; peakRssMb: number; seconds: number }), stderr: err }));
+  });
+}

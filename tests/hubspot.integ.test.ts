@@ -4,7 +4,7 @@ import { tempDir } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeHubSpot, type FakeHubSpot } from '../packages/source-hubspot/src/fake-hubspot.js';
-import { parquetFiles, runCli } from './helpers.js';
+import { measureCli, parquetFiles, runCli } from './helpers.js';
 
 /**
  * HubSpot through the CLI with the real SDK against the HubSpot API fake: `kill -9` at commit
@@ -63,4 +63,32 @@ describe('hubspot → Parquet through the CLI, killed and rerun', () => {
     const nothing = await run();
     expect(JSON.parse(nothing.stdout).jobs[0].rows).toBe(0);
   });
+});
+
+describe('hubspot: memory stays bounded', () => {
+  it('1,000,000 contacts stream into Parquet with peak RSS under 300 MB, each exactly once', async () => {
+    const big = await startFakeHubSpot();
+    try {
+      const COUNT = 1_000_000;
+      big.generate('contacts', COUNT);
+      writeFileSync(
+        path.join(dir, 'million-asset.yaml'),
+        'name: contacts\nschema:\n  - { name: id, type: string, required: true }\n  - { name: email, type: string }\n  - { name: firstname, type: string }\n  - { name: lastname, type: string }\n  - { name: lifecyclestage, type: string }\n  - { name: num_employees, type: double }\n  - { name: createdAt, type: timestamp }\n  - { name: updatedAt, type: timestamp }\nprimary_key: [id]\n',
+      );
+      writeFileSync(
+        path.join(dir, 'jobs', 'million.yaml'),
+        `tenant_id: acme\nenvironment: dev\nsource_connector: hubspot\ntarget_connector: parquet\nasset: contacts\nasset_path: million-asset.yaml\nsource:\n  access_token: \${HUBSPOT_ACCESS_TOKEN}\n  api_base: \${HUBSPOT_API_BASE}\n  objects: [contacts]\n  page_size: 100\n  list_concurrency: 4\n  rate_limits: { rps_default: 5000, burst_default: 50 }\ntarget:\n  path: out/million\n  partitioning: []\nlogging: { level: WARN }\n`,
+      );
+      const measured = await measureCli(['run', '--config', 'jobs/million.yaml', '--quiet'], { cwd: dir, env: { HUBSPOT_ACCESS_TOKEN: big.token, HUBSPOT_API_BASE: big.url } });
+      expect(measured.exitCode, measured.stderr.slice(0, 2000)).toBe(0);
+      expect(measured.peakRssMb).toBeLessThan(300);
+      const files = parquetFiles(path.join(dir, 'out', 'million'));
+      const [r] = await queryDuckDb(`SELECT count(*)::VARCHAR AS n, count(DISTINCT id)::VARCHAR AS ids, sum(num_employees)::BIGINT::VARCHAR AS employees, min(id::BIGINT)::VARCHAR AS first, max(id::BIGINT)::VARCHAR AS last FROM read_parquet([${files.map(sqlString).join(', ')}])`);
+      let employees = 0;
+      for (let id = 1000; id < 1000 + COUNT; id++) employees += id % 500;
+      expect(r).toEqual({ n: String(COUNT), ids: String(COUNT), employees: String(employees), first: '1000', last: String(999 + COUNT) });
+    } finally {
+      await big.close();
+    }
+  }, 600_000);
 });

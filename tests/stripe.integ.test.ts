@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '@dativo/testing';
@@ -6,7 +5,7 @@ import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { readIcebergTable } from '@dativo/testing/iceberg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStripe, type FakeStripe } from '../packages/source-stripe/src/fake-stripe.js';
-import { parquetFiles, ROOT, runCli } from './helpers.js';
+import { measureCli, parquetFiles, ROOT, runCli } from './helpers.js';
 
 /**
  * Stripe through the CLI with the real `stripe` SDK against the Stripe API fake: thousands of
@@ -220,17 +219,7 @@ describe('stripe: memory stays bounded', () => {
         path.join(dir, 'jobs', 'million.yaml'),
         `tenant_id: acme\nenvironment: dev\nsource_connector: stripe\ntarget_connector: parquet\nasset: customers\nasset_path: asset.yaml\nsource:\n  api_key: \${STRIPE_API_KEY}\n  api_base: \${STRIPE_API_BASE}\n  objects: [customers]\n  start_date: ${from}\n  window_days: 8\n  concurrency: 6\n  page_size: 100\n  rate_limits: { rps_default: 2000, burst_default: 50 }\ntarget:\n  path: out/million\n  partitioning: []\nlogging: { level: WARN }\n`,
       );
-      // The CLI in a child process (asynchronously: the API server lives in this one), measured by
-      // the kernel's high-water mark of its resident set.
-      const measured = await new Promise<{ exitCode: number; peakRssMb: number; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'lib', 'measure.mjs'), 'run', '--config', 'jobs/million.yaml', '--quiet'], { cwd: dir, env: { ...process.env, STRIPE_API_KEY: big.key, STRIPE_API_BASE: big.url }, stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.on('error', reject);
-        child.on('close', () => resolve({ ...(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { exitCode: number; peakRssMb: number }), stderr: err }));
-      });
+      const measured = await measureCli(['run', '--config', 'jobs/million.yaml', '--quiet'], { cwd: dir, env: { STRIPE_API_KEY: big.key, STRIPE_API_BASE: big.url } });
       expect(measured.exitCode, measured.stderr.slice(0, 2000)).toBe(0);
       expect(measured.peakRssMb).toBeLessThan(300);
       const files = parquetFiles(path.join(dir, 'out', 'million'));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planCappedSearch, readCappedSearch, type CappedPage, type CappedQuery, type CappedSearchState } from './capped-search.js';
+import { planCappedSearch, planCappedSearchWindows, readCappedSearch, readCappedSearchWindows, type CappedPage, type CappedQuery, type CappedSearchState } from './capped-search.js';
+import type { WindowState } from './windows.js';
 
 interface Rec {
   id: string;
@@ -119,5 +120,42 @@ describe('capped search', () => {
     expect(moved).toBe(true);
     expect(items.length).toBe(records.length - 1);
     expect(new Set(items.map((r) => r.id)).size).toBe(items.length);
+  });
+
+  it('in parallel ranges (each a capped search of its own): every record once, and exactly the rest when resumed from any state', async () => {
+    const records = dataset();
+    const api = searchApi(records, { cap: 1_000, pageSize: 100 });
+    const read = async (state: WindowState) => {
+      const items: Rec[] = [];
+      const states: Array<{ state: WindowState; at: number }> = [];
+      let inFlight = 0;
+      let most = 0;
+      const search = async (q: CappedQuery, after: string | null) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 1));
+        try {
+          return await api.search(q, after);
+        } finally {
+          inFlight--;
+        }
+      };
+      for await (const page of readCappedSearchWindows({ state, concurrency: 4, cap: 1_000, search, idOf: (r) => r.id, what: 'contacts', signal: new AbortController().signal })) {
+        items.push(...page.items);
+        states.push({ state: page.state, at: items.length });
+      }
+      return { items, states, most };
+    };
+    const full = await read(planCappedSearchWindows(day, day + 86_400_000, 3 * 3_600_000));
+    expect(full.items.length).toBe(records.length);
+    expect(new Set(full.items.map((r) => r.id)).size).toBe(records.length);
+    expect(full.most).toBeGreaterThan(1);
+    expect(Math.max(...full.states.map((s) => JSON.stringify(s.state).length))).toBeLessThan(64 * 1024);
+    for (const pick of [full.states[3], full.states[Math.floor(full.states.length / 2)], full.states.at(-2)]) {
+      if (!pick) continue;
+      const rest = await read(pick.state);
+      const ids = [...full.items.slice(0, pick.at), ...rest.items].map((r) => r.id);
+      expect(ids.length).toBe(records.length);
+      expect(new Set(ids).size).toBe(records.length);
+    }
   });
 });

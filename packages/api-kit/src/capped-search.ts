@@ -1,5 +1,6 @@
 import { DativoError, throwIfAborted } from '@dativo/core';
 import { z } from 'zod';
+import { planWindows, readWindows, type WindowState } from './windows.js';
 
 /**
  * Reading everything a search API returns when one query may page through at most `cap` results
@@ -139,4 +140,36 @@ export async function* readCappedSearch<T>(options: CappedSearchOptions<T>): Asy
     s = { v: 1, from: windowTo, to: s.to, width, after: null, idAfter: null, delivered: 0, ...(resumeWidth === undefined && s.width_before !== undefined ? { width_before: s.width_before } : {}) };
     yield { items: page.items, state: s };
   }
+}
+
+/**
+ * Plans `[from, to)` for {@link readCappedSearchWindows}: ranges of `width` (wider when the span
+ * would need more than `maxWindows`), each read as its own capped search.
+ */
+export function planCappedSearchWindows(from: number, to: number, width: number, maxWindows = 256): WindowState {
+  return planWindows(from, to, Math.max(1, Math.floor(width)), maxWindows);
+}
+
+export interface CappedSearchWindowsOptions<T> extends Omit<CappedSearchOptions<T>, 'state'> {
+  state: WindowState;
+  /** Queries in flight at once (requests still pass the rate limiters: this hides latency). */
+  concurrency: number;
+}
+
+/**
+ * {@link readCappedSearch} over consecutive ranges read in parallel: each range is a capped search
+ * of its own (split past the cap, id ranges in a crowded unit, totals checked), whose state rides
+ * as the range's page token; yields each page with a state that covers every page yielded so far,
+ * so a run resumed from it reads exactly the rest.
+ */
+export async function* readCappedSearchWindows<T>(options: CappedSearchWindowsOptions<T>): AsyncGenerator<{ items: T[]; state: WindowState }> {
+  const { state, concurrency, ...search } = options;
+  const fetch = async (range: { from: number; to: number }, token: string | null) => {
+    const start = token ? cappedSearchStateSchema.parse(JSON.parse(token)) : planCappedSearch(range.from, range.to, range.to - range.from);
+    // One page of the range's capped search (the queries that only halve a window yield nothing).
+    const step = await readCappedSearch({ ...search, state: start, maxWidth: range.to - range.from }).next();
+    if (step.done) return { items: [] as T[], next: null };
+    return { items: step.value.items, next: cappedSearchDone(step.value.state) ? null : JSON.stringify(step.value.state) };
+  };
+  yield* readWindows({ state, concurrency, fetch, signal: options.signal });
 }

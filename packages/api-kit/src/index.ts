@@ -4,7 +4,7 @@ export { apiKeyAuth, basicAuth, bearerAuth, OAuth2RefreshAuth, ServiceAccountAut
 export { pageQuery, readPage, valueAt, type Page, type PageSpec, type Pagination } from './pagination.js';
 export { planWindows, readWindows, windowBounds, windowCount, windowsDone, windowStateSchema, type ReadWindowsOptions, type TimeWindow, type WindowState } from './windows.js';
 export { RecordShaper, type RecordShaperOptions } from './records.js';
-export { cappedSearchDone, cappedSearchStateSchema, planCappedSearch, readCappedSearch, type CappedPage, type CappedQuery, type CappedSearchOptions, type CappedSearchState } from './capped-search.js';
+export { cappedSearchDone, cappedSearchStateSchema, planCappedSearch, planCappedSearchWindows, readCappedSearch, readCappedSearchWindows, type CappedPage, type CappedQuery, type CappedSearchOptions, type CappedSearchState, type CappedSearchWindowsOptions } from './capped-search.js';
 export { objectForStream } from './streams.js';
 export { StreamBatches } from './emitter.js';
 export { RollingWindow } from './rolling-window.js';

@@ -94,7 +94,8 @@ export function hubspotApi(config: HubSpotConfig, ctx: RunContext): Api {
         ...(config.oauth.refresh_token_secret ? { secretName: config.oauth.refresh_token_secret } : {}),
       })
     : bearerAuth(config.access_token as string);
-  const searchGate = new RateLimiter({ requestsPerSecond: config.search_rps, burst: Math.max(1, Math.floor(config.search_rps)) });
+  // No burst: HubSpot counts search requests per calendar second.
+  const searchGate = new RateLimiter({ requestsPerSecond: config.search_rps, burst: 1 });
   const window = new RollingWindow(1);
   const sdkOptions = {
     middlewareMergeStrategy: 'append',

@@ -53,6 +53,8 @@ export const hubspotConfigSchema = z
     window_days: positive.default(7),
     page_size: z.coerce.number().int().min(1).max(100).default(100),
     search_page_size: z.coerce.number().int().min(1).max(200).default(200),
+    /** Search requests in flight at once (time ranges searched in parallel, to hide latency). */
+    search_concurrency: z.coerce.number().int().min(1).max(8).default(3),
     /** Search requests per second (HubSpot allows 5 per account). */
     search_rps: positive.default(4),
     /** Results one search query can page through (HubSpot: 10,000). */

@@ -143,7 +143,7 @@ export interface FakeHubSpot {
   scoped: Map<string, string[]>;
   /** Results one search query can page through (HubSpot: 10,000). */
   searchCap: number;
-  /** Added to every search `total` (a negative value under-reports it). */
+  /** Added to the `total` of every search that matches anything (a negative value under-reports it). */
   totalBias: number;
   /** OAuth: access tokens this endpoint issued are accepted with every scope (401 once expired). */
   oauth: FakeOAuth | undefined;
@@ -563,6 +563,13 @@ export async function startFakeHubSpot(options: { token?: string } = {}): Promis
     const groups = body.filterGroups ?? [];
     if (groups.length > 5 || groups.some((g) => g.filters.length > 6)) return error(400, 'VALIDATION_ERROR', 'too many filter groups or filters');
     for (const f of groups.flatMap((g) => g.filters)) if (!OPERATORS.has(f.operator)) return error(400, 'VALIDATION_ERROR', `unknown operator ${f.operator}`);
+    const count = generated.get(t.name);
+    if (count !== undefined) {
+      // Objects made on demand answer only the query for the highest id (a parallel list's first step).
+      const sort = body.sorts?.[0];
+      if (groups.length || typeof sort !== 'object' || sort.propertyName !== 'hs_object_id' || sort.direction !== 'DESCENDING') return error(400, 'VALIDATION_ERROR', 'the fake searches generated objects only for the highest id');
+      return { body: { total: count, results: count ? [view(generatedObject(t, count - 1), t, body.properties)] : [], ...(count > 1 ? { paging: { next: { after: '1' } } } : {}) } };
+    }
     const rows = (stores.get(t.name) as StoredObject[]).filter((o) => !o.archived && (groups.length === 0 || groups.some((g) => g.filters.every((f) => matches(o, f)))));
     // (Objects are kept in id order, so a sort by id is already done.)
     const sort = body.sorts?.[0];
@@ -581,7 +588,7 @@ export async function startFakeHubSpot(options: { token?: string } = {}): Promis
     if (offset >= fake.searchCap) return error(400, 'VALIDATION_ERROR', `paging past ${fake.searchCap} results is not supported`);
     const end = Math.min(offset + limit, fake.searchCap, rows.length);
     const results = rows.slice(offset, end).map((o) => view(o, t, body.properties));
-    return { body: { total: rows.length + fake.totalBias, results, ...(end < Math.min(fake.searchCap, rows.length) ? { paging: { next: { after: String(end) } } } : {}) } };
+    return { body: { total: rows.length + (rows.length ? fake.totalBias : 0), results, ...(end < Math.min(fake.searchCap, rows.length) ? { paging: { next: { after: String(end) } } } : {}) } };
   });
 
   const owners = (req: RecordedRequest): HttpReply => {

@@ -1,4 +1,4 @@
-import { cappedSearchStateSchema, planCappedSearch, planWindows, readCappedSearch, readWindows, StreamBatches, windowStateSchema, type CappedQuery, type TimeWindow } from '@dativo/api-kit';
+import { cappedSearchStateSchema, planCappedSearchWindows, planWindows, readCappedSearchWindows, readWindows, StreamBatches, windowStateSchema, type CappedQuery, type CappedSearchState, type TimeWindow, type WindowState } from '@dativo/api-kit';
 import { DativoError, parseCheckpointState, throwIfAborted, type ConfiguredStream, type DataType, type ExtractMessage, type JsonValue, type RunContext } from '@dativo/core';
 import { z } from 'zod';
 import type { Api } from './api.js';
@@ -13,7 +13,10 @@ const checkpointSchema = z.object({
   after: z.string().nullable(),
   /** A list read as id ranges in parallel (its windows are ranges of object ids). */
   windows: windowStateSchema.nullable().default(null),
-  search: cappedSearchStateSchema.nullable(),
+  /** Search ranges read in parallel, each a capped search whose state is its token. */
+  search_windows: windowStateSchema.nullable().default(null),
+  /** One capped search (checkpoints of 0.x, read on as one range). */
+  search: cappedSearchStateSchema.nullable().default(null),
   /** End (exclusive, epoch ms) of the last finished sync. */
   synced_to: z.number().nullable(),
   /** This sync's end. */
@@ -111,10 +114,14 @@ export async function* readObjectStream(a: Api, config: HubSpotConfig, object: O
   else {
     const now = Date.now();
     const syncedTo = incremental ? (previous?.synced_to ?? null) : null;
-    if (syncedTo === null) state = { v: 1, phase: 'list', after: null, windows: null, search: null, synced_to: null, run_to: now, since: null };
+    const empty = { v: 1 as const, after: null, windows: null, search: null, search_windows: null, run_to: now };
+    if (syncedTo === null) state = { ...empty, phase: 'list', synced_to: null, since: null };
     else {
       const from = Math.max(Date.parse(config.start_date), syncedTo - Math.round((config.incremental?.lookback_days ?? 0) * 86_400_000));
-      state = { v: 1, phase: 'search', after: null, windows: null, search: planCappedSearch(from, now, config.window_days * 86_400_000), synced_to: syncedTo, run_to: now, since: from };
+      // Ranges of window_days (at most 32: each adapts its own width inside), and at least two per
+      // query in flight so that a short span is searched in parallel too.
+      const size = Math.min(config.window_days * 86_400_000, Math.max(1, Math.ceil((now - from) / (2 * config.search_concurrency))));
+      state = { ...empty, phase: 'search', search_windows: planCappedSearchWindows(from, now, size, 32), synced_to: syncedTo, since: from };
     }
   }
   yield { kind: 'start', stream: stream.name, resumed: previous !== undefined && previous.phase !== 'done' };
@@ -257,7 +264,9 @@ export async function* readObjectStream(a: Api, config: HubSpotConfig, object: O
     yield* batches.checkpoint(state);
   }
 
-  if (state.phase === 'search' && state.search) {
+  if (state.phase === 'search') {
+    const windows = state.search_windows ?? (state.search ? oneRange(state.search) : null);
+    if (!windows) throw new DativoError(`the checkpoint of ${stream.name} is in its search phase without search state; reset the stream's state`, { kind: 'permanent', code: 'HUBSPOT_STATE' });
     const endpoint = `POST /crm/v3/objects/${object.path}/search`;
     const search = async (q: CappedQuery, after: string | null) => {
       const filters = [
@@ -269,12 +278,13 @@ export async function* readObjectStream(a: Api, config: HubSpotConfig, object: O
       const res = await a.call(endpoint, (c, o) => c.crm.objects.searchApi.doSearch(object.path, body as never, o), { search: true, scope: object.scope });
       return { items: await complete((res.results ?? []) as unknown as HubSpotRecord[], false), total: res.total, next: res.paging?.next?.after ?? null };
     };
-    for await (const page of readCappedSearch<HubSpotRecord>({ state: state.search, cap: config.search_cap, search, idOf: (r) => r.id, what: `HubSpot ${object.name}`, signal: ctx.signal })) {
+    const pages = readCappedSearchWindows<HubSpotRecord>({ state: windows, concurrency: config.search_concurrency, cap: config.search_cap, search, idOf: (r) => r.id, what: `HubSpot ${object.name}`, signal: ctx.signal });
+    for await (const page of pages) {
       for (const r of page.items) yield* append(r);
-      state = { ...state, search: page.state };
+      state = { ...state, search: null, search_windows: page.state };
       if (batches.due) yield* batches.checkpoint(state);
     }
-    state = config.archived ? { ...state, phase: 'archived', search: null, after: null } : { ...state, phase: 'done', search: null, synced_to: state.run_to };
+    state = { ...state, search: null, search_windows: null, ...(config.archived ? { phase: 'archived' as const, after: null } : { phase: 'done' as const, synced_to: state.run_to }) };
     yield* batches.checkpoint(state);
   }
 
@@ -311,4 +321,10 @@ async function highestId(a: Api, object: ObjectInfo): Promise<number> {
   );
   const top = res.results?.[0]?.id;
   return top !== undefined && /^\d+$/.test(top) ? Number(top) : 0;
+}
+
+/** A single capped search (a checkpoint written before searches ran in parallel) as one range of a parallel read. */
+function oneRange(search: CappedSearchState): WindowState {
+  const plan = planCappedSearchWindows(search.from, search.to, Math.max(1, search.to - search.from), 1);
+  return { ...plan, next: 1, active: [{ i: 0, token: JSON.stringify(search), done: false }] };
 }
