@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
+import { fakeOAuth } from '@dativo/testing/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeHubSpot, type FakeHubSpot } from '../packages/source-hubspot/src/fake-hubspot.js';
 import { measureCli, parquetFiles, runCli } from './helpers.js';
@@ -62,6 +63,29 @@ describe('hubspot → Parquet through the CLI, killed and rerun', () => {
     expect(updates.every((r) => r.email === `v2-${r.id}@example.com`)).toBe(true);
     const nothing = await run();
     expect(JSON.parse(nothing.stdout).jobs[0].rows).toBe(0);
+  });
+});
+
+describe('hubspot: OAuth through the CLI', () => {
+  it('a revoked refresh token fails the run with an auth-expired error naming the job, and no secret in the output', async () => {
+    const oauth = fakeOAuth(hubspot.http, { path: '/oauth/v1/token', clientId: 'cid', clientSecret: 'csecret-do-not-print', refreshToken: 'rt-revoked-do-not-print', rotate: true });
+    hubspot.oauth = oauth;
+    try {
+      oauth.revoke();
+      writeFileSync(
+        path.join(dir, 'jobs', 'crm_oauth.yaml'),
+        `tenant_id: acme\nenvironment: dev\nsource_connector: hubspot\ntarget_connector: parquet\nasset: contacts\nasset_path: asset.yaml\nsource:\n  oauth:\n    client_id: cid\n    client_secret: \${HUBSPOT_CLIENT_SECRET}\n    refresh_token: \${HUBSPOT_REFRESH_TOKEN}\n  api_base: \${HUBSPOT_API_BASE}\n  objects: [contacts]\ntarget:\n  path: out-oauth\n  partitioning: []\n`,
+      );
+      const r = await runCli(['run', 'jobs/crm_oauth.yaml'], { cwd: dir, env: { HUBSPOT_API_BASE: hubspot.url, HUBSPOT_CLIENT_SECRET: 'csecret-do-not-print', HUBSPOT_REFRESH_TOKEN: 'rt-revoked-do-not-print' } });
+      expect(r.code).not.toBe(0);
+      // The JSON log line of the failure: its job, kind and code.
+      const failure = r.stderr.split('\n').find((l) => l.includes('"run failed"')) ?? '';
+      expect(JSON.parse(failure)).toMatchObject({ job: 'crm_oauth', error: { code: 'AUTH_EXPIRED', kind: 'config' } });
+      expect(failure).toMatch(/auth expired: the refresh token in oauth.refresh_token was revoked or has expired/);
+      expect(`${r.stdout}${r.stderr}`).not.toMatch(/do-not-print/);
+    } finally {
+      hubspot.oauth = undefined;
+    }
   });
 });
 

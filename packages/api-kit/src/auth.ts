@@ -108,9 +108,9 @@ export class OAuth2RefreshAuth extends TokenAuth {
       client_secret: this.options.clientSecret,
     }, this.describe());
     if (answer.error === 'invalid_grant') {
-      throw new DativoError(`${this.describe()}: the refresh token in ${this.options.field ?? 'refresh_token'} was revoked or has expired; authorise the app again and update the secret`, {
+      throw new DativoError(`${this.describe()}: auth expired: the refresh token in ${this.options.field ?? 'refresh_token'} was revoked or has expired; authorise the app again and update the secret`, {
         kind: 'config',
-        code: 'OAUTH_REVOKED',
+        code: 'AUTH_EXPIRED',
       });
     }
     if (answer.refresh_token && answer.refresh_token !== this.refreshToken) {
