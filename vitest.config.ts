@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 // Unit tests (`*.test.ts`) sit beside the code; tests that need services, servers, child
 // processes or large files are `*.integ.test.ts`. Both run in CI, against the built packages.
+const API_LANE = ['packages/source-stripe/src/**/*.integ.test.ts', 'packages/source-hubspot/src/**/*.integ.test.ts', 'tests/stripe.integ.test.ts', 'tests/hubspot.integ.test.ts'];
+
 export default defineConfig({
   test: {
     projects: [
@@ -14,10 +16,23 @@ export default defineConfig({
         },
       },
       {
+        // SaaS sources against their in-process fake API servers: no shared service, database or
+        // port, so this lane runs beside the other integration tests (one file at a time itself).
+        test: {
+          name: 'integ-api',
+          include: API_LANE,
+          exclude: ['**/node_modules/**', '**/dist/**'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          pool: 'forks',
+          maxWorkers: 1,
+        },
+      },
+      {
         test: {
           name: 'integ',
           include: ['packages/*/src/**/*.integ.test.ts', 'tests/**/*.integ.test.ts'],
-          exclude: ['**/node_modules/**', '**/dist/**'],
+          exclude: [...API_LANE, '**/node_modules/**', '**/dist/**'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           pool: 'forks',
