@@ -2,10 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 // Unit tests (`*.test.ts`) sit beside the code; tests that need services, servers, child
 // processes or large files are `*.integ.test.ts`. Both run in CI, against the built packages.
-const API_LANE = ['packages/source-stripe/src/**/*.integ.test.ts', 'packages/source-hubspot/src/**/*.integ.test.ts', 'tests/stripe.integ.test.ts', 'tests/hubspot.integ.test.ts'];
+const API_LANE = ['packages/source-stripe/src/**/*.integ.test.ts', 'packages/source-hubspot/src/**/*.integ.test.ts', 'packages/source-gdrive-csv/src/**/*.integ.test.ts', 'tests/stripe.integ.test.ts', 'tests/hubspot.integ.test.ts', 'tests/gdrive.integ.test.ts'];
 
 export default defineConfig({
   test: {
+    // Two lanes at once on a 2-core machine (Vitest's default is one worker fewer than the cores);
+    // each integration lane runs its files one at a time.
+    maxWorkers: 2,
     projects: [
       {
         test: {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDataType, type FieldSpec } from '@dativo/core';
 import { loadAsset, loadRecipe } from '@dativo/job-config';
@@ -11,6 +11,7 @@ import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeDrive } from '../packages/source-gdrive-csv/src/fake-drive.js';
 import { startFakeHubSpot } from '../packages/source-hubspot/src/fake-hubspot.js';
 import { startFakeStripe } from '../packages/source-stripe/src/fake-stripe.js';
 import { ROOT, runCli } from './helpers.js';
@@ -453,10 +454,40 @@ describe('v1 corpus: HubSpot', () => {
   });
 });
 
+describe('v1 corpus: Google Drive CSV', () => {
+  it('gdrive_csv_to_iceberg.yaml (and its Airbyte variant) run unchanged against a Drive server, credentials from the environment; an unchanged file is not read again', async () => {
+    const drive = await startFakeDrive();
+    try {
+      // The file the jobs name, with the columns of v1's gdrive_csv/v1.0/file.yaml.
+      const lines = ['id,name,modifiedTime,size'];
+      for (let i = 1; i <= 321; i++) lines.push(`f${i},"report ${i}, final",2025-03-0${(i % 9) + 1}T10:00:00Z,${i * 1024}`);
+      drive.add({ id: 'test_file_id', name: 'files.csv', mimeType: 'text/csv', content: Buffer.from(`${lines.join('\n')}\n`) });
+      const key = path.join(dir, 'gdrive-key.json');
+      writeFileSync(key, JSON.stringify(drive.serviceAccountKey));
+      const googleEnv = { GOOGLE_APPLICATION_CREDENTIALS: key, GOOGLE_API_ROOT: drive.root };
+      const first = await runWith('tests/fixtures/jobs/gdrive_csv_to_iceberg.yaml', googleEnv);
+      expect(first.code, `${first.stderr}\n${JSON.stringify(first.report.jobs[0]?.error)}`).toBe(0);
+      expect(first.report.jobs[0]?.rows).toBe(321);
+      const out = await queryDuckDb(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, min(name) AS name, sum(size::BIGINT)::BIGINT::VARCHAR AS size, count(modifiedTime)::INTEGER AS times FROM read_parquet(${published('raw/gdrive_csv/files')})`);
+      expect(out).toEqual([{ n: 321, ids: 321, name: 'report 1, final', size: String((321 * 322 * 1024) / 2), times: 321 }]);
+      const downloads = () => drive.http.requests.filter((r) => r.query.get('alt') === 'media').length;
+      const before = downloads();
+      const second = await runWith('tests/fixtures/jobs/gdrive_csv_to_iceberg.yaml', googleEnv);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.report.jobs[0]?.rows).toBe(0);
+      expect(downloads()).toBe(before);
+      const airbyte = await runWith('tests/fixtures/jobs/gdrive_csv_airbyte_to_iceberg.yaml', googleEnv);
+      expect(airbyte.code, airbyte.stderr).toBe(0);
+      expect(airbyte.report.jobs[0]?.rows).toBe(321);
+      expect(first.stderr + second.stderr + airbyte.stderr).not.toContain('PRIVATE KEY');
+    } finally {
+      await drive.close();
+    }
+  });
+});
+
 /** v1 jobs whose connectors come with later issues, and v1's Rust plugins (see docs/v1-compatibility.md). */
 const NOT_HERE: Array<{ job: string; message: RegExp }> = [
-  { job: 'tests/fixtures/jobs/gdrive_csv_to_iceberg.yaml', message: /unknown source connector 'gdrive_csv'/ },
-  { job: 'tests/fixtures/jobs/gdrive_csv_airbyte_to_iceberg.yaml', message: /unknown source connector 'gdrive_csv'/ },
   { job: 'tests/fixtures/jobs/google_sheets_to_iceberg.yaml', message: /unknown source connector 'google_sheets'/ },
   { job: 'tests/fixtures/jobs/google_sheets_airbyte_to_iceberg.yaml', message: /unknown source connector 'google_sheets'/ },
   { job: 'tests/fixtures/jobs/iceberg_to_google_sheets.yaml', message: /unknown target connector 'google_sheets'/ },

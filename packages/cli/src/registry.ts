@@ -14,6 +14,7 @@ export const BUILT_IN_SOURCES: Record<string, string> = {
   mariadb: '@dativo/source-mysql',
   stripe: '@dativo/source-stripe',
   hubspot: '@dativo/source-hubspot',
+  gdrive_csv: '@dativo/source-gdrive-csv',
 };
 
 export const BUILT_IN_SINKS: Record<string, string> = {

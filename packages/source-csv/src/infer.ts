@@ -1,6 +1,6 @@
 import { textParse, type DataType, type FieldSpec } from '@dativo/core';
 import type { CsvOptions } from './config.js';
-import { openUtf8Chunks } from './input.js';
+import { openUtf8Chunks, utf8Chunks } from './input.js';
 import { CsvScanner, FIELD_ESCAPED, unescapeQuotes } from './scanner.js';
 
 const SAMPLE_BYTES = 256 * 1024;
@@ -42,10 +42,14 @@ function toType(g: Guess | undefined): DataType {
   }
 }
 
-/** Guesses column types from the first rows of a file (for `dativo discover`). */
-export async function inferSchema(file: string, options: CsvOptions): Promise<FieldSpec[]> {
+/**
+ * Guesses column types from the first rows of a file (for `dativo discover`): a path, or a
+ * function opening its bytes (a download), of which only the first 256 KiB are read.
+ */
+export async function inferSchema(file: string | (() => AsyncIterable<Buffer>), options: CsvOptions): Promise<FieldSpec[]> {
   let sample: Buffer = Buffer.alloc(0);
-  for await (const chunk of openUtf8Chunks(file, { encoding: options.encoding, compression: options.compression })) {
+  const chunks = typeof file === 'string' ? openUtf8Chunks(file, { encoding: options.encoding, compression: options.compression }) : utf8Chunks(file(), options.encoding, true);
+  for await (const chunk of chunks) {
     sample = Buffer.concat([sample, chunk]);
     if (sample.length >= SAMPLE_BYTES) break;
   }

@@ -42,8 +42,16 @@ export async function* openUtf8Chunks(file: string, options: InputOptions): Asyn
   const start = seekable && options.offset ? options.offset : 0;
   const raw = createReadStream(file, { highWaterMark: READ_CHUNK, start, ...(options.signal ? { signal: options.signal } : {}) });
   const source: AsyncIterable<Buffer> = isGzip(file, options.compression) ? raw.pipe(createGunzip({ chunkSize: 256 * 1024 })) : raw;
-  let first = start === 0;
-  if (options.encoding === 'utf-8') {
+  yield* utf8Chunks(source, options.encoding, start === 0);
+}
+
+/**
+ * Bytes in `encoding` as UTF-8 byte chunks (transcoded unless already UTF-8), without a leading
+ * byte order mark when `atStart`: files, downloads and exports all go through it.
+ */
+export async function* utf8Chunks(source: AsyncIterable<Buffer>, encoding: string, atStart: boolean): AsyncGenerator<Buffer> {
+  let first = atStart;
+  if (encoding === 'utf-8') {
     for await (const chunk of source) {
       if (first) {
         first = false;
@@ -56,7 +64,7 @@ export async function* openUtf8Chunks(file: string, options: InputOptions): Asyn
     }
     return;
   }
-  const decoder = new TextDecoder(options.encoding, { fatal: false });
+  const decoder = new TextDecoder(encoding, { fatal: false });
   for await (const chunk of source) {
     let text = decoder.decode(chunk, { stream: true });
     if (first && text.length > 0) {

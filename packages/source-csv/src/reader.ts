@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { appendTextFast, BatchBuilder, DativoError, textParse, type ColumnBuilder, type ExtractMessage, type FieldSpec, type RejectedMessage } from '@dativo/core';
 import type { CsvOptions } from './config.js';
-import { openUtf8Chunks } from './input.js';
+import { openUtf8Chunks, utf8Chunks } from './input.js';
 import { BAD_QUOTE, CsvScanner, FIELD_ESCAPED, FIELD_PLAIN, NEED_MORE, UNCLOSED_QUOTE, unescapeQuotes } from './scanner.js';
 
 /** Where reading a file starts (resume) and where it got to. */
@@ -27,6 +27,11 @@ export interface ReadFileOptions {
   signal?: AbortSignal;
   /** The checkpoint message to yield after each batch. */
   checkpoint: (progress: FileProgress) => ExtractMessage;
+  /**
+   * The file's bytes from `offset` (a download, an export) instead of reading `file` from disk;
+   * decoded from the configured encoding, never decompressed.
+   */
+  open?: (offset: number | undefined) => AsyncIterable<Buffer>;
 }
 
 /** Column mapping decided from the header (or from the asset when there is none). */
@@ -101,7 +106,7 @@ export class CsvFileReader {
     }
     let base = resumeOffset ?? 0;
     let carry: Buffer | undefined;
-    const chunks = openUtf8Chunks(o.file, { encoding: o.options.encoding, compression: o.options.compression, ...(resumeOffset ? { offset: resumeOffset } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+    const chunks = this.chunks(resumeOffset);
     const utf8Input = o.options.encoding === 'utf-8';
     for await (const chunk of chunks) {
       const buf = carry && carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
@@ -194,10 +199,17 @@ export class CsvFileReader {
     return nl === -1 ? buf.length : nl + 1;
   }
 
+  /** The file as UTF-8 chunks from `offset`: from disk, or from the `open` the caller gave (a download). */
+  private chunks(offset: number | undefined): AsyncIterable<Buffer> {
+    const o = this.o;
+    if (o.open) return utf8Chunks(o.open(offset), o.options.encoding, !offset);
+    return openUtf8Chunks(o.file, { encoding: o.options.encoding, compression: o.options.compression, ...(offset ? { offset } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+  }
+
   private async *readHeaderOnly(): AsyncGenerator<ExtractMessage> {
     const o = this.o;
     let carry: Buffer | undefined;
-    for await (const chunk of openUtf8Chunks(o.file, { encoding: o.options.encoding, compression: o.options.compression })) {
+    for await (const chunk of this.chunks(undefined)) {
       const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
       let pos = 0;
       while (!this.layout) {

@@ -1,0 +1,3 @@
+export { dativoConnector, gdriveCsvHead, gdriveCsvSource, gdriveCsvV1Source } from './connector.js';
+export { gdriveCsvConfigSchema, type GdriveCsvConfig } from './config.js';
+export { VERSION } from './version.js';
