@@ -6,8 +6,7 @@ const API_LANE = ['packages/source-stripe/src/**/*.integ.test.ts', 'packages/sou
 
 export default defineConfig({
   test: {
-    // Two lanes at once on a 2-core machine (Vitest's default is one worker fewer than the cores);
-    // each integration lane runs its files one at a time.
+    // Two workers on a 2-core machine (Vitest's default is one fewer than the cores).
     maxWorkers: 2,
     projects: [
       {
@@ -20,7 +19,7 @@ export default defineConfig({
       },
       {
         // SaaS sources against their in-process fake API servers: no shared service, database or
-        // port, so this lane runs beside the other integration tests (one file at a time itself).
+        // port, so these files may run two at a time.
         test: {
           name: 'integ-api',
           include: API_LANE,
@@ -28,7 +27,9 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           pool: 'forks',
-          maxWorkers: 1,
+          // Two files at once (Vitest puts every project limited to one worker into one sequential
+          // group, so this lane cannot run beside the other; its files can run beside each other).
+          maxWorkers: 2,
         },
       },
       {
