@@ -19,7 +19,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DATA_DIR } from './lib/bench-util.mjs';
-import { loadPackage as load, loadSource } from './lib/workspace.mjs';
+import { loadPackage as load, loadSource, runToParquet } from './lib/workspace.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -83,31 +83,15 @@ async function endToEnd() {
   fake.http.latencyMs = 150;
   fake.limitPerSecond = 100;
   fake.limitAlgorithm = 'token-bucket';
-  const out = path.join(DATA_DIR, 'api-throughput');
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
   const config = stripeConfigSchema.parse({ api_key: fake.key, api_base: fake.url, objects: ['customers'], start_date: now - 400 * 86_400, window_days: 4, page_size: 100, concurrency: 32 });
   const ctx = context(100, 10);
   const extractor = stripeSource();
   const schema = (await extractor.discover(config, ctx))[0].schema;
-  const sink = parquetSink();
-  const cpu = process.cpuUsage();
-  const started = Date.now();
-  const result = await core.runPipeline({
-    extractor,
-    sourceConfig: config,
-    sink,
-    sinkConfig: sink.configSchema.parse({ path: out, partitioning: [] }),
-    streams: [{ name: 'customers', schema, syncMode: 'full_refresh' }],
-    ctx,
-    resilience: { source: { rateLimit: { requestsPerSecond: 100, burst: 10 } } },
-  });
-  const elapsed = (Date.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
+  const run = await runToParquet({ extractor, config, stream: { name: 'customers', schema, syncMode: 'full_refresh' }, ctx, rateLimit: { requestsPerSecond: 100, burst: 10 }, out: path.join(DATA_DIR, 'api-throughput') });
   await fake.close();
-  const rows = result.streams[0].rowsWritten;
-  if (rows !== objects) throw new Error(`wrote ${rows} of ${objects} customers: ${result.error?.message ?? result.status}`);
-  return { rows, elapsed, recordsPerSecond: rows / elapsed, cpuSeconds: (used.user + used.system) / 1e6, requests: fake.http.requests.length };
+  const { rows, elapsed } = run;
+  if (rows !== objects) throw new Error(`wrote ${rows} of ${objects} customers: ${run.failure}`);
+  return { rows, elapsed, recordsPerSecond: rows / elapsed, cpuSeconds: run.cpuSeconds, requests: fake.http.requests.length };
 }
 
 async function cpuSplit() {

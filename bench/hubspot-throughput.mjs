@@ -15,10 +15,9 @@
 //    runner, records/s.
 //
 //   node bench/hubspot-throughput.mjs [--seconds 25]
-import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DATA_DIR } from './lib/bench-util.mjs';
-import { loadPackage as load, loadSource } from './lib/workspace.mjs';
+import { loadPackage as load, loadSource, runToParquet } from './lib/workspace.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,7 +30,6 @@ const { startFakeHubSpot } = await loadSource('source-hubspot', 'fake-hubspot');
 const { hubspotSource, hubspotHead, hubspotConfigSchema } = await load('source-hubspot');
 const core = await load('core');
 const { testRunContext } = await load('testing');
-const { parquetSink } = await load('sink-parquet');
 
 function context(rps, burst) {
   const ctx = testRunContext();
@@ -61,22 +59,27 @@ async function drain(iterable) {
   return rows;
 }
 
+/** Reads the fake's contacts as `stream` says, measuring the requests `isKind` picks; checks that all `count` arrived. */
+async function readMeasured(fake, raw, stream, isKind, count, allowed) {
+  const config = hubspotConfigSchema.parse({ access_token: fake.token, api_base: fake.url, objects: ['contacts'], custom_objects: false, ...raw });
+  const ctx = context(10, 10);
+  const schema = (await hubspotSource().discover(config, ctx))[0].schema;
+  fake.http.requests.length = 0;
+  const r = await measure(fake, () => drain(hubspotSource().read(config, { streams: [{ name: 'contacts', schema, ...stream }] }, ctx)), isKind);
+  await ctx.resilience.stop();
+  await fake.close();
+  if (r.rows !== count) throw new Error(`read ${r.rows} of ${count} contacts`);
+  return { ...r, allowed };
+}
+
 async function list() {
   const fake = await startFakeHubSpot();
   const count = 10 * 100 * SECONDS;
   fake.generate('contacts', count);
   fake.http.latencyMs = LATENCY;
   fake.rateLimit = { max: 100, intervalMs: 10_000 };
-  const config = hubspotConfigSchema.parse({ access_token: fake.token, api_base: fake.url, objects: ['contacts'], page_size: 100, list_concurrency: 3, custom_objects: false });
-  const ctx = context(10, 10);
-  const schema = (await hubspotSource().discover(config, ctx))[0].schema;
-  fake.http.requests.length = 0;
   const isList = Object.assign((r) => r.method === 'GET' && r.path === '/crm/v3/objects/contacts', { search: false });
-  const r = await measure(fake, () => drain(hubspotSource().read(config, { streams: [{ name: 'contacts', schema, syncMode: 'full_refresh' }] }, ctx)), isList);
-  await ctx.resilience.stop();
-  await fake.close();
-  if (r.rows !== count) throw new Error(`read ${r.rows} of ${count} contacts`);
-  return { ...r, allowed: 10 };
+  return readMeasured(fake, { page_size: 100, list_concurrency: 3 }, { syncMode: 'full_refresh' }, isList, count, 10);
 }
 
 async function search() {
@@ -86,17 +89,9 @@ async function search() {
   fake.add('contacts', count, { modified: (i) => T0 + Math.floor((i * 60 * 86_400_000) / count) });
   fake.http.latencyMs = LATENCY;
   fake.searchPerSecond = 5;
-  const config = hubspotConfigSchema.parse({ access_token: fake.token, api_base: fake.url, objects: ['contacts'], search_rps: 5, search_page_size: 200, archived: false, custom_objects: false, start_date: '2024-12-01' });
-  const ctx = context(10, 10);
-  const schema = (await hubspotSource().discover(config, ctx))[0].schema;
-  fake.http.requests.length = 0;
   const resumeFrom = { stream: 'contacts', state: { v: 1, phase: 'done', after: null, search: null, synced_to: T0 - 1, run_to: T0 - 1, since: null } };
   const isSearch = Object.assign((r) => r.path === '/crm/v3/objects/contacts/search', { search: true });
-  const r = await measure(fake, () => drain(hubspotSource().read(config, { streams: [{ name: 'contacts', schema, syncMode: 'incremental', cursorField: 'updatedAt', resumeFrom }] }, ctx)), isSearch);
-  await ctx.resilience.stop();
-  await fake.close();
-  if (r.rows !== count) throw new Error(`read ${r.rows} of ${count} contacts`);
-  return { ...r, allowed: 5 };
+  return readMeasured(fake, { search_rps: 5, search_page_size: 200, archived: false, start_date: '2024-12-01' }, { syncMode: 'incremental', cursorField: 'updatedAt', resumeFrom }, isSearch, count, 5);
 }
 
 async function endToEnd() {
@@ -105,31 +100,15 @@ async function endToEnd() {
   fake.generate('contacts', count);
   fake.http.latencyMs = LATENCY;
   fake.rateLimit = { max: 190, intervalMs: 10_000 };
-  const out = path.join(DATA_DIR, 'hubspot-throughput');
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
   const config = hubspotConfigSchema.parse({ access_token: fake.token, api_base: fake.url, objects: ['contacts'], page_size: 100, list_concurrency: 4, custom_objects: false });
   const ctx = context(19, 19);
   const extractor = hubspotSource();
   const schema = (await extractor.discover(config, ctx))[0].schema;
-  const sink = parquetSink();
-  const cpu = process.cpuUsage();
-  const started = Date.now();
-  const result = await core.runPipeline({
-    extractor,
-    sourceConfig: config,
-    sink,
-    sinkConfig: sink.configSchema.parse({ path: out, partitioning: [] }),
-    streams: [{ name: 'contacts', schema, syncMode: 'full_refresh' }],
-    ctx,
-    resilience: { source: { rateLimit: { requestsPerSecond: 19, burst: 19 } } },
-  });
-  const elapsed = (Date.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
+  const run = await runToParquet({ extractor, config, stream: { name: 'contacts', schema, syncMode: 'full_refresh' }, ctx, rateLimit: { requestsPerSecond: 19, burst: 19 }, out: path.join(DATA_DIR, 'hubspot-throughput') });
   await fake.close();
-  const rows = result.streams[0].rowsWritten;
-  if (rows !== count) throw new Error(`wrote ${rows} of ${count} contacts: ${result.error?.message ?? result.status}`);
-  return { rows, elapsed, recordsPerSecond: rows / elapsed, cpuSeconds: (used.user + used.system) / 1e6, throttled: fake.throttled.length };
+  const { rows, elapsed } = run;
+  if (rows !== count) throw new Error(`wrote ${rows} of ${count} contacts: ${run.failure}`);
+  return { rows, elapsed, recordsPerSecond: rows / elapsed, cpuSeconds: run.cpuSeconds, throttled: fake.throttled.length };
 }
 
 const line = (what, r) =>

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { createSign } from 'node:crypto';
 import { DativoError, storeSecret, type RunContext } from '@dativo/core';
 import { requestForm } from './form.js';
@@ -177,3 +178,17 @@ export class ServiceAccountAuth extends TokenAuth {
     return requestForm<TokenAnswer>(ctx, this.options.tokenUrl, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: this.assertion() }, this.describe());
   }
 }
+
+/**
+ * The `oauth:` section of a connector whose API takes OAuth2 refresh tokens (an app's client id and
+ * secret, a refresh token), for {@link OAuth2RefreshAuth}; `token_url` defaults per API.
+ */
+export const oauthRefreshConfigSchema = z.object({
+  client_id: z.string().min(1),
+  client_secret: z.string().min(1),
+  refresh_token: z.string().min(1),
+  /** The secret holding the refresh token, where a rotated one is stored (`--secret-manager filesystem`). */
+  refresh_token_secret: z.string().min(1).optional(),
+  token_url: z.string().url().optional(),
+});
+export type OAuthRefreshConfig = z.output<typeof oauthRefreshConfigSchema>;

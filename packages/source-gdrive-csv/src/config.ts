@@ -1,3 +1,4 @@
+import { oauthRefreshConfigSchema } from '@dativo/api-kit';
 import { csvOptionsSchema } from '@dativo/source-csv';
 import { z } from 'zod';
 
@@ -26,15 +27,7 @@ export const gdriveCsvConfigSchema = z
     /** A service account's key file (JSON, as Google issues it); v1: `credentials.file_template: /secrets/{tenant}/gdrive.json`. */
     credentials: z.object({ file: z.string().min(1).optional(), json: z.string().min(1).optional() }).optional(),
     /** Or OAuth2 user credentials: the refresh token is renewed on expiry. */
-    oauth: z
-      .object({
-        client_id: z.string().min(1),
-        client_secret: z.string().min(1),
-        refresh_token: z.string().min(1),
-        refresh_token_secret: z.string().min(1).optional(),
-        token_url: z.string().url().default('https://oauth2.googleapis.com/token'),
-      })
-      .optional(),
+    oauth: oauthRefreshConfigSchema.optional(),
     /** Google's API root (`rootUrl` of the client): a proxy, or a fake in tests; `GOOGLE_API_ROOT`. */
     api_root: z.string().url().default('https://www.googleapis.com/'),
     incremental: z

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { HttpError, lowerHeaders, OAuth2RefreshAuth, ServiceAccountAuth, type Auth } from '@dativo/api-kit';
+import { HttpError, lowerHeaders, OAuth2RefreshAuth, ServiceAccountAuth, type Auth, type OAuthRefreshConfig } from '@dativo/api-kit';
 import { DativoError, toDativoError } from '@dativo/core';
 
 /** A Google credentials file: a service account's key, or an authorised user's refresh token. */
@@ -15,7 +15,7 @@ interface KeyFile {
 
 export interface GoogleAuthConfig {
   credentials?: { file?: string | undefined; json?: string | undefined } | undefined;
-  oauth?: { client_id: string; client_secret: string; refresh_token: string; refresh_token_secret?: string | undefined; token_url: string } | undefined;
+  oauth?: OAuthRefreshConfig | undefined;
 }
 
 /**
@@ -26,7 +26,7 @@ export interface GoogleAuthConfig {
 export function googleAuth(config: GoogleAuthConfig, scopes: readonly string[]): Auth {
   if (config.oauth) {
     return new OAuth2RefreshAuth({
-      tokenUrl: config.oauth.token_url,
+      tokenUrl: config.oauth.token_url ?? 'https://oauth2.googleapis.com/token',
       clientId: config.oauth.client_id,
       clientSecret: config.oauth.client_secret,
       refreshToken: config.oauth.refresh_token,

@@ -1,3 +1,4 @@
+import { oauthRefreshConfigSchema } from '@dativo/api-kit';
 import { z } from 'zod';
 
 /** HubSpot's standard CRM objects; custom object types are named by name, fully qualified name or type id. */
@@ -14,16 +15,7 @@ export const hubspotConfigSchema = z
     /** A private-app access token (`pat-…`); from `${HUBSPOT_ACCESS_TOKEN}` or v1's `credentials`. Never logged. */
     access_token: z.string().min(1).optional(),
     /** OAuth2 instead of a private-app token: the refresh token is renewed and stored as it rotates. */
-    oauth: z
-      .object({
-        client_id: z.string().min(1),
-        client_secret: z.string().min(1),
-        refresh_token: z.string().min(1),
-        /** The secret holding the refresh token, where a rotated one is stored (`--secret-manager filesystem`). */
-        refresh_token_secret: z.string().min(1).optional(),
-        token_url: z.string().url().optional(),
-      })
-      .optional(),
+    oauth: oauthRefreshConfigSchema.optional(),
     /** The API's base URL (a proxy, or a fake in tests); default HubSpot's. */
     api_base: z.string().url().default('https://api.hubapi.com'),
     /** Object types read: the standard ones and custom types (by name, `p<portal>_<name>` or `2-<id>`). */
