@@ -138,7 +138,6 @@ export async function* resumableDownload(open: (offset: number) => Promise<Downl
       if (skip > 0) throw new DativoError(`${options.what}: the file is now shorter than the ${position} bytes already read; it changed during the run — rerun to read its new version`, { kind: 'permanent', code: 'GDRIVE_FILE_CHANGED' });
       return;
     } catch (error) {
-      body.destroy();
       if (options.signal.aborted || DativoError.isInstance(error) || ++breaks > options.retries) {
         if (DativoError.isInstance(error) || options.signal.aborted) throw error;
         throw new DativoError(`${options.what}: the download broke ${breaks} times (last at byte ${position}): ${(error as Error).message}`, { kind: 'network', code: 'GDRIVE_DOWNLOAD', cause: error });

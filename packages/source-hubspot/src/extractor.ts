@@ -79,10 +79,3 @@ async function* readStream(a: Api, catalog: Catalog, config: HubSpotConfig, stre
     }
   }
 }
-
-/** The object type a stream reads (v1's `hubspot_contacts` names `contacts`). */
-export async function objectFor(stream: string, config: HubSpotConfig, ctx: RunContext, a = hubspotApi(config, ctx)): Promise<ObjectInfo> {
-  const kind = await new Catalog(a, config).stream(stream, ctx);
-  if (kind.kind !== 'object') throw new DativoError(`stream '${stream}' is not an object stream`, { kind: 'config', code: 'HUBSPOT_STREAM' });
-  return kind.object;
-}
