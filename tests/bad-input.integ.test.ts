@@ -80,7 +80,7 @@ describe('bad input', () => {
     const { code, report } = await run('unknown');
     expect(code).toBe(2);
     expect(report.jobs[0]?.error?.message).toBe(
-      "jobs/unknown.yaml: source_connector: unknown source connector 'ftp'; expected one of csv, markdown_kv, markdown-kv, mdkv, postgres, postgresql, mysql, mariadb, stripe, hubspot, gdrive_csv, or an npm package name of a third-party connector",
+      "jobs/unknown.yaml: source_connector: unknown source connector 'ftp'; expected one of csv, markdown_kv, markdown-kv, mdkv, postgres, postgresql, mysql, mariadb, stripe, hubspot, gdrive_csv, google_sheets, gsheets, or an npm package name of a third-party connector",
     );
   });
 

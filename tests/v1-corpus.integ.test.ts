@@ -11,6 +11,7 @@ import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeSheets } from '../packages/connector-google-sheets/src/fake-sheets.js';
 import { startFakeDrive } from '../packages/source-gdrive-csv/src/fake-drive.js';
 import { startFakeHubSpot } from '../packages/source-hubspot/src/fake-hubspot.js';
 import { startFakeStripe } from '../packages/source-stripe/src/fake-stripe.js';
@@ -486,11 +487,72 @@ describe('v1 corpus: Google Drive CSV', () => {
   });
 });
 
+describe('v1 corpus: Google Sheets', () => {
+  it('google_sheets_to_iceberg.yaml (and its Airbyte variant) read a tab unchanged, serial date-times converted; an unchanged spreadsheet is not read again; iceberg_to_google_sheets.yaml writes a tab the source reads back equal', async () => {
+    const sheets = await startFakeSheets();
+    try {
+      // The spreadsheet the jobs name, with the columns of v1's google_sheets/v1.0/sheet.yaml (modifiedTime a date-time serial).
+      const rows: Array<Array<string | number | { v: number; f: string }>> = [['id', 'spreadsheetId', 'modifiedTime']];
+      for (let i = 1; i <= 250; i++) rows.push([`s${i}`, `sheet-${i % 7}`, { v: 45658 + i / 24, f: 'DATE_TIME' }]);
+      sheets.add('test_spreadsheet_id', [{ title: 'Sheet1', rows }]);
+      sheets.add('test_spreadsheet_id_target', [{ title: 'Sheet1', rows: [['stale'], ['content']] }]);
+      const key = path.join(dir, 'gsheets-key.json');
+      writeFileSync(key, JSON.stringify(sheets.serviceAccountKey));
+      const googleEnv = { GOOGLE_APPLICATION_CREDENTIALS: key, GOOGLE_API_ROOT: sheets.root };
+      const first = await runWith('tests/fixtures/jobs/google_sheets_to_iceberg.yaml', googleEnv);
+      expect(first.code, `${first.stderr}\n${JSON.stringify(first.report.jobs[0]?.error)}`).toBe(0);
+      expect(first.report.jobs[0]?.rows).toBe(250);
+      const out = await queryDuckDb(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, min(modifiedTime)::VARCHAR AS first, max(modifiedTime)::VARCHAR AS last, count(DISTINCT spreadsheetId)::INTEGER AS sheets FROM read_parquet(${published('raw/google_sheets/sheets')})`);
+      expect(out).toEqual([{ n: 250, ids: 250, first: '2025-01-01 01:00:00', last: '2025-01-11 10:00:00', sheets: 7 }]);
+      const reads = () => sheets.http.requests.filter((r) => r.path.includes('/values/')).length;
+      const before = reads();
+      const second = await runWith('tests/fixtures/jobs/google_sheets_to_iceberg.yaml', googleEnv);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.report.jobs[0]?.rows).toBe(0);
+      expect(reads()).toBe(before);
+      const airbyte = await runWith('tests/fixtures/jobs/google_sheets_airbyte_to_iceberg.yaml', googleEnv);
+      expect(airbyte.code, airbyte.stderr).toBe(0);
+      expect(airbyte.report.jobs[0]?.rows).toBe(250);
+
+      // v1's target job as written: its asset requires `id`, which Product.csv lacks, so strict mode
+      // refuses the file before anything is written (as v1's validator would): the tab keeps its content.
+      const target = await runWith('tests/fixtures/jobs/iceberg_to_google_sheets.yaml', googleEnv);
+      expect(target.code).toBe(2);
+      expect(target.report.jobs[0]?.error?.message).toMatch(/Product\.csv: the header has no column 'id' required by the asset/);
+      expect(sheets.values('test_spreadsheet_id_target', 'Sheet1')).toEqual([['stale'], ['content']]);
+      // The same job with a file that has the asset's columns (only source.files[0].path differs) writes the tab,
+      // and the tab read back by the source job equals the file (DuckDB).
+      const csv = ['id,spreadsheetId,modifiedTime'];
+      for (let i = 1; i <= 120; i++) csv.push(`t${i},"sheet, ${i % 5}",2025-02-${String((i % 28) + 1).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:15:00`);
+      writeFileSync(path.join(dir, 'sheet_rows.csv'), `${csv.join('\n')}\n`);
+      const jobText = readFileSync(path.join(dir, 'tests/fixtures/jobs/iceberg_to_google_sheets.yaml'), 'utf8');
+      writeFileSync(path.join(dir, 'sheet_target_rows.yaml'), jobText.replace('tests/fixtures/seeds/adventureworks/Product.csv', 'sheet_rows.csv'));
+      const written = await runWith('sheet_target_rows.yaml', googleEnv);
+      expect(written.code, `${written.stderr}\n${JSON.stringify(written.report.jobs[0]?.error)}`).toBe(0);
+      const tab = sheets.values('test_spreadsheet_id_target', 'Sheet1');
+      expect(tab).toHaveLength(121);
+      expect(tab[0]).toEqual(['id', 'spreadsheetId', 'modifiedTime']);
+      expect(tab[1]).toEqual(['t1', 'sheet, 1', 45690 + 1 / 24 + 15 / 1440]);
+      expect(sheets.cell('test_spreadsheet_id_target', 'Sheet1', 1, 2)?.f).toBe('DATE_TIME');
+      const readJob = readFileSync(path.join(dir, 'tests/fixtures/jobs/google_sheets_to_iceberg.yaml'), 'utf8');
+      writeFileSync(path.join(dir, 'sheet_read_back.yaml'), readJob.replace('"test_spreadsheet_id"', '"test_spreadsheet_id_target"').replace('raw/google_sheets/sheets', 'raw/google_sheets/read_back'));
+      const back = await runWith('sheet_read_back.yaml', googleEnv);
+      expect(back.code, back.stderr).toBe(0);
+      const diff = await queryDuckDb(
+        `SELECT count(*)::INTEGER AS n FROM (SELECT id, spreadsheetId, modifiedTime::TIMESTAMP AS t FROM read_parquet(${published('raw/google_sheets/read_back')}) ` +
+          `EXCEPT SELECT id, spreadsheetId, modifiedTime::TIMESTAMP FROM read_csv(${sqlString(path.join(dir, 'sheet_rows.csv'))}, header = true, all_varchar = true))`,
+      );
+      expect(diff).toEqual([{ n: 0 }]);
+      expect((await queryDuckDb(`SELECT count(*)::INTEGER AS n FROM read_parquet(${published('raw/google_sheets/read_back')})`))[0]).toEqual({ n: 120 });
+      expect(first.stderr + second.stderr + airbyte.stderr + target.stderr + written.stderr + back.stderr).not.toContain('PRIVATE KEY');
+    } finally {
+      await sheets.close();
+    }
+  });
+});
+
 /** v1 jobs whose connectors come with later issues, and v1's Rust plugins (see docs/v1-compatibility.md). */
 const NOT_HERE: Array<{ job: string; message: RegExp }> = [
-  { job: 'tests/fixtures/jobs/google_sheets_to_iceberg.yaml', message: /unknown source connector 'google_sheets'/ },
-  { job: 'tests/fixtures/jobs/google_sheets_airbyte_to_iceberg.yaml', message: /unknown source connector 'google_sheets'/ },
-  { job: 'tests/fixtures/jobs/iceberg_to_google_sheets.yaml', message: /unknown target connector 'google_sheets'/ },
   { job: 'tests/fixtures/jobs/smoke_test_1_postgres_employee_python_rust.yaml', message: /target\.custom_writer: '.*libparquet_writer_plugin\.so:create_writer' is a Rust \(native\) plugin, which Dativo does not run/ },
   { job: 'tests/fixtures/jobs/smoke_test_3_mysql_employees_rust_writer.yaml', message: /target\.custom_writer: '.*libparquet_writer_plugin\.so:create_writer' is a Rust \(native\) plugin, which Dativo does not run/ },
   { job: 'tests/fixtures/jobs/smoke_test_5_csv_product_rust_reader_writer.yaml', message: /source\.custom_reader: '.*libcsv_reader_plugin\.so:create_reader' is a Rust \(native\) plugin, which Dativo does not run/ },

@@ -8,3 +8,4 @@ export { cappedSearchDone, cappedSearchStateSchema, planCappedSearch, planCapped
 export { objectForStream } from './streams.js';
 export { StreamBatches } from './emitter.js';
 export { RollingWindow } from './rolling-window.js';
+export { googleAuth, googleCall, googleError, v1GoogleCredentials, type GoogleAuthConfig, type GoogleCallOptions } from './google.js';

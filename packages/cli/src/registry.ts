@@ -15,6 +15,8 @@ export const BUILT_IN_SOURCES: Record<string, string> = {
   stripe: '@dativo/source-stripe',
   hubspot: '@dativo/source-hubspot',
   gdrive_csv: '@dativo/source-gdrive-csv',
+  google_sheets: '@dativo/connector-google-sheets',
+  gsheets: '@dativo/connector-google-sheets',
 };
 
 export const BUILT_IN_SINKS: Record<string, string> = {
@@ -25,6 +27,8 @@ export const BUILT_IN_SINKS: Record<string, string> = {
   file: '@dativo/sink-parquet',
   iceberg: '@dativo/sink-iceberg',
   files: '@dativo/sink-files',
+  google_sheets: '@dativo/connector-google-sheets',
+  gsheets: '@dativo/connector-google-sheets',
 };
 
 /** Packages whose definitions may reshape any source's rows for a v1 target (Markdown-KV rendering). */

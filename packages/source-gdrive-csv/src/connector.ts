@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { defineConnector, isPlainObject, lazyExtractor, type Extractor, type V1JobContext, type V1SourceResult } from '@dativo/core/definition';
+import { v1GoogleCredentials } from '@dativo/api-kit';
+import { defineConnector, lazyExtractor, type Extractor, type V1JobContext, type V1SourceResult } from '@dativo/core/definition';
 import { gdriveCsvConfigSchema, type GdriveCsvConfig } from './config.js';
 import { VERSION } from './version.js';
 
@@ -33,17 +33,8 @@ export function gdriveCsvV1Source(job: { source: Record<string, unknown> }, cont
   const notes: string[] = [];
   if (config.folder === undefined && typeof folderId === 'string') config.folder = { id: folderId };
   if (query !== undefined) notes.push('source.query (a Drive search) is not used: name the files, or a folder with folder.name_pattern');
-  const given = isPlainObject(credentials) ? credentials : {};
-  const named = ['credentials_path', 'service_account_file', 'file', 'path'].map((k) => given[k]).find((v): v is string => typeof v === 'string');
-  const template = typeof given.file_template === 'string' ? given.file_template.replaceAll('{tenant}', context.tenant) : undefined;
-  const fromEnv = context.env.GDRIVE_CREDENTIALS_PATH ?? context.env.GOOGLE_APPLICATION_CREDENTIALS;
-  const file = named ?? (template && existsSync(template) ? template : undefined) ?? fromEnv ?? template;
-  if (config.oauth === undefined && config.credentials === undefined) {
-    if (typeof given.json === 'string') config.credentials = { json: given.json };
-    else if (file) config.credentials = { file };
-    else notes.push('no Google credentials: give credentials.file_template, or set GDRIVE_CREDENTIALS_PATH or GOOGLE_APPLICATION_CREDENTIALS');
-  }
-  if (config.api_root === undefined && context.env.GOOGLE_API_ROOT) config.api_root = context.env.GOOGLE_API_ROOT;
+  const missing = v1GoogleCredentials(config, credentials, context, ['GDRIVE_CREDENTIALS_PATH']);
+  if (missing) notes.push(missing);
   return { config, notes };
 }
 

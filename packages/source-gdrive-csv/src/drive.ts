@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
-import type { Auth } from '@dativo/api-kit';
+import { googleAuth, googleCall, type Auth, type GoogleCallOptions } from '@dativo/api-kit';
 import { DativoError, type RunContext } from '@dativo/core';
 import { drive, type drive_v3 } from '@googleapis/drive';
 import type { GdriveCsvConfig } from './config.js';
-import { googleAuth, googleError } from './google.js';
 
 export const SHEET_MIME = 'application/vnd.google-apps.spreadsheet';
 export const FOLDER_MIME = 'application/vnd.google-apps.folder';
@@ -40,25 +39,8 @@ export class DriveApi {
   }
 
   /** One request with the current token (renewed once on a 401), retried by the run's resilience. */
-  private call<T>(endpoint: string, resource: string, fn: (options: { headers: Record<string, string>; timeout: number; signal: AbortSignal }) => Promise<T>): Promise<T> {
-    const once = async () => {
-      try {
-        return await fn({ headers: await this.auth.headers(this.ctx), timeout: this.config.timeout_seconds * 1000, signal: this.ctx.signal });
-      } catch (error) {
-        throw googleError(error, endpoint, resource);
-      }
-    };
-    return this.ctx.resilience.call(
-      async () => {
-        try {
-          return await once();
-        } catch (error) {
-          if (DativoError.isInstance(error) && error.statusCode === 401 && this.auth.refresh && (await this.auth.refresh(this.ctx))) return once();
-          throw error;
-        }
-      },
-      { endpoint, signal: this.ctx.signal },
-    );
+  private call<T>(endpoint: string, resource: string, fn: (options: GoogleCallOptions) => Promise<T>): Promise<T> {
+    return googleCall(this.auth, this.ctx, { endpoint, resource, timeoutMs: this.config.timeout_seconds * 1000 }, fn);
   }
 
   async file(id: string): Promise<DriveFile> {

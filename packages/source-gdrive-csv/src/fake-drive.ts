@@ -4,10 +4,8 @@
 // `files.get` (metadata, and `alt=media` downloads honouring `Range` with 206 and
 // `Content-Range`), `files.export` (a Google Sheet as `text/csv`), Google's error body
 // (`{ error: { code, message, errors: [{ domain, reason, message }], status } }`) with 403
-// `userRateLimitExceeded`, and a token endpoint for service accounts (the JWT bearer grant, the
-// assertion's RS256 signature checked against the key's public half).
-import { createVerify, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { startHttpServer, type FakeHttpServer, type HttpReply, type RecordedRequest } from '@dativo/testing/http';
+// `userRateLimitExceeded`, and a service account (@dativo/testing's fakeGoogleAccount).
+import { DiscoveryContract, fakeGoogleAccount, googleDiscovery, type FakeGoogleAccount, googleErrorReply as googleError, startHttpServer, type FakeHttpServer, type HttpReply } from '@dativo/testing/http';
 
 export const SHEET_MIME = 'application/vnd.google-apps.spreadsheet';
 export const FOLDER_MIME = 'application/vnd.google-apps.folder';
@@ -39,12 +37,8 @@ export interface FakeDrive {
   /** Replaces a file's content and bumps its modified time. */
   change(id: string, content: Buffer, at?: number): void;
   /** Tokens the token endpoint issued. */
-  tokensIssued: number;
+  readonly tokensIssued: number;
   close(): Promise<void>;
-}
-
-function googleError(code: number, status: string, reason: string, message: string): HttpReply {
-  return { status: code, body: { error: { code, message, errors: [{ domain: code === 403 && reason.includes('RateLimit') ? 'usageLimits' : 'global', reason, message }], status } } };
 }
 
 /** Parses the subset of Drive's query language the fake answers: clauses joined by `and`. */
@@ -70,26 +64,19 @@ function matcher(q: string | null): ((f: FakeFile) => boolean) | HttpReply {
 
 export async function startFakeDrive(): Promise<FakeDrive> {
   const http = await startHttpServer();
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const tokens = new Set<string>();
+  const account = fakeGoogleAccount(http);
   let nextId = 1;
   const fake: FakeDrive = {
     url: http.url,
     root: `${http.url}/`,
     http,
     files: new Map(),
-    serviceAccountKey: {
-      type: 'service_account',
-      project_id: 'dativo-test',
-      private_key_id: 'fake0001',
-      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      client_email: 'ingest@dativo-test.iam.gserviceaccount.com',
-      client_id: '100000000000000000001',
-      token_uri: `${http.url}/token`,
-    },
+    serviceAccountKey: account.serviceAccountKey,
     honourRange: true,
     forbidden: new Set(),
-    tokensIssued: 0,
+    get tokensIssued() {
+      return account.tokensIssued;
+    },
     add(file) {
       const f: FakeFile = { parents: [], modifiedTime: Date.UTC(2025, 0, 1) + nextId++ * 1000, ...file };
       fake.files.set(f.id, f);
@@ -104,24 +91,8 @@ export async function startFakeDrive(): Promise<FakeDrive> {
     close: () => http.close(),
   };
 
-  http.route('POST', '/token', (req) => {
-    const form = req.form();
-    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return { status: 400, body: { error: 'unsupported_grant_type' } };
-    const [h, c, sig] = (form.get('assertion') ?? '').split('.');
-    if (!h || !c || !sig || !createVerify('RSA-SHA256').update(`${h}.${c}`).verify(publicKey as KeyObject, sig, 'base64url')) return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' } };
-    const claims = JSON.parse(Buffer.from(c, 'base64url').toString()) as { iss?: string; aud?: string; exp?: number };
-    if (claims.iss !== fake.serviceAccountKey.client_email || claims.aud !== fake.serviceAccountKey.token_uri || (claims.exp ?? 0) * 1000 < Date.now()) return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT: claims' } };
-    const token = `ya29.fake-${randomBytes(12).toString('hex')}`;
-    tokens.add(token);
-    fake.tokensIssued++;
-    return { body: { access_token: token, expires_in: 3599, token_type: 'Bearer' } };
-  });
-
-  const authorise = (req: RecordedRequest): HttpReply | undefined => {
-    const auth = String(req.headers.authorization ?? '');
-    if (!tokens.has(auth.replace(/^Bearer /, ''))) return googleError(401, 'UNAUTHENTICATED', 'authError', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.');
-    return undefined;
-  };
+  const contract = new DiscoveryContract(googleDiscovery('drive__v3'));
+  const authorise = (req: Parameters<FakeGoogleAccount['check']>[0]) => contract.violation(req) ?? account.check(req);
   const find = (id: string): FakeFile | HttpReply => {
     const f = fake.files.get(id);
     if (!f) return googleError(404, 'NOT_FOUND', 'notFound', `File not found: ${id}.`);

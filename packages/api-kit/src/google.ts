@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { HttpError, lowerHeaders, OAuth2RefreshAuth, ServiceAccountAuth, type Auth, type OAuthRefreshConfig } from '@dativo/api-kit';
-import { DativoError, toDativoError } from '@dativo/core';
+import { existsSync, readFileSync } from 'node:fs';
+import { DativoError, toDativoError, type RunContext } from '@dativo/core';
+import { isPlainObject } from '@dativo/core/definition';
+import { OAuth2RefreshAuth, ServiceAccountAuth, type Auth, type OAuthRefreshConfig } from './auth.js';
+import { HttpError, lowerHeaders } from './http.js';
 
 /** A Google credentials file: a service account's key, or an authorised user's refresh token. */
 interface KeyFile {
@@ -75,4 +77,60 @@ export function googleError(error: unknown, endpoint: string, resource?: string)
   if (typeof e.code === 'string' && /^(E[A-Z_]+|UND_ERR\w*)$/.test(e.code)) return new DativoError(`${endpoint}: connection failed (${e.code})`, { kind: 'network', code: e.code, cause: error });
   if (error instanceof SyntaxError) return new DativoError(`${endpoint}: an answer that is not JSON (${error.message})`, { kind: 'transient', code: 'BAD_ANSWER', cause: error });
   return toDativoError(error);
+}
+
+/**
+ * v1's Google credentials, found as v1 looked for them: `credentials` `credentials_path` /
+ * `service_account_file` / `file` / `path`, then `file_template` (`{tenant}` filled in) when that
+ * file exists, then the environment variables named (`GDRIVE_CREDENTIALS_PATH`,
+ * `GSHEETS_CREDENTIALS_PATH`…, then `GOOGLE_APPLICATION_CREDENTIALS`). Sets `config.credentials`
+ * (unless the section already has `credentials` or `oauth`) and `config.api_root` from
+ * `GOOGLE_API_ROOT`; returns a note when nothing was found.
+ */
+export function v1GoogleCredentials(config: Record<string, unknown>, given: unknown, context: { tenant: string; env: Record<string, string | undefined> }, envNames: readonly string[]): string | undefined {
+  const creds = isPlainObject(given) ? given : {};
+  const named = ['credentials_path', 'service_account_file', 'file', 'path'].map((k) => creds[k]).find((v): v is string => typeof v === 'string');
+  const template = typeof creds.file_template === 'string' ? creds.file_template.replaceAll('{tenant}', context.tenant) : undefined;
+  const fromEnv = [...envNames, 'GOOGLE_APPLICATION_CREDENTIALS'].map((n) => context.env[n]).find((v) => v);
+  const file = named ?? (template && existsSync(template) ? template : undefined) ?? fromEnv ?? template;
+  if (config.api_root === undefined && context.env.GOOGLE_API_ROOT) config.api_root = context.env.GOOGLE_API_ROOT;
+  if (config.oauth !== undefined || config.credentials !== undefined) return undefined;
+  if (typeof creds.json === 'string') config.credentials = { json: creds.json };
+  else if (file) config.credentials = { file };
+  else return `no Google credentials: give credentials.file_template, or set ${[...envNames, 'GOOGLE_APPLICATION_CREDENTIALS'].join(' or ')}`;
+  return undefined;
+}
+
+/** What a Google client call receives: the bearer header, the timeout and the run's signal. */
+export interface GoogleCallOptions {
+  headers: Record<string, string>;
+  timeout: number;
+  signal: AbortSignal;
+}
+
+/**
+ * One request of a Google API client with the current token (renewed once on a 401), its failure
+ * classified by {@link googleError} (naming `endpoint` and `resource`), retried by the run's
+ * resilience. `before` runs ahead of every attempt (a quota's rolling window).
+ */
+export function googleCall<T>(auth: Auth, ctx: RunContext, request: { endpoint: string; resource: string; timeoutMs: number; before?: () => Promise<void> }, fn: (options: GoogleCallOptions) => Promise<T>): Promise<T> {
+  const once = async () => {
+    await request.before?.();
+    try {
+      return await fn({ headers: await auth.headers(ctx), timeout: request.timeoutMs, signal: ctx.signal });
+    } catch (error) {
+      throw googleError(error, request.endpoint, request.resource);
+    }
+  };
+  return ctx.resilience.call(
+    async () => {
+      try {
+        return await once();
+      } catch (error) {
+        if (DativoError.isInstance(error) && error.statusCode === 401 && auth.refresh && (await auth.refresh(ctx))) return once();
+        throw error;
+      }
+    },
+    { endpoint: request.endpoint, signal: ctx.signal },
+  );
 }
