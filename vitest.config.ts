@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Unit tests (`*.test.ts`) sit beside the code; tests that need services, servers, child
 // processes or large files are `*.integ.test.ts`. Both run in CI, against the built packages.
-const API_LANE = ['packages/source-stripe/src/**/*.integ.test.ts', 'packages/source-hubspot/src/**/*.integ.test.ts', 'packages/source-gdrive-csv/src/**/*.integ.test.ts', 'packages/connector-google-sheets/src/**/*.integ.test.ts', 'tests/stripe.integ.test.ts', 'tests/hubspot.integ.test.ts', 'tests/gdrive.integ.test.ts', 'tests/sheets.integ.test.ts'];
+const API_LANE = ['packages/source-stripe/src/**/*.integ.test.ts', 'packages/source-hubspot/src/**/*.integ.test.ts', 'packages/source-gdrive-csv/src/**/*.integ.test.ts', 'packages/connector-google-sheets/src/**/*.integ.test.ts', 'tests/stripe.integ.test.ts', 'tests/hubspot.integ.test.ts', 'tests/gdrive.integ.test.ts', 'tests/sheets.integ.test.ts', 'tests/error-handling.integ.test.ts'];
 
 export default defineConfig({
   test: {

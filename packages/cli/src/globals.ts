@@ -19,6 +19,10 @@ export interface GlobalOptions {
   env: NodeJS.ProcessEnv;
   stateDir: string;
   dlqDir: string;
+  /** The dead-letter directory was named (`--dlq-dir`, DATIVO_DLQ_DIR): it wins over the error policy's. */
+  dlqDirExplicit: boolean;
+  /** The error policy file (`--error-handling`, DATIVO_ERROR_HANDLING); else `configs/error_handling.yaml` when present. */
+  errorHandling?: string;
   logLevel?: LogLevel;
   logFormat: 'json' | 'text';
   json: boolean;
@@ -30,6 +34,7 @@ export interface GlobalOptions {
 export interface RawGlobalOptions {
   stateDir?: string;
   dlqDir?: string;
+  errorHandling?: string;
   logLevel?: string;
   logFormat?: string;
   json?: boolean;
@@ -44,6 +49,8 @@ export function resolveGlobals(raw: RawGlobalOptions, io: { cwd?: string; env?: 
     env,
     stateDir: path.resolve(cwd, raw.stateDir ?? env.DATIVO_STATE_DIR ?? '.dativo/state'),
     dlqDir: path.resolve(cwd, raw.dlqDir ?? env.DATIVO_DLQ_DIR ?? '.dativo/dlq'),
+    dlqDirExplicit: (raw.dlqDir ?? env.DATIVO_DLQ_DIR) !== undefined,
+    ...((raw.errorHandling ?? env.DATIVO_ERROR_HANDLING) ? { errorHandling: (raw.errorHandling ?? env.DATIVO_ERROR_HANDLING) as string } : {}),
     ...(raw.logLevel ? { logLevel: parseLogLevel(raw.logLevel) } : {}),
     // JSON lines for machines; readable lines when a person watches a terminal.
     logFormat: raw.logFormat === 'json' || raw.logFormat === 'text' ? raw.logFormat : (io.stderr ?? process.stderr).isTTY ? 'text' : 'json',

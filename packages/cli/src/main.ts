@@ -28,6 +28,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .version(VERSION, '-V, --version')
     .option('--state-dir <dir>', 'incremental state directory (default .dativo/state, or DATIVO_STATE_DIR)')
     .option('--dlq-dir <dir>', 'dead-letter queue directory (default .dativo/dlq, or DATIVO_DLQ_DIR)')
+    .option('--error-handling <file>', 'error policy: retries, circuit breaker, dead-letter queue (default configs/error_handling.yaml when present, or DATIVO_ERROR_HANDLING)')
     .option('--log-level <level>', 'debug, info, warn or error (default: the job\'s logging.level)')
     .addOption(new Option('--log-format <format>', 'logs on stderr: json lines, or text (default: text on a terminal, json otherwise)').choices(['json', 'text']))
     .option('--json', 'machine-readable output on stdout')
@@ -122,6 +123,29 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     .action(async (opts: Record<string, string | undefined>) => {
       exitCode = await (await import('./commands/dlq.js')).dlqListCommand(opts, await globals());
     });
+
+  secretOptions(
+    dlq
+      .command('show')
+      .description('the entries of one dead-letter run, numbered (as replay --entries takes them), with their replays')
+      .requiredOption('--run <runId>', 'the run whose entries to show (see dlq list)')
+      .option('--tenant <id>')
+      .option('--job <name>'),
+  ).action(async (opts: Record<string, string | undefined>) => {
+    exitCode = await (await import('./commands/dlq.js')).dlqShowCommand(opts, await globals());
+  });
+  secretOptions(
+    dlq
+      .command('replay')
+      .description("send dead-letter entries again through the job's sink, once each (after fixing the data, the asset or the code)")
+      .requiredOption('-c, --config <file>', 'the job whose entries to replay')
+      .requiredOption('--run <runId>', 'the run whose entries to replay (see dlq list)')
+      .option('--entries <list>', 'entry numbers as dlq show numbers them: 1,3-5 (default all)')
+      .option('--force', 'send entries that were replayed already again')
+      .option('--state-id <id>', "the job's state id, when not its state_id or name"),
+  ).action(async (opts: Record<string, string | boolean | undefined>) => {
+    exitCode = await (await import('./commands/dlq.js')).dlqReplayCommand(opts as never, await globals());
+  });
 
   // Commands connectors add (`dativo <connector> <command> …`): loaded only when one is called.
   for (const [id, info] of Object.entries(BUILT_IN_COMMANDS)) {

@@ -25,6 +25,50 @@ const NETWORK_CODES = new Set([
   'ER_CON_COUNT_ERROR',
 ]);
 
+/** TLS failures: retrying cannot help, the certificate or the settings must change. */
+const TLS_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'HOSTNAME_MISMATCH',
+]);
+
+/** Local disk: full (fail, keeping what is committed; the rerun resumes) or not writable. */
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
+const DISK_DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/** Errors named by S3, the Stripe SDK and Iceberg catalogs, by their name / type / code. */
+const NAMED: Record<string, ErrorKind> = {
+  // S3 (and S3-compatible servers)
+  SlowDown: 'rate_limit',
+  RequestTimeout: 'transient',
+  RequestTimeTooSkewed: 'transient',
+  InternalError: 'transient',
+  ServiceUnavailable: 'transient',
+  NoSuchBucket: 'config',
+  AccessDenied: 'config',
+  InvalidAccessKeyId: 'config',
+  SignatureDoesNotMatch: 'config',
+  // Stripe SDK (error.type)
+  StripeRateLimitError: 'rate_limit',
+  StripeConnectionError: 'network',
+  StripeAPIError: 'transient',
+  StripeAuthenticationError: 'config',
+  StripePermissionError: 'config',
+  StripeInvalidRequestError: 'validation',
+  StripeIdempotencyError: 'permanent',
+  // Iceberg catalogs (REST error type, Java exception names)
+  CommitFailedException: 'transient',
+  CommitStateUnknownException: 'transient',
+  NoSuchTableException: 'config',
+  NoSuchNamespaceException: 'config',
+};
+
 /** PostgreSQL SQLSTATE classes and codes worth retrying. */
 const PG_TRANSIENT = new Set(['40001', '40P01', '55P03', '57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', '08004']);
 /** MySQL / MariaDB errnos worth retrying (deadlock, lock wait timeout, server gone, too many connections). */
@@ -66,8 +110,10 @@ export function classifyError(error: unknown, options: ClassifyOptions = {}): Da
   const overrides = options.overrides ?? {};
   const message = error instanceof Error ? error.message : String(error);
 
-  const status = numeric(pick(error, 'statusCode') ?? pick(error, 'status') ?? pick(pick(error, 'response'), 'status') ?? pick(pick(error, '$metadata'), 'httpStatusCode'));
+  let status = numeric(pick(error, 'statusCode') ?? pick(error, 'status') ?? pick(pick(error, 'response'), 'status') ?? pick(pick(error, '$metadata'), 'httpStatusCode'));
   const code = pick(error, 'code');
+  // SDKs that put the HTTP status in `code` (HubSpot's ApiException, gaxios).
+  if (status === undefined && typeof code === 'number' && code >= 100 && code < 600) status = code;
   const errno = pick(error, 'errno');
   const headers = pick(error, 'headers') ?? pick(pick(error, 'response'), 'headers');
   const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after'));
@@ -83,8 +129,14 @@ export function classifyError(error: unknown, options: ClassifyOptions = {}): Da
     if (kind) return make(message, kind, error, status, retryAfterMs, key);
   }
 
+  for (const key of [pick(error, 'type'), code, name, pick(pick(error, 'error'), 'type')]) {
+    if (typeof key === 'string' && NAMED[key]) return make(message, NAMED[key], error, status, retryAfterMs, key);
+  }
   if (typeof code === 'string') {
     if (NETWORK_CODES.has(code)) return make(message, 'network', error, status, retryAfterMs, code);
+    if (TLS_CODES.has(code)) return make(`${message} (TLS: check the server's certificate, the CA given to the connection and its ssl settings)`, 'config', error, status, retryAfterMs, code);
+    if (DISK_FULL.has(code)) return make(`${message} (the disk is full: what was committed is kept, and the rerun resumes from it once there is space)`, 'permanent', error, status, retryAfterMs, code);
+    if (DISK_DENIED.has(code)) return make(message, 'config', error, status, retryAfterMs, code);
     if (/^[0-9A-Z]{5}$/.test(code) && /\d/.test(code)) {
       // PostgreSQL SQLSTATE
       if (PG_TRANSIENT.has(code) || code.startsWith('08')) return make(message, 'transient', error, status, retryAfterMs, code);

@@ -23,8 +23,8 @@ export { takeData, takeRows } from './batch/take.js';
 // State, dead letters, metrics, files
 export { MemoryStateStore, stateKeyOf, type StateKey, type StateStore, type StoredState } from './state/state-store.js';
 export { LocalFileStateStore, safeSegment } from './state/local-file.js';
-export { MemoryDeadLetterQueue, type DeadLetterEntry, type DeadLetterQueue } from './dlq/dlq.js';
-export { JsonlDeadLetterQueue, listDeadLetterFiles, readDeadLetterFile, type DeadLetterFile } from './dlq/jsonl.js';
+export { MemoryDeadLetterQueue, RefusingDeadLetterQueue, type DeadLetterEntry, type DeadLetterQueue } from './dlq/dlq.js';
+export { dlqDay, JsonlDeadLetterQueue, listDeadLetterFiles, pruneDeadLetters, readDeadLetterFile, type DeadLetterFile } from './dlq/jsonl.js';
 export { MetricsRegistry, type Labels, type Metrics } from './metrics.js';
 export { ensureDir, fsyncDir, readdirSorted, writeFileAtomic } from './fs-util.js';
 

@@ -6,3 +6,4 @@ export { assetFields, assetPrimaryKey, assetSchema, checkGovernance, migrateLega
 export { recipeSchema, type RecipeConfig } from './recipe.js';
 export { loadAsset, loadJob, loadRecipe, recipeDefaults, resolveRelated, type LoadedFile, type LoadedJob, type LoadOptions } from './load.js';
 export { v1Resilience } from './resilience.js';
+export { ERROR_HANDLING_FILE, errorHandlingResilience, errorHandlingSchema, forTenant, loadErrorHandling, mergeErrorHandling, type ErrorHandling } from './error-handling.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorHandlingSchema } from './error-handling.js';
 import { boolLike, positiveIntLike } from '@dativo/core/definition';
 
 /** The v1 job file (`jobs/<tenant>/<name>.yaml`) plus Dativo's optional run settings. */
@@ -60,6 +61,8 @@ export const jobSchema = z.object({
     })
     .optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+  /** The error policy for this job, over `configs/error_handling.yaml` key by key (see docs/error-handling.md). */
+  error_handling: errorHandlingSchema.optional(),
 });
 
 export type JobConfig = z.output<typeof jobSchema>;

@@ -4,15 +4,16 @@ import path from 'node:path';
 import {
   createRunContext,
   DativoError,
-  JsonlDeadLetterQueue,
   LocalFileStateStore,
+  mergeResilience,
   newRunId,
   Redactor,
   runPipeline,
   toDativoError,
   type RunResult,
 } from '@dativo/core';
-import { formatWarning, v1Resilience } from '@dativo/job-config';
+import { errorHandlingResilience, forTenant, formatWarning, loadErrorHandling, mergeErrorHandling, v1Resilience, type ErrorHandling } from '@dativo/job-config';
+import { openDeadLetters } from '../dead-letters.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL } from '../exit-codes.js';
 import { loadSecrets, makeLogger, type GlobalOptions, type SecretOptions } from '../globals.js';
 import { formatBytes, formatCount, ProgressLine, rowsPerSecond } from '../output.js';
@@ -62,7 +63,7 @@ function failedReport(file: string, error: DativoError, plan?: JobPlan): JobRepo
   };
 }
 
-async function runOne(file: string, options: RunOptions, g: GlobalOptions, signal: AbortSignal): Promise<JobReport> {
+async function runOne(file: string, options: RunOptions, g: GlobalOptions, signal: AbortSignal, filePolicy: ErrorHandling): Promise<JobReport> {
   const redactor = new Redactor();
   const secrets = loadSecrets(options, g, redactor);
   let plan: JobPlan;
@@ -79,7 +80,14 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
   for (const w of plan.warnings) log.warn(formatWarning(w), { kind: 'config_warning' });
   for (const note of plan.notes) log.info(note);
   tuneHeapFor(plan.source.connector.spec, log);
-  const dlq = new JsonlDeadLetterQueue(g.dlqDir, { tenant: plan.tenant, job: plan.name, runId }, redactor);
+  const policy = forTenant(mergeErrorHandling(filePolicy, plan.loaded.job.error_handling), plan.tenant);
+  let deadLetters;
+  try {
+    deadLetters = await openDeadLetters(policy, { tenant: plan.tenant, job: plan.name, runId }, g, redactor, log);
+  } catch (error) {
+    return failedReport(file, toDativoError(error, 'config'), plan);
+  }
+  const dlq = deadLetters.queue;
   const ctx = createRunContext({
     tenant: plan.tenant,
     job: plan.name,
@@ -119,7 +127,12 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
           }
         : {}),
       ...(plan.transform ? { transform: await plan.transform() } : {}),
-      resilience: { source: v1Resilience(plan.loaded.sourceInput, job.retry_config), sink: v1Resilience(plan.loaded.targetInput, job.retry_config) },
+      // The error policy (configs/error_handling.yaml, the job's error_handling) over the recipe's rate_limits and the job's retry_config.
+      resilience: {
+        source: mergeResilience(v1Resilience(plan.loaded.sourceInput, job.retry_config), errorHandlingResilience(policy, [plan.source.connector.spec.id, job.source_connector])),
+        sink: mergeResilience(v1Resilience(plan.loaded.targetInput, job.retry_config), errorHandlingResilience(policy, [plan.sink.connector.spec.id, job.target_connector])),
+      },
+      ...(policy.max_dlq_ratio !== undefined ? { maxDlqRatio: policy.max_dlq_ratio } : {}),
       ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
     });
   } finally {
@@ -140,7 +153,7 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
     rejected: result.rejected,
     seconds: Math.round(seconds * 1000) / 1000,
     rowsPerSecond: rowsPerSecond(result.rows, result.durationMs),
-    ...(dlq.count > 0 ? { deadLetterFile: dlq.file } : {}),
+    ...(dlq.count > 0 ? { deadLetterFile: deadLetters.location } : {}),
     ...(result.error ? { error: { kind: result.error.kind, message: redactor.redactText(result.error.message), ...(result.error.code ? { code: result.error.code } : {}) } } : {}),
     streams: result.streams.map((s) => ({ name: s.name, rows: s.rowsWritten, files: s.files, bytes: s.bytesOut, rejected: s.rejected, resumed: s.resumedFrom !== undefined })),
   };
@@ -189,10 +202,21 @@ export async function runCommand(options: RunOptions, g: GlobalOptions): Promise
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const reports: JobReport[] = [];
+  let filePolicy: ErrorHandling;
+  try {
+    const loaded = await loadErrorHandling({ file: g.errorHandling, cwd: g.cwd, env: g.env });
+    for (const w of loaded.warnings) g.stderr.write(`dativo: ${formatWarning(w)}\n`);
+    filePolicy = loaded.value;
+  } catch (error) {
+    const e = toDativoError(error, 'config');
+    if (g.json) g.stdout.write(`${JSON.stringify({ status: 'failed', exitCode: EXIT_FAILURE, error: { kind: e.kind, message: e.message }, jobs: [] }, null, 2)}\n`);
+    else g.stderr.write(`dativo: ${e.message}\n`);
+    return EXIT_FAILURE;
+  }
   try {
     for (const file of files) {
       if (controller.signal.aborted) break;
-      const report = await runOne(file, options, g, controller.signal);
+      const report = await runOne(file, options, g, controller.signal, filePolicy);
       reports.push(report);
       if (!g.json && !g.quiet) g.stdout.write(`${summaryLine(report)}\n`);
     }

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Redactor } from '../log/redact.js';
-import { JsonlDeadLetterQueue, listDeadLetterFiles, readDeadLetterFile } from './jsonl.js';
+import { RefusingDeadLetterQueue } from './dlq.js';
+import { JsonlDeadLetterQueue, listDeadLetterFiles, pruneDeadLetters, readDeadLetterFile } from './jsonl.js';
 
 let dir: string;
 beforeEach(() => {
@@ -34,7 +35,8 @@ describe('JsonlDeadLetterQueue', () => {
     const entries = [];
     for await (const e of readDeadLetterFile(dlq.file)) entries.push(e);
     const [entry] = entries;
-    expect(entry).toMatchObject({ stream: 'person', runId: 'run-1', error: { kind: 'validation', code: 'CSV_BAD_VALUE' }, raw: { age: 'abc', password: '[REDACTED]' }, context: { row: 3 } });
+    expect(entry).toMatchObject({ stream: 'person', runId: 'run-1', error: { kind: 'validation', code: 'CSV_BAD_VALUE' }, raw: { age: 'abc', password: '[REDACTED]' }, context: { row: 3 }, attempt: 1 });
+    expect(path.relative(dir, dlq.file).split(path.sep)).toEqual(['acme', 'people', new Date().toISOString().slice(0, 10), 'run-1.jsonl']);
     expect(await listDeadLetterFiles(dir)).toMatchObject([{ tenant: 'acme', job: 'people', runId: 'run-1', entries: 1 }]);
   });
 
@@ -42,5 +44,25 @@ describe('JsonlDeadLetterQueue', () => {
     const dlq = new JsonlDeadLetterQueue(dir, { tenant: 'a', job: 'b', runId: 'c' });
     await dlq.close();
     expect(await listDeadLetterFiles(dir)).toEqual([]);
+  });
+
+  it('retention: day partitions older than the limit are deleted, for the tenant only', async () => {
+    const entry = (tenant: string) => ({ time: 't', tenant, job: 'j', runId: 'r', stream: 's', error: { kind: 'validation' as const, message: 'bad' }, raw: {} });
+    const now = new Date('2026-03-10T12:00:00Z');
+    for (const [tenant, day] of [['acme', '2026-03-01'], ['acme', '2026-03-05'], ['acme', '2026-03-10'], ['other', '2026-03-01']] as const) {
+      const dlq = new JsonlDeadLetterQueue(dir, { tenant, job: 'j', runId: `run-${day}` }, new Redactor(), new Date(`${day}T08:00:00Z`));
+      await dlq.put(entry(tenant));
+      await dlq.close();
+    }
+    const removed = await pruneDeadLetters(dir, { tenant: 'acme' }, 7, now);
+    expect(removed.map((r) => path.basename(r))).toEqual(['2026-03-01']);
+    expect((await listDeadLetterFiles(dir)).map((f) => `${f.tenant}/${f.runId}`).sort()).toEqual(['acme/run-2026-03-05', 'acme/run-2026-03-10', 'other/run-2026-03-01']);
+  });
+
+  it('disabled: a record that cannot be written stops the run, naming the setting', async () => {
+    await expect(new RefusingDeadLetterQueue().put({ time: 't', tenant: 'a', job: 'j', runId: 'r', stream: 's', error: { kind: 'validation', message: "row 3: 'x' is not an integer" }, raw: {} })).rejects.toMatchObject({
+      code: 'DLQ_DISABLED',
+      message: expect.stringContaining("row 3: 'x' is not an integer (the dead-letter queue is disabled by error_handling.dead_letter_queue.enabled: false"),
+    });
   });
 });

@@ -131,6 +131,14 @@ describe('runPipeline', () => {
     expect(entries[0]).toMatchObject({ tenant: 't', job: 'j', runId: ctx.runId, stream: 'numbers', error: { kind: 'validation', message: 'bad' }, raw: { n: 30 } });
   });
 
+  it('max_dlq_ratio: a run whose dead-lettered share stays within it succeeds; above it, partial', async () => {
+    const bad = (n: number): ExtractMessage[] => (n % 30 === 0 ? [{ kind: 'rejected', stream: 'numbers', raw: { n }, error: new DativoError('bad', { kind: 'validation' }) }] : []);
+    const run = (maxDlqRatio: number) => runPipeline({ extractor: counterSource(100, 10, bad), sourceConfig: {}, sink: memorySink({ committed: [], staged: [], checkpoints: [], aborts: 0 }), sinkConfig: {}, streams: [stream], ctx: context(), validationMode: 'warn', maxDlqRatio });
+    // 3 of 103 records set aside: 2.9 %.
+    expect(await run(0.05)).toMatchObject({ status: 'succeeded', rows: 100, rejected: 3 });
+    expect(await run(0.02)).toMatchObject({ status: 'partial', rows: 100, rejected: 3 });
+  });
+
   it('aborts on the signal and on a failed commit without storing state', async () => {
     const controller = new AbortController();
     const sinkState: MemorySinkState = { committed: [], staged: [], checkpoints: [], aborts: 0 };

@@ -34,6 +34,11 @@ export interface PipelineOptions<S, T> {
    * own `ctx.resilience` for the run.
    */
   resilience?: { source?: ResilienceSettings; sink?: ResilienceSettings };
+  /**
+   * The share of records (dead-lettered ÷ (written + dead-lettered)) a run may set aside and still
+   * succeed (the error policy's `max_dlq_ratio`); above it the run is `partial`. Default 0.
+   */
+  maxDlqRatio?: number;
 }
 
 export interface StreamResult {
@@ -243,9 +248,11 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
 
   const streams = [...runs.values()].map((r) => r.result);
   const rejected = streams.reduce((n, s) => n + s.rejected, 0);
+  const written = streams.reduce((n, s) => n + s.rowsWritten, 0);
+  const tooMany = rejected > 0 && rejected / (written + rejected) > (options.maxDlqRatio ?? 0);
   const result: RunResult = {
     runId: ctx.runId,
-    status: failure ? 'failed' : rejected > 0 ? 'partial' : 'succeeded',
+    status: failure ? 'failed' : tooMany ? 'partial' : 'succeeded',
     streams,
     rows: streams.reduce((n, s) => n + s.rowsWritten, 0),
     deleted: streams.reduce((n, s) => n + s.rowsDeleted, 0),
@@ -291,6 +298,7 @@ async function deadLetter(ctx: RunContext, message: RejectedMessage): Promise<vo
     error: { kind: message.error.kind, message: message.error.message, ...(message.error.code ? { code: message.error.code } : {}) },
     raw: message.raw,
     ...(message.context ? { context: message.context } : {}),
+    ...(message.attempt ? { attempt: message.attempt } : {}),
   });
 }
 

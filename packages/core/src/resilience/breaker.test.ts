@@ -52,4 +52,30 @@ describe('Breaker', () => {
     expect(breaker.state).toBe('closed');
     breaker.shutdown();
   });
+
+  it('error policy: opens after failure_threshold consecutive failures (a success in between resets the count); closes only after success_threshold successes', async () => {
+    // The percentage rule out of the way (a call in two fails throughout).
+    const breaker = new Breaker('api', { volumeThreshold: 1_000, failureThreshold: 3, successThreshold: 2, resetTimeoutMs: 50 });
+    const ok = async () => 'fine';
+    await expect(breaker.fire(fail)).rejects.toThrow();
+    await expect(breaker.fire(fail)).rejects.toThrow();
+    await breaker.fire(ok);
+    await expect(breaker.fire(fail)).rejects.toThrow();
+    await expect(breaker.fire(fail)).rejects.toThrow();
+    expect(breaker.state).toBe('closed');
+    await expect(breaker.fire(fail)).rejects.toThrow('down');
+    expect(breaker.state).toBe('open');
+    await new Promise((r) => setTimeout(r, 80));
+    expect(breaker.state).toBe('half-open');
+    await breaker.fire(ok);
+    // One success is not yet enough: a failure now opens it again at once.
+    await expect(breaker.fire(fail)).rejects.toThrow('down');
+    expect(breaker.state).toBe('open');
+    await new Promise((r) => setTimeout(r, 80));
+    await breaker.fire(ok);
+    await breaker.fire(ok);
+    await expect(breaker.fire(fail)).rejects.toThrow('down');
+    expect(breaker.state).toBe('closed');
+    breaker.shutdown();
+  });
 });

@@ -12,6 +12,13 @@ export interface BreakerPolicy {
   rollingCountTimeoutMs: number;
   /** Per-call timeout; `false` disables it. */
   timeoutMs: number | false;
+  /**
+   * Consecutive failures that open the circuit whatever the percentage (the error policy's
+   * `failure_threshold`); undefined: the percentage rule only.
+   */
+  failureThreshold?: number;
+  /** Successful calls after a half-open trial before failures stop reopening it at once (`success_threshold`); default 1. */
+  successThreshold?: number;
 }
 
 export const defaultBreakerPolicy: BreakerPolicy = {
@@ -32,10 +39,18 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 export class Breaker {
   readonly name: string;
   private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  private readonly failureThreshold: number | undefined;
+  private readonly successThreshold: number;
+  /** Consecutive health failures (for `failureThreshold`). */
+  private failures = 0;
+  /** Successes still needed after a half-open trial before the circuit is trusted again. */
+  private probation = 0;
 
   constructor(name: string, policy: Partial<BreakerPolicy> = {}) {
     const p = { ...defaultBreakerPolicy, ...policy };
     this.name = name;
+    this.failureThreshold = p.failureThreshold;
+    this.successThreshold = Math.max(1, p.successThreshold ?? 1);
     this.breaker = new CircuitBreaker((fn: () => Promise<unknown>) => fn(), {
       name,
       errorThresholdPercentage: p.errorThresholdPercentage,
@@ -45,6 +60,21 @@ export class Breaker {
       timeout: p.timeoutMs,
       // Bad input, bad config and throttling say nothing about the service's health: they never open the circuit.
       errorFilter: (error: unknown) => DativoError.isInstance(error) && (error.kind === 'validation' || error.kind === 'config' || error.kind === 'rate_limit'),
+    });
+    this.breaker.on('success', () => {
+      this.failures = 0;
+      if (this.probation > 0) this.probation--;
+    });
+    this.breaker.on('failure', () => {
+      this.failures++;
+      // A failure while on probation, or the consecutive-failure threshold reached, opens the circuit.
+      if ((this.probation > 0 || (this.failureThreshold !== undefined && this.failures >= this.failureThreshold)) && !this.breaker.opened) this.breaker.open();
+    });
+    this.breaker.on('halfOpen', () => {
+      this.probation = this.successThreshold;
+    });
+    this.breaker.on('open', () => {
+      this.failures = 0;
     });
   }
 

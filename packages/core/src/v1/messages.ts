@@ -69,6 +69,8 @@ export interface RejectedMessage {
   error: DativoError;
   /** Where it came from: file, row, line, page… */
   context?: Record<string, unknown>;
+  /** How many times the record has been tried (a replayed dead letter: its earlier attempts + 1); default 1. */
+  attempt?: number;
 }
 
 /** A non-fatal notice to surface to the user (zero dates, ignored columns…). */
