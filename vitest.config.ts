@@ -2,7 +2,30 @@ import { defineConfig } from 'vitest/config';
 
 // Unit tests (`*.test.ts`) sit beside the code; tests that need services, servers, child
 // processes or large files are `*.integ.test.ts`. Both run in CI, against the built packages.
-const API_LANE = ['packages/source-stripe/src/**/*.integ.test.ts', 'packages/source-hubspot/src/**/*.integ.test.ts', 'packages/source-gdrive-csv/src/**/*.integ.test.ts', 'packages/connector-google-sheets/src/**/*.integ.test.ts', 'tests/stripe.integ.test.ts', 'tests/hubspot.integ.test.ts', 'tests/gdrive.integ.test.ts', 'tests/sheets.integ.test.ts', 'tests/error-handling.integ.test.ts'];
+// Files that share no exclusive resource (no MySQL server-wide lock, no peak-memory measurement,
+// every server, database, bucket and directory their own) run two at a time.
+const PARALLEL_LANE = [
+  // SaaS sources against in-process fake APIs
+  'packages/source-stripe/src/**/*.integ.test.ts',
+  'packages/source-hubspot/src/**/*.integ.test.ts',
+  'packages/source-gdrive-csv/src/**/*.integ.test.ts',
+  'packages/connector-google-sheets/src/**/*.integ.test.ts',
+  'tests/stripe.integ.test.ts',
+  'tests/hubspot.integ.test.ts',
+  'tests/gdrive.integ.test.ts',
+  'tests/sheets.integ.test.ts',
+  'tests/error-handling.integ.test.ts',
+  // Files, Parquet and Iceberg (own directories, own S3 servers and catalogs, own PostgreSQL databases)
+  'packages/sink-parquet/src/**/*.integ.test.ts',
+  'packages/sink-iceberg/src/**/*.integ.test.ts',
+  'tests/iceberg-crash.integ.test.ts',
+  'tests/iceberg-cli.integ.test.ts',
+  'tests/shared-location.integ.test.ts',
+  'tests/crash-resume.integ.test.ts',
+  // Packing and installing the packages, plugins in child processes
+  'tests/packaging.integ.test.ts',
+  'tests/plugins.integ.test.ts',
+];
 
 export default defineConfig({
   test: {
@@ -18,11 +41,9 @@ export default defineConfig({
         },
       },
       {
-        // SaaS sources against their in-process fake API servers: no shared service, database or
-        // port, so these files may run two at a time.
         test: {
-          name: 'integ-api',
-          include: API_LANE,
+          name: 'integ-parallel',
+          include: PARALLEL_LANE,
           exclude: ['**/node_modules/**', '**/dist/**'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
@@ -30,13 +51,16 @@ export default defineConfig({
           // Two files at once (Vitest puts every project limited to one worker into one sequential
           // group, so this lane cannot run beside the other; its files can run beside each other).
           maxWorkers: 2,
+          // s3rver's ListObjectsV2 needs the legacy OpenSSL provider on Node 17+.
+          execArgv: ['--openssl-legacy-provider'],
         },
       },
       {
         test: {
           name: 'integ',
           include: ['packages/*/src/**/*.integ.test.ts', 'tests/**/*.integ.test.ts'],
-          exclude: [...API_LANE, '**/node_modules/**', '**/dist/**'],
+          // MySQL (its snapshot reads take a server-wide read lock), memory measurements, the v1 corpus.
+          exclude: [...PARALLEL_LANE, '**/node_modules/**', '**/dist/**'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           pool: 'forks',
