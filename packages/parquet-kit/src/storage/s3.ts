@@ -33,6 +33,7 @@ function isNotFound(error: unknown): boolean {
 export class S3Storage implements Storage {
   readonly location: string;
   private readonly client: S3Client;
+  private readonly uploadClient: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly endpoint: string;
@@ -58,6 +59,9 @@ export class S3Storage implements Storage {
       };
     }
     this.client = new S3Client(config);
+    // A part of a streamed upload cannot be sent again by a caller (its bytes are gone), so part
+    // uploads ride out SlowDown / 5xx / resets longer, with the SDK's backoff.
+    this.uploadClient = new S3Client({ ...config, maxAttempts: Math.max(options.maxAttempts ?? 3, 8) });
   }
 
   private key(key: string): string {
@@ -92,7 +96,7 @@ export class S3Storage implements Storage {
 
   async create(key: string): Promise<StorageUpload> {
     const body = new PassThrough({ highWaterMark: this.partSize });
-    const upload = new Upload({ client: this.client, params: { Bucket: this.bucket, Key: this.key(key), Body: body }, partSize: this.partSize, queueSize: 2, leavePartsOnError: false });
+    const upload = new Upload({ client: this.uploadClient, params: { Bucket: this.bucket, Key: this.key(key), Body: body }, partSize: this.partSize, queueSize: 2, leavePartsOnError: false });
     let bytes = 0;
     let failure: unknown;
     const done = upload.done().catch((error: unknown) => {
@@ -216,5 +220,6 @@ export class S3Storage implements Storage {
 
   async close(): Promise<void> {
     this.client.destroy();
+    this.uploadClient.destroy();
   }
 }

@@ -1,0 +1,141 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '@dativo/testing';
+import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
+import { s3ErrorBody, startHttpFaultProxy, startTcpFaultProxy, type HttpFaultProxy, type TcpFaultProxy } from '@dativo/testing/http';
+import { startS3Server, type TestS3Server } from '@dativo/testing/s3';
+import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parquetFiles, runCli } from './helpers.js';
+
+/**
+ * Faults injected between Dativo and real servers, through the CLI: a PostgreSQL connection reset
+ * mid-stream (TCP fault proxy), S3 `SlowDown` / 500 / a reset during a multipart upload (HTTP fault
+ * proxy in front of a local S3 server), and a full disk (a small tmpfs made by the test). Each run
+ * either completes with every row once, or fails with a classified error and its rerun completes
+ * with every row once.
+ */
+const scratch = tempDir('dativo-faults-');
+const dir = scratch.path;
+const ROWS = 200_000;
+
+beforeAll(() => {
+  mkdirSync(path.join(dir, 'jobs'), { recursive: true });
+  writeFileSync(path.join(dir, 'asset.yaml'), 'name: events\nschema:\n  - { name: id, type: bigint, required: true }\n  - { name: token, type: string }\n  - { name: amount, type: double }\nprimary_key: [id]\n');
+  // Tokens of random hex, so the Parquet files stay large (a multipart upload; a full small disk).
+  const lines = ['id,token,amount'];
+  for (let i = 1; i <= ROWS; i++) lines.push(`${i},${randomBytes(32).toString('hex')},${i / 4}`);
+  writeFileSync(path.join(dir, 'events.csv'), `${lines.join('\n')}\n`);
+});
+afterAll(() => scratch.cleanup());
+
+async function counted(files: string[]): Promise<{ n: number; ids: number }> {
+  const [r] = await queryDuckDb(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids FROM read_parquet([${files.map(sqlString).join(', ')}])`);
+  return r as { n: number; ids: number };
+}
+
+describe('PostgreSQL behind a TCP fault proxy', () => {
+  let db: TempDatabase;
+  let proxy: TcpFaultProxy;
+  beforeAll(async () => {
+    db = await tempPostgresDatabase('dativo_faults');
+    await db.exec(`CREATE TABLE events (id bigint PRIMARY KEY, token text, amount float8);
+      INSERT INTO events SELECT g, md5(g::text) || md5((g * 7)::text), g / 4.0 FROM generate_series(1, ${ROWS}) g;`);
+    proxy = await startTcpFaultProxy({ host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432) });
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  it('a connection reset mid-stream, then a refused reconnect: the source reconnects and resumes; every row once', async () => {
+    const uri = db.uri.replace(/@[^/]+\//, `@${proxy.host}:${proxy.port}/`);
+    writeFileSync(
+      path.join(dir, 'jobs', 'pg.yaml'),
+      `tenant_id: acme\nenvironment: dev\nsource_connector: postgres\ntarget_connector: parquet\nasset: events\nasset_path: asset.yaml\nsource:\n  tables: [{ name: events, object: events }]\n  connection: { uri: "${uri}" }\n  batch_rows: 2000\ntarget:\n  path: out/pg\n  partitioning: []\ncommit: { every_rows: 10000 }\nretry_config: { max_attempts: 6, initial_delay_seconds: 0.05, max_delay_seconds: 0.2 }\n`,
+    );
+    // The first connection (the reader's) dies after ~2 MB; the next one is refused; then all is well.
+    proxy.inject({ resetAfterBytes: 2_000_000 });
+    const before = proxy.connections;
+    const killedMidway = setInterval(() => {
+      if (proxy.connections > before) {
+        proxy.inject({ refuse: true });
+        clearInterval(killedMidway);
+      }
+    }, 5);
+    const r = await runCli(['run', 'jobs/pg.yaml', '--json', '--log-format', 'json'], { cwd: dir });
+    clearInterval(killedMidway);
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(r.stderr).toMatch(/retrying after a failure|reconnect/i);
+    expect(proxy.connections - before).toBeGreaterThanOrEqual(2);
+    expect(await counted(parquetFiles(path.join(dir, 'out', 'pg')))).toEqual({ n: ROWS, ids: ROWS });
+  });
+});
+
+describe('S3 behind an HTTP fault proxy', () => {
+  let s3: TestS3Server;
+  let proxy: HttpFaultProxy;
+  beforeAll(async () => {
+    s3 = await startS3Server({ buckets: ['lake'] });
+    proxy = await startHttpFaultProxy(s3.endpoint);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await s3?.stop();
+  });
+
+  it('SlowDown, 500 and a reset during the multipart upload: retried, the table lands once', async () => {
+    writeFileSync(
+      path.join(dir, 'jobs', 's3.yaml'),
+      `tenant_id: acme\nenvironment: dev\nsource_connector: csv\ntarget_connector: parquet\nasset: events\nasset_path: asset.yaml\nsource:\n  files: [{ path: events.csv }]\ntarget:\n  connection:\n    s3: { bucket: lake, prefix: events, endpoint: "${proxy.url}", region: us-east-1, access_key_id: ${s3.accessKeyId}, secret_access_key: ${s3.secretAccessKey}, path_style_access: true, part_size_mb: 5 }\n  partitioning: []\n`,
+    );
+    const part = (r: { method: string; query: URLSearchParams }) => r.method === 'PUT' && r.query.has('uploadId');
+    proxy.failNext(2, { status: 503, body: s3ErrorBody('SlowDown', 'Please reduce your request rate.') }, part);
+    proxy.failNext(1, { status: 500, body: s3ErrorBody('InternalError', 'We encountered an internal error. Please try again.') }, part);
+    proxy.failNext(1, { reset: true }, part);
+    const r = await runCli(['run', 'jobs/s3.yaml', '--json'], { cwd: dir });
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    // The faults were met: more part uploads than parts.
+    expect(proxy.requests.filter(part).length).toBeGreaterThan(4);
+    // s3rver keeps each object as a file named <key>._S3rver_object.
+    const files = (readdirSync(path.join(s3.directory, 'lake', 'events'), { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet._S3rver_object') && !f.includes('_dativo')).map((f) => path.join(s3.directory, 'lake', 'events', f));
+    expect(await counted(files)).toEqual({ n: ROWS, ids: ROWS });
+  });
+});
+
+/** A tmpfs of `mb` MiB mounted at `at` (root only); false where mounting is not allowed. */
+function mountTmpfs(at: string, mb: number): boolean {
+  mkdirSync(at, { recursive: true });
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${mb}m`, 'tmpfs', at], { stdio: 'ignore' }).status === 0;
+}
+
+describe('a full disk', () => {
+  const disk = path.join(dir, 'small-disk');
+  const mounted = mountTmpfs(disk, 4);
+  afterAll(() => {
+    if (mounted) spawnSync('umount', ['-l', disk], { stdio: 'ignore' });
+  });
+
+  it.skipIf(!mounted)('the run fails with a classified "disk full" error, keeps what it committed; with space again the rerun resumes: every row once', async () => {
+    writeFileSync(
+      path.join(dir, 'jobs', 'disk.yaml'),
+      `tenant_id: acme\nenvironment: dev\nsource_connector: csv\ntarget_connector: parquet\nasset: events\nasset_path: asset.yaml\nsource:\n  files: [{ path: events.csv }]\ntarget:\n  path: ${disk}/events\n  partitioning: []\nbatch: { max_rows: 5000 }\ncommit: { every_rows: 20000 }\n`,
+    );
+    const full = await runCli(['run', 'jobs/disk.yaml', '--json'], { cwd: dir });
+    expect(full.code).toBe(2);
+    const error = (JSON.parse(full.stdout) as { jobs: Array<{ error: { kind: string; code?: string; message: string } }> }).jobs[0]?.error;
+    expect(error?.code, JSON.stringify(error)).toBe('ENOSPC');
+    expect(error?.message).toContain('the disk is full: what was committed is kept');
+    const kept = parquetFiles(path.join(disk, 'events'));
+    expect(kept.length).toBeGreaterThan(0);
+    const committed = await counted(kept);
+    expect(committed.n).toBe(committed.ids);
+    expect(committed.n).toBeLessThan(ROWS);
+    execFileSync('mount', ['-o', 'remount,size=64m', disk]);
+    const rerun = await runCli(['run', 'jobs/disk.yaml', '--json'], { cwd: dir });
+    expect(rerun.code, rerun.stderr.slice(-2000)).toBe(0);
+    expect(await counted(parquetFiles(path.join(disk, 'events')))).toEqual({ n: ROWS, ids: ROWS });
+  });
+});
