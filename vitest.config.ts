@@ -16,6 +16,8 @@ const PARALLEL_LANE = [
   'tests/sheets.integ.test.ts',
   'tests/error-handling.integ.test.ts',
   'tests/faults.integ.test.ts',
+  'tests/crash-harness.integ.test.ts',
+  'tests/state-size.integ.test.ts',
   // Files, Parquet and Iceberg (own directories, own S3 servers and catalogs, own PostgreSQL databases)
   'packages/sink-parquet/src/**/*.integ.test.ts',
   'packages/sink-iceberg/src/**/*.integ.test.ts',

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -64,4 +64,13 @@ export function measureCli(args: string[], options: { cwd: string; env?: NodeJS.
     child.on('error', reject);
     child.on('close', () => resolve({ ...(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { exitCode: number; peakRssMb: number; seconds: number }), stderr: err }));
   });
+}
+
+/** Seeds per pipeline of the crash-resume harness: CRASH_SEEDS (scripts/crash-harness.mjs sets 50), else 3. */
+export const CRASH_SEEDS = Number(process.env.CRASH_SEEDS ?? 3);
+
+/** Records a pipeline's harness iterations for the reliability report (when CRASH_REPORT names a file). */
+export function reportHarness(pipeline: string, iterations: unknown[]): void {
+  if (!process.env.CRASH_REPORT) return;
+  appendFileSync(process.env.CRASH_REPORT, `${JSON.stringify({ pipeline, iterations })}\n`);
 }

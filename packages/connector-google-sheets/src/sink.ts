@@ -64,6 +64,8 @@ export function sheetsSinkRuntime(): Sink<SheetsTargetConfig> {
  * leaves the old content, never a mix.
  */
 class SheetsWriter implements SinkWriter {
+  /** Checkpoints are recorded with the data: this target alone says how far a job got. */
+  readonly keepsCheckpoints = true;
   private readonly api: SheetsApi;
   private readonly key: string;
   private readonly fields: FieldSpec[];

@@ -25,6 +25,8 @@ function text(value: PlainValue | undefined): string {
  * crash never publishes a file twice or half.
  */
 export class FilesWriter implements SinkWriter {
+  /** Checkpoints are recorded with the data: this target alone says how far a job got. */
+  readonly keepsCheckpoints = true;
   private readonly storage: Storage;
   private readonly log: CommitLog;
   private readonly staging: string;

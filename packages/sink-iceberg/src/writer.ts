@@ -46,6 +46,8 @@ export interface WriterSetup {
  * is retried after a lost response or the process is killed.
  */
 export class IcebergSinkWriter implements SinkWriter {
+  /** Checkpoints are recorded with the data: this target alone says how far a job got. */
+  readonly keepsCheckpoints = true;
   private table: LoadedTable;
   private readonly s: WriterSetup;
   private readonly data: DataWriter;

@@ -19,6 +19,8 @@ interface OpenFile {
  * checkpoint through the {@link CommitLog}.
  */
 export class ParquetSinkWriter implements SinkWriter {
+  /** Checkpoints are recorded with the data: this target alone says how far a job got. */
+  readonly keepsCheckpoints = true;
   private readonly storage: Storage;
   private readonly log: CommitLog;
   private readonly staging: string;

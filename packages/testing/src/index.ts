@@ -9,3 +9,4 @@ export { describeExtractorConformance, describeSinkConformance, type ExtractorCo
 export { testRunContext, type TestRunContext } from './context.js';
 export { tempDir } from './temp.js';
 export { expectRowsEqual } from './compare.js';
+export { crashResumeHarness, seededRandom, type CrashHarnessOptions, type HarnessIteration, type HarnessRun } from './crash-harness.js';

@@ -56,7 +56,7 @@ interface MemorySinkState {
   failCommit?: boolean;
 }
 
-function memorySink(state: MemorySinkState): Sink<unknown> {
+function memorySink(state: MemorySinkState, keepsCheckpoints = false): Sink<unknown> {
   return {
     specificationVersion: 'v1',
     spec: { id: 'memory', version: '1.0.0' },
@@ -64,6 +64,7 @@ function memorySink(state: MemorySinkState): Sink<unknown> {
     async check() {},
     async open() {
       return {
+        keepsCheckpoints,
         lastCommitted: async () => state.checkpoints.at(-1),
         write: async (batch) => {
           for (let i = 0; i < batch.numRows; i++) state.staged.push(batch.getChildAt(0)!.get(i) as number);
@@ -107,6 +108,19 @@ describe('runPipeline', () => {
     expect(again.requests[0]?.streams[0]?.resumeFrom).toEqual({ stream: 'numbers', state: { next: 100 } });
     expect(second.rows).toBe(20);
     expect(sinkState.committed).toEqual(Array.from({ length: 120 }, (_, i) => i));
+  });
+
+  it('a target that keeps its own checkpoints and has none (dropped, recreated) is read into from the start, whatever the state store remembers', async () => {
+    const ctx = context();
+    await runPipeline({ extractor: counterSource(50, 10), sourceConfig: {}, sink: memorySink({ committed: [], staged: [], checkpoints: [], aborts: 0 }, true), sinkConfig: {}, streams: [stream], ctx });
+    expect((await ctx.state.get({ tenant: 't', job: 'j', stream: 'numbers' }))?.checkpoint).toEqual({ stream: 'numbers', state: { next: 50 } });
+    // The table is dropped: a new, empty target.
+    const fresh: MemorySinkState = { committed: [], staged: [], checkpoints: [], aborts: 0 };
+    const again = counterSource(50, 10);
+    const result = await runPipeline({ extractor: again, sourceConfig: {}, sink: memorySink(fresh, true), sinkConfig: {}, streams: [stream], ctx });
+    expect(again.requests[0]?.streams[0]?.resumeFrom).toBeUndefined();
+    expect(result.rows).toBe(50);
+    expect(fresh.committed).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
   it('fails a strict run on the first rejected record and publishes nothing after the last commit', async () => {

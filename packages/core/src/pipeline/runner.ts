@@ -154,7 +154,13 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
       };
       const writer = await sink.open(options.sinkConfig, descriptor, sinkCtx);
       const fromSink = await writer.lastCommitted();
-      const fromState = fromSink ? undefined : (await ctx.state.get(stateKeyOf(ctx, configured.name)))?.checkpoint;
+      let fromState = fromSink ? undefined : (await ctx.state.get(stateKeyOf(ctx, configured.name)))?.checkpoint;
+      if (fromState && writer.keepsCheckpoints) {
+        // The target is the authority and has no record of this job (dropped, recreated, emptied): the
+        // state store's memory would skip data the target no longer holds.
+        ctx.log.warn('the target has no record of this stream: reading from the start (the state store\'s checkpoint is not used)', { stream: configured.name, stateCheckpoint: fromState.state });
+        fromState = undefined;
+      }
       const resumeFrom = fromSink ?? fromState;
       const result: StreamResult = { name: configured.name, rowsRead: 0, rowsWritten: 0, rowsDeleted: 0, bytesIn: 0, rejected: 0, warnings: 0, commits: 0, files: 0, bytesOut: 0 };
       if (resumeFrom) {

@@ -17,6 +17,12 @@ export interface CommitResult {
 export interface SinkWriter {
   /** The checkpoint stored by the sink's own last commit, when it records one. */
   lastCommitted(): Promise<Checkpoint | undefined>;
+  /**
+   * True when the sink records checkpoints with its data (a commit log, snapshot summaries, a
+   * state row): then it alone says how far a job got, and a target without a record (a table
+   * dropped or recreated) is read into from the start, whatever a state store remembers.
+   */
+  readonly keepsCheckpoints?: boolean;
   /** Optional: told once, before the first batch, whether the source resumes or starts over. */
   begin?(info: { resumed: boolean }): Promise<void>;
   /** Stages a batch; awaiting it is the backpressure. */

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// The full crash-resume harness (issue 13): every pipeline of tests/crash-harness*.integ.test.ts
+// with CRASH_SEEDS seeds (default 50), its result written into docs/reliability.md between the
+// markers. Needs the services the test suite needs (PostgreSQL, MariaDB) and a build (`pnpm build`).
+//   node scripts/crash-harness.mjs [--seeds 50]
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const at = process.argv.indexOf('--seeds');
+const seeds = at > 0 ? Number(process.argv[at + 1]) : 50;
+const report = path.join(os.tmpdir(), `dativo-crash-report-${process.pid}.jsonl`);
+rmSync(report, { force: true });
+const started = Date.now();
+const run = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'tests/crash-harness.integ.test.ts', 'tests/crash-harness-mysql.integ.test.ts'], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, CRASH_SEEDS: String(seeds), CRASH_REPORT: report },
+});
+const pipelines = existsSync(report) ? readFileSync(report, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+const rows = pipelines.map(({ pipeline, iterations }) => {
+  const kills = iterations.flatMap((i) => i.kills);
+  const landed = kills.filter((k) => k.landed);
+  const onPoints = landed.filter((k) => k.how.startsWith('crash point')).length;
+  return `| ${pipeline} | ${iterations.length} | ${landed.length} (${onPoints} on crash points, ${landed.length - onPoints} timed) | ${kills.length - landed.length} | ✔ every row once |`;
+});
+const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+const table = [
+  `Last full run: ${new Date().toISOString().slice(0, 10)}, ${seeds} seeds per pipeline, ${minutes} min, ${run.status === 0 ? 'all passed' : `FAILED (exit ${run.status})`}.`,
+  '',
+  '| Pipeline | Seeds | Kills that landed | Kills after the run had finished | Outcome |',
+  '|---|---|---|---|---|',
+  ...rows,
+].join('\n');
+const doc = path.join(root, 'docs', 'reliability.md');
+const text = readFileSync(doc, 'utf8');
+const begin = '<!-- crash-harness:begin -->';
+const end = '<!-- crash-harness:end -->';
+writeFileSync(doc, text.replace(new RegExp(`${begin}[\\s\\S]*${end}`), `${begin}\n${table}\n${end}`));
+console.log(table);
+process.exit(run.status ?? 1);
