@@ -51,5 +51,5 @@ describe('crash-resume harness', () => {
     });
     reportHarness('MySQL → Parquet', iterations);
     expect(iterations).toHaveLength(CRASH_SEEDS);
-  });
+  }, Math.max(300_000, CRASH_SEEDS * 45_000));
 });

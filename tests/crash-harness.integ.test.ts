@@ -17,6 +17,8 @@ import { CRASH_SEEDS, parquetFiles, reportHarness as report, runCli } from './he
  * crash-harness-mysql.integ.test.ts (MySQL tests run one at a time).
  */
 const SEEDS = CRASH_SEEDS;
+/** Each seed runs a job two to four times: the test's time grows with the seeds. */
+const TIMEOUT = Math.max(300_000, SEEDS * 45_000);
 const scratch = tempDir('dativo-harness-');
 const dir = scratch.path;
 const ROWS = 80_000;
@@ -65,7 +67,7 @@ describe('crash-resume harness', () => {
     });
     report('CSV → Parquet', iterations);
     expect(iterations).toHaveLength(SEEDS);
-  });
+  }, TIMEOUT);
 
   it(`CSV → Iceberg: ${SEEDS} seeded kill sequences, every row once`, async () => {
     writeFileSync(path.join(dir, 'jobs', 'csv-iceberg.yaml'), `tenant_id: acme\nenvironment: dev\nsource_connector: csv\ntarget_connector: iceberg\nasset: rows\nasset_path: rows.yaml\nsource:\n  files: [{ path: rows.csv }]\n  incremental: { strategy: file_modified_time }\n${iceberg('csv_rows')}batch: { max_rows: 4000 }\ncommit: { every_rows: 8000 }\n`);
@@ -79,7 +81,7 @@ describe('crash-resume harness', () => {
     });
     report('CSV → Iceberg', iterations);
     expect(iterations).toHaveLength(SEEDS);
-  });
+  }, TIMEOUT);
 
   describe('PostgreSQL → Iceberg (merge)', () => {
     let db: TempDatabase;
@@ -114,7 +116,7 @@ describe('crash-resume harness', () => {
       });
       report('PostgreSQL → Iceberg (merge)', iterations);
       expect(iterations).toHaveLength(SEEDS);
-    });
+    }, TIMEOUT);
   });
 
   describe('Stripe → Iceberg (merge)', () => {
@@ -147,6 +149,6 @@ describe('crash-resume harness', () => {
       });
       report('Stripe → Iceberg (merge)', iterations);
       expect(iterations).toHaveLength(SEEDS);
-    });
+    }, TIMEOUT);
   });
 });
