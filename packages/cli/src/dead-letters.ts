@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { dlqDay, JsonlDeadLetterQueue, pruneDeadLetters, RefusingDeadLetterQueue, type DeadLetterEntry, type DeadLetterQueue, type Logger, type Redactor } from '@dativo/core';
+import { deadLetterLine, dlqDay, JsonlDeadLetterQueue, pruneDeadLetters, RefusingDeadLetterQueue, type DeadLetterEntry, type DeadLetterQueue, type Logger, type Redactor } from '@dativo/core';
 import type { ErrorHandling } from '@dativo/job-config';
 import type { GlobalOptions } from './globals.js';
 
@@ -28,7 +28,7 @@ class S3DeadLetterQueue implements DeadLetterQueue {
   async put(entry: DeadLetterEntry): Promise<void> {
     this.upload ??= await this.storage.create(this.key);
     this.written++;
-    await this.upload.write(Buffer.from(`${JSON.stringify(this.redactor.redact({ ...entry, attempt: entry.attempt ?? 1 }), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`));
+    await this.upload.write(Buffer.from(deadLetterLine(entry, this.redactor)));
   }
   async close(): Promise<void> {
     const upload = this.upload;

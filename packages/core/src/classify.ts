@@ -1,4 +1,4 @@
-import { DativoError, type ErrorKind } from './errors.js';
+import { DativoError, DISK_FULL_CODES, DISK_FULL_HINT, type ErrorKind } from './errors.js';
 
 /**
  * Maps whatever a driver, SDK or HTTP client threw to an {@link ErrorKind}. Connectors pass
@@ -38,8 +38,7 @@ const TLS_CODES = new Set([
   'HOSTNAME_MISMATCH',
 ]);
 
-/** Local disk: full (fail, keeping what is committed; the rerun resumes) or not writable. */
-const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
+/** Local disk not writable (a full one: DISK_FULL_CODES). */
 const DISK_DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 /** Errors named by S3, the Stripe SDK and Iceberg catalogs, by their name / type / code. */
@@ -135,7 +134,7 @@ export function classifyError(error: unknown, options: ClassifyOptions = {}): Da
   if (typeof code === 'string') {
     if (NETWORK_CODES.has(code)) return make(message, 'network', error, status, retryAfterMs, code);
     if (TLS_CODES.has(code)) return make(`${message} (TLS: check the server's certificate, the CA given to the connection and its ssl settings)`, 'config', error, status, retryAfterMs, code);
-    if (DISK_FULL.has(code)) return make(`${message} (the disk is full: what was committed is kept, and the rerun resumes from it once there is space)`, 'permanent', error, status, retryAfterMs, code);
+    if (DISK_FULL_CODES.has(code)) return make(`${message} ${DISK_FULL_HINT}`, 'permanent', error, status, retryAfterMs, code);
     if (DISK_DENIED.has(code)) return make(message, 'config', error, status, retryAfterMs, code);
     if (/^[0-9A-Z]{5}$/.test(code) && /\d/.test(code)) {
       // PostgreSQL SQLSTATE

@@ -124,13 +124,17 @@ export class ConfigErrors extends DativoError {
 }
 
 /** Wraps anything thrown into a DativoError, keeping DativoErrors as they are. */
+/** Local disk full: the run fails, keeping what it committed. */
+export const DISK_FULL_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
+export const DISK_FULL_HINT = '(the disk is full: what was committed is kept, and the rerun resumes from it once there is space)';
+
 export function toDativoError(error: unknown, fallbackKind: ErrorKind = 'permanent'): DativoError {
   if (DativoError.isInstance(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   // A system error keeps its code (ENOSPC, EACCES…); a full disk says what happens next.
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code)) {
-    if (code === 'ENOSPC' || code === 'EDQUOT') return new DativoError(`${message} (the disk is full: what was committed is kept, and the rerun resumes from it once there is space)`, { kind: 'permanent', code, cause: error });
+    if (DISK_FULL_CODES.has(code)) return new DativoError(`${message} ${DISK_FULL_HINT}`, { kind: 'permanent', code, cause: error });
     return new DativoError(message, { kind: fallbackKind, code, cause: error });
   }
   return new DativoError(message, { kind: fallbackKind, cause: error });

@@ -24,7 +24,7 @@ export { takeData, takeRows } from './batch/take.js';
 export { MemoryStateStore, stateKeyOf, type StateKey, type StateStore, type StoredState } from './state/state-store.js';
 export { LocalFileStateStore, safeSegment } from './state/local-file.js';
 export { MemoryDeadLetterQueue, RefusingDeadLetterQueue, type DeadLetterEntry, type DeadLetterQueue } from './dlq/dlq.js';
-export { dlqDay, JsonlDeadLetterQueue, listDeadLetterFiles, pruneDeadLetters, readDeadLetterFile, type DeadLetterFile } from './dlq/jsonl.js';
+export { deadLetterLine, dlqDay, JsonlDeadLetterQueue, listDeadLetterFiles, pruneDeadLetters, readDeadLetterFile, type DeadLetterFile } from './dlq/jsonl.js';
 export { MetricsRegistry, type Labels, type Metrics } from './metrics.js';
 export { ensureDir, fsyncDir, readdirSorted, writeFileAtomic } from './fs-util.js';
 

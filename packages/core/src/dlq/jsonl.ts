@@ -6,6 +6,11 @@ import { Redactor } from '../log/redact.js';
 import { safeSegment } from '../state/local-file.js';
 import type { DeadLetterEntry, DeadLetterQueue } from './dlq.js';
 
+/** One entry as the JSON line dead-letter files hold: secrets redacted, attempt 1 unless given, 64-bit integers as text. */
+export function deadLetterLine(entry: DeadLetterEntry, redactor: Redactor): string {
+  return `${JSON.stringify(redactor.redact({ ...entry, attempt: entry.attempt ?? 1 }), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`;
+}
+
 /** The UTC day of a time, as dead-letter partitions name it. */
 export function dlqDay(at: Date): string {
   return at.toISOString().slice(0, 10);
@@ -36,7 +41,7 @@ export class JsonlDeadLetterQueue implements DeadLetterQueue {
       await ensureDir(path.dirname(this.file));
       this.stream = createWriteStream(this.file, { flags: 'a' });
     }
-    const line = `${JSON.stringify(this.redactor.redact({ ...entry, attempt: entry.attempt ?? 1 }), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`;
+    const line = deadLetterLine(entry, this.redactor);
     this.written++;
     if (!this.stream.write(line)) await new Promise<void>((resolve) => this.stream?.once('drain', resolve));
   }
