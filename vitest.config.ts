@@ -18,6 +18,7 @@ const PARALLEL_LANE = [
   'tests/faults.integ.test.ts',
   'tests/crash-harness.integ.test.ts',
   'tests/state-size.integ.test.ts',
+  'tests/totals.integ.test.ts',
   // Files, Parquet and Iceberg (own directories, own S3 servers and catalogs, own PostgreSQL databases)
   'packages/sink-parquet/src/**/*.integ.test.ts',
   'packages/sink-iceberg/src/**/*.integ.test.ts',

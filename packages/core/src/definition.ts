@@ -23,6 +23,7 @@ export type {
   StartMessage,
   StreamDescriptor,
   SyncMode,
+  TotalMessage,
   WarningMessage,
 } from './v1/messages.js';
 export { AbortedError, ConfigError, ConfigErrors, DativoError, throwIfAborted, toDativoError, type DativoErrorOptions, type ErrorKind } from './errors.js';

@@ -21,7 +21,7 @@ export { formatDate, formatDecimal, formatTimeMicros, formatTimestampMicros, rea
 export { takeData, takeRows } from './batch/take.js';
 
 // State, dead letters, metrics, files
-export { MemoryStateStore, stateKeyOf, type StateKey, type StateStore, type StoredState } from './state/state-store.js';
+export { MemoryStateStore, STATE_HISTORY_RUNS, stateKeyOf, type StateKey, type StatePutOptions, type StateStore, type StoredState } from './state/state-store.js';
 export { LocalFileStateStore, safeSegment } from './state/local-file.js';
 export { MemoryDeadLetterQueue, RefusingDeadLetterQueue, type DeadLetterEntry, type DeadLetterQueue } from './dlq/dlq.js';
 export { deadLetterLine, dlqDay, JsonlDeadLetterQueue, listDeadLetterFiles, pruneDeadLetters, readDeadLetterFile, type DeadLetterFile } from './dlq/jsonl.js';
@@ -29,6 +29,6 @@ export { MetricsRegistry, type Labels, type Metrics } from './metrics.js';
 export { ensureDir, fsyncDir, readdirSorted, writeFileAtomic } from './fs-util.js';
 
 // Pipeline
-export { batchBytes, runPipeline, type PipelineOptions, type RunProgress, type RunResult, type StreamResult } from './pipeline/runner.js';
+export { batchBytes, runPipeline, ZERO_RECORDS_FLAG_MIN_AVERAGE, type PipelineOptions, type RunProgress, type RunResult, type StreamAnomaly, type StreamResult } from './pipeline/runner.js';
 export { CommitTracker, defaultCommitPolicy, type CommitPolicy } from './pipeline/commit-policy.js';
 export { createRunContext, newRunId, type RunContextOptions } from './pipeline/context.js';

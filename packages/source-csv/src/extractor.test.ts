@@ -36,6 +36,28 @@ async function read(config: Record<string, unknown>, stream: Partial<ConfiguredS
 const HEADER = 'id,name,age,balance,joined,seen,vip\n';
 
 describe('csvSource', () => {
+  it('fails a file that shrank after it was listed instead of delivering part of it (file size as the total)', async () => {
+    file('shrink-a.csv', `${HEADER}1,a,,,,,\n`, 1_000);
+    const b = file('shrink-b.csv', `${HEADER}${Array.from({ length: 50 }, (_, i) => `${i + 2},b,,,,,`).join('\n')}\n`, 2_000);
+    const source = csvSource();
+    const parsed = source.configSchema.parse({ files: [{ path: 'shrink-*.csv' }] });
+    const s: ConfiguredStream = { name: 'people', schema: PEOPLE, syncMode: 'full_refresh' };
+    const seen: ExtractMessage['kind'][] = [];
+    const run = async () => {
+      for await (const m of source.read(parsed, { streams: [s] }, testRunContext({ cwd: dir.path }))) {
+        seen.push(m.kind);
+        // The second file is cut short after both were listed.
+        if (m.kind === 'batch') writeFileSync(b, `${HEADER}2,b,,,,,\n`);
+      }
+    };
+    await expect(run()).rejects.toMatchObject({
+      code: 'FILE_CHANGED',
+      message: expect.stringMatching(/^shrink-b\.csv: the file ended after \d+ bytes but was \d+ bytes when the run listed it: it shrank during the run/),
+    });
+    // Only the first file's batch reached the pipeline: nothing of the shrunk one.
+    expect(seen.filter((k) => k === 'batch')).toHaveLength(1);
+  });
+
   it('coerces every column to the asset schema, matching columns by name in any order', async () => {
     file('a.csv', `vip,id,name,age,balance,joined,seen,extra\nyes,1,"Smith, Jo",40,12.5,2024-01-02,2024-01-02 03:04:05,x\n0,2,,,,,,y\n`);
     const { rows, warnings } = await read({ files: [{ path: 'a.csv' }] });

@@ -92,6 +92,7 @@ async function* readStream(config: CsvSourceConfig, opts: CsvOptions, stream: Co
       options: opts,
       builder,
       seekable,
+      size: file.size,
       ...(partial ? { resume: { rows: partial.rows, line: partial.line ?? 1, ...(partial.offset !== undefined ? { offset: partial.offset } : {}) } } : {}),
       signal: ctx.signal,
       checkpoint: (p: FileProgress) => checkpoint({ v: 1, done: false, ...(after ? { after } : {}), file: { ...position, size: file.size, rows: p.rows, line: p.line, ...(p.offset !== undefined ? { offset: p.offset } : {}) } }),

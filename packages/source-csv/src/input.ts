@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DativoError } from '@dativo/core';
 
@@ -10,6 +11,13 @@ export interface InputOptions {
   /** Byte offset to start at; only for uncompressed UTF-8 files. */
   offset?: number;
   signal?: AbortSignal;
+  /**
+   * The file's size when the run listed it: reading ends short of it only when the file shrank
+   * (rewritten, truncated) meanwhile, which fails the read instead of delivering a part silently.
+   */
+  size?: number;
+  /** The file as shown in messages. */
+  shown?: string;
 }
 
 /** True when byte offsets in the file equal offsets in the parsed UTF-8 text, so resume can seek. */
@@ -41,7 +49,20 @@ export async function* openUtf8Chunks(file: string, options: InputOptions): Asyn
   const seekable = isSeekable(file, options);
   const start = seekable && options.offset ? options.offset : 0;
   const raw = createReadStream(file, { highWaterMark: READ_CHUNK, start, ...(options.signal ? { signal: options.signal } : {}) });
-  const source: AsyncIterable<Buffer> = isGzip(file, options.compression) ? raw.pipe(createGunzip({ chunkSize: 256 * 1024 })) : raw;
+  let read = start;
+  const counted = async function* (): AsyncGenerator<Buffer> {
+    for await (const chunk of raw as AsyncIterable<Buffer>) {
+      read += chunk.length;
+      yield chunk;
+    }
+    if (options.size !== undefined && read < options.size && !options.signal?.aborted) {
+      throw new DativoError(
+        `${options.shown ?? file}: the file ended after ${read} bytes but was ${options.size} bytes when the run listed it: it shrank during the run (rewritten or truncated), so its rows cannot be trusted to be complete; rerun to read its new version`,
+        { kind: 'permanent', code: 'FILE_CHANGED', details: { file: options.shown ?? file, listedBytes: options.size, readBytes: read } },
+      );
+    }
+  };
+  const source: AsyncIterable<Buffer> = isGzip(file, options.compression) ? Readable.from(counted()).pipe(createGunzip({ chunkSize: 256 * 1024 })) : counted();
   yield* utf8Chunks(source, options.encoding, start === 0);
 }
 

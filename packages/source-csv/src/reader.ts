@@ -25,6 +25,8 @@ export interface ReadFileOptions {
   seekable: boolean;
   resume?: FileProgress;
   signal?: AbortSignal;
+  /** The file's size when it was listed (a shorter read fails instead of delivering part of it). */
+  size?: number;
   /** The checkpoint message to yield after each batch. */
   checkpoint: (progress: FileProgress) => ExtractMessage;
   /**
@@ -203,7 +205,7 @@ export class CsvFileReader {
   private chunks(offset: number | undefined): AsyncIterable<Buffer> {
     const o = this.o;
     if (o.open) return utf8Chunks(o.open(offset), o.options.encoding, !offset);
-    return openUtf8Chunks(o.file, { encoding: o.options.encoding, compression: o.options.compression, ...(offset ? { offset } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+    return openUtf8Chunks(o.file, { encoding: o.options.encoding, compression: o.options.compression, shown: o.shown, ...(offset ? { offset } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.size !== undefined ? { size: o.size } : {}) });
   }
 
   private async *readHeaderOnly(): AsyncGenerator<ExtractMessage> {

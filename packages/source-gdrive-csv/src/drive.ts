@@ -97,7 +97,18 @@ function toFile(f: drive_v3.Schema$File): DriveFile {
  * is asked again from the byte it reached (`Range`); a server that answers the whole file instead
  * has the bytes already delivered skipped, so no byte is delivered twice or missed.
  */
-export async function* resumableDownload(open: (offset: number) => Promise<Download>, start: number, options: { retries: number; what: string; signal: AbortSignal; onBreak?: (at: number, error: unknown) => void }): AsyncGenerator<Buffer> {
+export async function* resumableDownload(
+  open: (offset: number) => Promise<Download>,
+  start: number,
+  options: {
+    retries: number;
+    what: string;
+    signal: AbortSignal;
+    onBreak?: (at: number, error: unknown) => void;
+    /** The file's size from its metadata: a body that ends cleanly before it is a break (asked again from there), never the end of the file. */
+    size?: number;
+  },
+): AsyncGenerator<Buffer> {
   let position = start;
   let breaks = 0;
   for (;;) {
@@ -118,6 +129,8 @@ export async function* resumableDownload(open: (offset: number) => Promise<Downl
         yield c;
       }
       if (skip > 0) throw new DativoError(`${options.what}: the file is now shorter than the ${position} bytes already read; it changed during the run — rerun to read its new version`, { kind: 'permanent', code: 'GDRIVE_FILE_CHANGED' });
+      // A complete-looking answer short of the file's size (a proxy or server that cut the body): not the end.
+      if (options.size !== undefined && position < options.size) throw new Error(`the download ended at byte ${position} of ${options.size}`);
       return;
     } catch (error) {
       if (options.signal.aborted || DativoError.isInstance(error) || ++breaks > options.retries) {

@@ -139,6 +139,26 @@ describe('gdrive_csv source', () => {
     drive.honourRange = true;
   });
 
+  it("a download that ends cleanly short of the file's size is a break, not the end: resumed from there, every row once; a file that stays short fails", async () => {
+    const big = csv(30_000, 10_000);
+    drive.add({ id: 'cut', name: 'cut.csv', mimeType: 'text/csv', content: big });
+    const media = (r: { path: string; query: URLSearchParams }) => r.path === '/drive/v3/files/cut' && r.query.get('alt') === 'media';
+    // Half the body sent as a complete answer (right Content-Length, no error), twice.
+    drive.http.failNext(2, { truncate: true }, media);
+    const ctx = fast();
+    const out = await read(stream(), { ...base(), files: [{ id: 'cut', object: 'deals' }] }, ctx);
+    expect(out.rows.length).toBe(10_000);
+    expect(new Set(out.rows.map((r) => r.id)).size).toBe(10_000);
+    expect(ctx.logs.records().filter((r) => r.msg === 'download broke; resuming from where it stopped').map((r) => String(r.error))).toEqual([
+      expect.stringMatching(/^the download ended at byte \d+ of \d+$/),
+      expect.stringMatching(/^the download ended at byte \d+ of \d+$/),
+    ]);
+    // Short every time: the read fails (classified), it does not succeed with part of the file.
+    // (The unused faults only ever match this file.)
+    drive.http.failNext(10, { truncate: true }, media);
+    await expect(read(stream(), { ...base(), files: [{ id: 'cut', object: 'deals' }], download_retries: 2 }, fast())).rejects.toMatchObject({ code: 'GDRIVE_DOWNLOAD', message: expect.stringMatching(/the download broke 3 times .*ended at byte/) });
+  });
+
   it('resumes a file from a checkpoint by byte offset, exactly the rows after it', async () => {
     const ctx = Object.assign(fast(), { batchLimits: { maxRows: 1_000, maxBytes: 1 << 24 } });
     const full = await read(stream(), { ...base(), files: [{ id: 'd1', object: 'deals' }] }, ctx);

@@ -134,6 +134,7 @@ async function* readStream(api: DriveApi, config: GdriveCsvConfig, opts: CsvOpti
           retries: config.download_retries,
           what: `file ${shown}`,
           signal: ctx.signal,
+          ...(file.size !== undefined ? { size: file.size } : {}),
           onBreak: (at, error) => ctx.log.warn('download broke; resuming from where it stopped', { stream: stream.name, file: shown, byte: at, error: (error as Error).message }),
         }),
       checkpoint: (p: FileProgress) => {

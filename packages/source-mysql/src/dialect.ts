@@ -121,6 +121,10 @@ export const mysqlDialect: SqlDialect = {
     const connection = await openConnection(config, ctx);
     return new MysqlSession(connection, () => endConnection(connection));
   },
+  async beginSnapshot(session) {
+    await session.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    await session.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+  },
   async snapshotSessions(config, ctx, count) {
     // A global read lock while every reader starts its consistent snapshot makes the snapshots
     // identical. The readers connect first so the lock is held only for the START TRANSACTIONs,

@@ -123,6 +123,33 @@ describe('full refresh', () => {
   });
 });
 
+describe('row counts', () => {
+  it("counts each read's rows in its own consistent snapshot: writes during the read change neither the rows nor the total", async () => {
+    await db.exec(`SET SESSION max_recursive_iterations = 10000; CREATE TABLE counted (id bigint PRIMARY KEY, name varchar(100), updated_at datetime(6));
+      INSERT INTO counted WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 3000) SELECT n, CONCAT('n', n), NULL FROM g;`);
+    for (const parallelism of [1, 3]) {
+      const messages: ExtractMessage[] = [];
+      let rows = 0;
+      let wrote = false;
+      for await (const m of source.read(config({ tables: ['counted'], parallelism, batch_rows: 500 }), { streams: [stream('full_refresh', undefined, 'counted')] }, testRunContext())) {
+        messages.push(m);
+        if (m.kind !== 'batch') continue;
+        rows += m.batch.numRows;
+        if (!wrote) {
+          wrote = true;
+          await db.exec("DELETE FROM counted WHERE id > 2500; INSERT INTO counted VALUES (3001, 'late', NULL), (3002, 'late', NULL)");
+        }
+      }
+      expect(rows, `parallelism ${parallelism}`).toBe(3000);
+      expect(messages.filter((m) => m.kind === 'total')).toEqual([{ kind: 'total', stream: 'counted', records: 3000, basis: expect.stringMatching(/^COUNT\(\*\) in the read's snapshot of .*counted$/) }]);
+      expect(messages.findIndex((m) => m.kind === 'total')).toBe(messages.length - 2);
+      await db.exec(`DELETE FROM counted WHERE id > 3000;
+        INSERT INTO counted WITH RECURSIVE g(n) AS (SELECT 2501 UNION ALL SELECT n + 1 FROM g WHERE n < 3000) SELECT n, CONCAT('n', n), NULL FROM g;`);
+    }
+    await db.exec('DROP TABLE counted');
+  });
+});
+
 describe('incremental', () => {
   it('reads NULL cursors first, then by cursor; the next run reads exactly the changed rows', async () => {
     const cfg = config({ incremental: { cursor_field: 'updated_at' } });

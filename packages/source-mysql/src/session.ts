@@ -41,6 +41,10 @@ export class MysqlSession implements SqlSession {
     private readonly onClose: () => Promise<void>,
   ) {}
 
+  queryBound(sql: string, params: unknown[]): Promise<Array<Record<string, string | null>>> {
+    return this.query(sql, params);
+  }
+
   query(sql: string, params: unknown[] = []): Promise<Array<Record<string, string | null>>> {
     return new Promise((resolve, reject) => {
       this.connection.query({ sql, values: params, typeCast: asText as never }, (error, rows) => (error ? reject(error) : resolve(rows as Array<Record<string, string | null>>)));

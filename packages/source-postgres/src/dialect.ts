@@ -69,6 +69,9 @@ export const postgresDialect: SqlDialect = {
     const client = await openClient(config, ctx);
     return new PgSession(client, () => client.end());
   },
+  async beginSnapshot(session) {
+    await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  },
   async snapshotSessions(config, ctx, count) {
     // One transaction exports its snapshot; every reader adopts it, so all ranges see the same data.
     const coordinator = await openClient(config, ctx);

@@ -104,15 +104,25 @@ export class PgSession implements SqlSession {
   }
 
   async *stream(statement: SelectStatement, builder: BatchBuilder, signal: AbortSignal): AsyncGenerator<StreamEvent> {
-    // COPY takes no bind parameters: values travel as session settings read back by
-    // current_setting(...) in the statement (see PostgresDialect.param), never spliced into SQL.
-    if (statement.params.length) {
-      await this.client.query({
-        text: `SELECT ${statement.params.map((_, i) => `set_config('dativo.p${i + 1}', $${i + 1}, false)`).join(', ')}`,
-        values: statement.params.map((v) => (v === null || v === undefined ? null : String(v))),
-      });
-    }
+    await this.bind(statement.params);
     yield* copyOut(this.client, statement.sql, new CopyBinaryDecoder(statement, builder), signal);
+  }
+
+  async queryBound(sql: string, params: unknown[]): Promise<Array<Record<string, string | null>>> {
+    await this.bind(params);
+    return this.query(sql);
+  }
+
+  /**
+   * COPY takes no bind parameters: values travel as session settings read back by
+   * current_setting(...) in the statement (see PostgresDialect.param), never spliced into SQL.
+   */
+  private async bind(params: unknown[]): Promise<void> {
+    if (!params.length) return;
+    await this.client.query({
+      text: `SELECT ${params.map((_, i) => `set_config('dativo.p${i + 1}', $${i + 1}, false)`).join(', ')}`,
+      values: params.map((v) => (v === null || v === undefined ? null : String(v))),
+    });
   }
 
   async close(): Promise<void> {

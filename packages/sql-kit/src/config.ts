@@ -75,6 +75,12 @@ export const sqlSourceConfigSchema = z.object({
     })
     .catchall(z.unknown())
     .optional(),
+  /**
+   * Count the rows a read covers (`COUNT(*)`, in the same snapshot as the read) and fail the run
+   * when fewer or more arrived: no silent partial success. Costs one extra scan (an index-only
+   * count where the database can); `false` skips it.
+   */
+  verify_counts: boolLike.default(true),
   /** Read a full refresh in this many key ranges at once, in one consistent snapshot. */
   parallelism: positiveIntLike.default(1),
   /** Schemas `discover` lists when no tables are given (default: every non-system schema). */

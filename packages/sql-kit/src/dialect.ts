@@ -68,6 +68,8 @@ export type StreamEvent =
 export interface SqlSession {
   /** Small queries (introspection, min/max): rows as objects of text values. */
   query(sql: string, params?: unknown[]): Promise<Array<Record<string, string | null>>>;
+  /** A small query written with the dialect's `param()` placeholders (a `COUNT(*)` of a read). */
+  queryBound(sql: string, params: unknown[]): Promise<Array<Record<string, string | null>>>;
   /** Tables and views matching the references (all user tables when `refs` is undefined). */
   /** The given tables, or (without refs) every table and view in `schemas` (an empty list matches nothing; without it, the dialect's usual scope). */
   listTables(refs?: readonly TableRef[], schemas?: readonly string[]): Promise<TableInfo[]>;
@@ -111,6 +113,11 @@ export interface SqlDialect {
    * reads); the returned `release` ends the snapshot's bookkeeping session, if any.
    */
   snapshotSessions(config: SqlSourceConfig, ctx: RunContext, count: number): Promise<{ sessions: SqlSession[]; release(): Promise<void> }>;
+  /**
+   * Starts a read-only transaction on `session` whose queries all see one snapshot (REPEATABLE
+   * READ), so a `COUNT(*)` and the read after it agree.
+   */
+  beginSnapshot(session: SqlSession): Promise<void>;
   /** Classifies a driver error (SQLSTATE, errno) and rewrites it into a clear message. */
   classify(error: unknown, config: SqlSourceConfig): DativoError;
 }

@@ -151,7 +151,7 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
   }
   if (parallel && keyColumn && ['int16', 'int32', 'int64'].includes(keyColumn.type.kind)) {
     await session.close();
-    yield* readRanges(dialect, config, plan, stream.schema, state, ctx, limits, checkpoint, toMessages, (n) => (rows += n));
+    yield* readRanges(dialect, config, plan, stream.name, stream.schema, state, ctx, limits, checkpoint, toMessages, (n) => (rows += n));
   } else {
     let current: SqlCheckpointState | undefined = state;
     const bounds = (position: Array<string | null> | undefined): ReadBounds => {
@@ -160,6 +160,18 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
       return { kind: 'incremental', ...(state ? { state } : {}), lookbackDays: config.incremental?.lookback_days ?? 0 };
     };
     const initial = buildStatement(dialect, plan, bounds(undefined));
+    // The rows the read covers, counted in the snapshot the read then uses (one transaction).
+    let expected: number | undefined;
+    let reconnected = false;
+    if (config.verify_counts) {
+      try {
+        await dialect.beginSnapshot(session);
+        expected = await countRows(session, initial.count);
+      } catch (error) {
+        await session.close().catch(() => undefined);
+        throw DativoError.isInstance(error) ? error : dialect.classify(error, config);
+      }
+    }
     if ((config.incremental?.lookback_days ?? 0) > 0 && state?.done && !initial.lookbackApplied) {
       yield { kind: 'warning', stream: stream.name, message: `${plan.source}: lookback_days applies to date and timestamp cursors; '${plan.select[plan.cursor as number]?.column.name}' is not one, so reading continues after the last value`, context: { source: plan.source } };
     }
@@ -174,6 +186,7 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
       statement: (position) => (position ? buildStatement(dialect, plan, bounds(position)).statement : initial.statement),
       resumable: plan.key.length > 0,
       label: plan.source,
+      onReconnect: () => (reconnected = true),
     });
     for await (const event of segment) {
       yield* toMessages(event);
@@ -184,6 +197,7 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
       if (plan.key.length) yield checkpoint(current);
     }
     if (ctx.signal.aborted) return;
+    if (expected !== undefined) yield* countMessage(stream.name, plan, expected, reconnected, ctx);
     const done: SqlCheckpointState = { v: 1, done: true, ...(incremental && current?.cursor !== undefined ? { cursor: current.cursor } : {}), ...(incremental && current?.key ? { key: current.key } : {}) };
     yield checkpoint(done);
   }
@@ -195,6 +209,7 @@ async function* readRanges(
   dialect: SqlDialect,
   config: SqlSourceConfig,
   plan: StreamPlan,
+  streamName: string,
   fields: ConfiguredStream['schema'],
   state: SqlCheckpointState | undefined,
   ctx: RunContext,
@@ -224,7 +239,18 @@ async function* readRanges(
       throw new DativoError(`parallel reads need ${open.length} connections but source.connection.pool_size is ${pool} (a resumed read keeps the ranges it started with; raise pool_size or reset the state)`, { kind: 'config' });
     }
     const snapshot = await dialect.snapshotSessions(config, ctx, open.length);
+    let expected: number | undefined;
+    let reconnected = false;
     try {
+      if (config.verify_counts) {
+        // Each range counted in its reader's snapshot, before it reads.
+        const counts = await Promise.all(
+          open.map(({ r }, n) => countRows(snapshot.sessions[n] as SqlSession, buildStatement(dialect, plan, { kind: 'full', range: r, ...(r.after ? { after: r.after } : {}) }).count)),
+        ).catch((error: unknown) => {
+          throw DativoError.isInstance(error) ? error : dialect.classify(error, config);
+        });
+        expected = counts.reduce((a, b) => a + b, 0);
+      }
       const iterators = open.map(({ r, i }, n) =>
         readSegment({
           dialect,
@@ -236,6 +262,7 @@ async function* readRanges(
           statement: (position) => buildStatement(dialect, plan, { kind: 'full', range: r, ...(position ? { after: position as string[] } : r.after ? { after: r.after } : {}) }).statement,
           resumable: true,
           label: `${plan.source} [range ${i + 1}/${ranges.length}]`,
+          onReconnect: () => (reconnected = true),
         })[Symbol.asyncIterator](),
       );
       // Each range is marked done when its iterator ends (an END marker after its last batch).
@@ -256,12 +283,30 @@ async function* readRanges(
           yield checkpoint({ v: 1, done: false, ranges: snapshotRanges(ranges) });
         }
       }
+      if (!ctx.signal.aborted && expected !== undefined) yield* countMessage(streamName, plan, expected, reconnected, ctx);
     } finally {
       await snapshot.release();
     }
   }
   if (ctx.signal.aborted) return;
   yield checkpoint({ v: 1, done: true });
+}
+
+/** `COUNT(*)` of a read's rows (in the session's current transaction). */
+async function countRows(session: SqlSession, count: { sql: string; params: unknown[] }): Promise<number> {
+  const [row] = await session.queryBound(count.sql, count.params);
+  const n = Number(row?.n);
+  if (!Number.isSafeInteger(n)) throw new DativoError(`unexpected COUNT(*) result: ${JSON.stringify(row)}`, { kind: 'permanent' });
+  return n;
+}
+
+/** The source's total for the runner to check, unless a reconnect moved the read out of the counted snapshot. */
+function* countMessage(stream: string, plan: StreamPlan, expected: number, reconnected: boolean, ctx: RunContext): Generator<ExtractMessage> {
+  if (reconnected) {
+    ctx.log.info('the row count is not checked: the read reconnected, so it continued outside the snapshot that was counted', { stream, source: plan.source, counted: expected });
+    return;
+  }
+  yield { kind: 'total', stream, records: expected, basis: `COUNT(*) in the read's snapshot of ${plan.source}` };
 }
 
 /** `parallelism`, capped by the connection pool size (with a warning when that lowers it). */

@@ -140,7 +140,7 @@ export type ReadBounds =
  * The SELECT for a stream from a position: every identifier quoted, every value a parameter,
  * ordered so that a position (cursor, key) splits the rows into read and unread exactly.
  */
-export function buildStatement(dialect: SqlDialect, plan: StreamPlan, bounds: ReadBounds): { statement: SelectStatement; lookbackApplied: boolean } {
+export function buildStatement(dialect: SqlDialect, plan: StreamPlan, bounds: ReadBounds): { statement: SelectStatement; lookbackApplied: boolean; count: { sql: string; params: unknown[] } } {
   const params: unknown[] = [];
   const where: string[] = [];
   const ref = (i: number): string => dialect.quote((plan.select[i] as SelectColumn).column.name);
@@ -191,6 +191,7 @@ export function buildStatement(dialect: SqlDialect, plan: StreamPlan, bounds: Re
     order.push(state && state.cursor !== undefined && !(midRun && state.cursor === null) ? cursor : dialect.nullsFirst(cursor));
     for (const i of plan.key) order.push(ref(i));
   }
-  const sql = `SELECT ${plan.select.map((s) => s.expression).join(', ')} FROM ${plan.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}`;
-  return { statement: { sql, params, columns: plan.select, position, source: plan.source }, lookbackApplied };
+  const filter = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+  const sql = `SELECT ${plan.select.map((s) => s.expression).join(', ')} FROM ${plan.from}${filter}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}`;
+  return { statement: { sql, params, columns: plan.select, position, source: plan.source }, lookbackApplied, count: { sql: `SELECT COUNT(*) AS ${dialect.quote('n')} FROM ${plan.from}${filter}`, params } };
 }

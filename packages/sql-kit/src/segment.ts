@@ -23,6 +23,8 @@ export interface SegmentOptions {
   resumable: boolean;
   /** Label for logs: `public.orders` or `public.orders [range 2/4]`. */
   label: string;
+  /** Called when the read continues on a new session (outside the first session's snapshot). */
+  onReconnect?: () => void;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function* readSegment(o: SegmentOptions): AsyncGenerator<SegmentEve
         await session.close().catch(() => undefined);
         await abortableSleep(delayMs, o.ctx.signal);
         session = await o.reconnect();
+        o.onReconnect?.();
       }
     }
   } finally {

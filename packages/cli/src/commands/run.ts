@@ -45,7 +45,18 @@ export interface JobReport {
   rowsPerSecond: number;
   deadLetterFile?: string;
   error?: { kind: string; message: string; code?: string };
-  streams?: Array<{ name: string; rows: number; files: number; bytes: number; rejected: number; resumed: boolean }>;
+  streams?: Array<{
+    name: string;
+    rows: number;
+    files: number;
+    bytes: number;
+    rejected: number;
+    resumed: boolean;
+    /** Records the source's own total (a `COUNT(*)` in its snapshot, a file's size) vouched for. */
+    verified?: number;
+    /** Something to look at although the run succeeded (a stream that read nothing after runs that read plenty). */
+    anomaly?: { kind: string; message: string; previousRuns: number[] };
+  }>;
 }
 
 function failedReport(file: string, error: DativoError, plan?: JobPlan): JobReport {
@@ -155,7 +166,16 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
     rowsPerSecond: rowsPerSecond(result.rows, result.durationMs),
     ...(dlq.count > 0 ? { deadLetterFile: deadLetters.location } : {}),
     ...(result.error ? { error: { kind: result.error.kind, message: redactor.redactText(result.error.message), ...(result.error.code ? { code: result.error.code } : {}) } } : {}),
-    streams: result.streams.map((s) => ({ name: s.name, rows: s.rowsWritten, files: s.files, bytes: s.bytesOut, rejected: s.rejected, resumed: s.resumedFrom !== undefined })),
+    streams: result.streams.map((s) => ({
+      name: s.name,
+      rows: s.rowsWritten,
+      files: s.files,
+      bytes: s.bytesOut,
+      rejected: s.rejected,
+      resumed: s.resumedFrom !== undefined,
+      ...(s.verified !== undefined ? { verified: s.verified } : {}),
+      ...(s.anomaly ? { anomaly: s.anomaly } : {}),
+    })),
   };
   if (result.error) log.error('run failed', { error: result.error });
   else log.info('run finished', { rows: report.rows, files: report.files, bytes: report.bytes, seconds: report.seconds, rejected: report.rejected });
@@ -168,8 +188,11 @@ function summaryLine(r: JobReport): string {
   const mark = r.status === 'partial' ? '!' : '✔';
   const parts = [`${formatCount(r.rows)} rows`, ...(r.deleted ? [`${formatCount(r.deleted)} deleted`] : []), `${formatCount(r.files)} file${r.files === 1 ? '' : 's'}`, formatBytes(r.bytes), `${r.seconds.toFixed(1)} s`, `${formatCount(r.rowsPerSecond)} rows/s`];
   if (r.rejected) parts.push(`${formatCount(r.rejected)} rejected → ${r.deadLetterFile ?? 'dead-letter queue'}`);
-  if (r.rows === 0 && !r.deleted && r.streams?.length && r.streams.every((s) => s.resumed)) parts.push('nothing new since the last run');
-  return `${mark} ${name}  ${parts.join(' · ')}`;
+  const anomalies = (r.streams ?? []).flatMap((s) => (s.anomaly ? [`  ⚠ ${s.anomaly.message}`] : []));
+  if (r.rows === 0 && !r.deleted && r.streams?.length && r.streams.every((s) => s.resumed) && !anomalies.length) parts.push('nothing new since the last run');
+  const verified = (r.streams ?? []).reduce((n, s) => n + (s.verified ?? 0), 0);
+  if (verified) parts.push(`${formatCount(verified)} checked against the source's count`);
+  return [`${mark} ${name}  ${parts.join(' · ')}`, ...anomalies].join('\n');
 }
 
 /** Exit code of a set of job reports (v1 semantics). */

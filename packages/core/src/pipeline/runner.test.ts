@@ -188,4 +188,58 @@ describe('runPipeline', () => {
     const bad = await runPipeline({ extractor: rogue, sourceConfig: {}, sink: memorySink(sinkState), sinkConfig: {}, streams: [stream], ctx: context() });
     expect(bad.error?.message).toBe("source yielded data for stream 'nope', which was not requested (requested: numbers)");
   });
+
+  it("compares a source's totals with what arrived (rows + dead-lettered) and fails on a mismatch, keeping what was committed", async () => {
+    const bad = (n: number): ExtractMessage[] => (n === 20 ? [{ kind: 'rejected', stream: 'numbers', raw: { n: 'x' }, error: new DativoError('bad', { kind: 'validation' }) }] : []);
+    // Every 50 records the source says how many it sent since its last total (the rejected one included).
+    const counted = (claim: (n: number) => number) => (n: number): ExtractMessage[] => [...bad(n), ...(n % 50 === 0 ? [{ kind: 'total', stream: 'numbers', records: claim(n), basis: 'COUNT(*) in the snapshot' } as ExtractMessage] : [])];
+    const ok = await runPipeline({ extractor: counterSource(100, 10, counted((n) => (n === 50 ? 51 : 50))), sourceConfig: {}, sink: memorySink({ committed: [], staged: [], checkpoints: [], aborts: 0 }), sinkConfig: {}, streams: [stream], ctx: context(), validationMode: 'warn', maxDlqRatio: 0.5 });
+    expect(ok).toMatchObject({ status: 'succeeded', rows: 100, rejected: 1 });
+    expect(ok.streams[0]?.verified).toBe(101);
+
+    const sinkState: MemorySinkState = { committed: [], staged: [], checkpoints: [], aborts: 0 };
+    const short = await runPipeline({ extractor: counterSource(100, 10, counted((n) => (n === 50 ? 51 : 60))), sourceConfig: {}, sink: memorySink(sinkState), sinkConfig: {}, streams: [stream], ctx: context(), validationMode: 'warn', maxDlqRatio: 0.5, commitPolicy: { everyRows: 10 } });
+    expect(short.status).toBe('failed');
+    expect(short.error).toMatchObject({ kind: 'permanent', code: 'RECORD_COUNT_MISMATCH' });
+    expect(short.error?.message).toBe("stream 'numbers': the source reported 60 records (COUNT(*) in the snapshot) but 50 arrived (1 of this stream's dead-lettered so far); the run stops rather than succeed with a gap (what was committed before is kept; a rerun resumes from it)");
+    // Everything before the mismatch was committed (every 10 rows); the final checkpoint was not.
+    expect(sinkState.committed).toHaveLength(90);
+    expect(sinkState.checkpoints.at(-1)?.state).toEqual({ next: 90 });
+  });
+
+  it('flags a stream that reads nothing after runs that read plenty, and keeps a short history in the state', async () => {
+    const ctx = context();
+    const warnings: string[] = [];
+    ctx.log = { ...silentLogger, warn: (message: string) => warnings.push(message), child: () => ctx.log } as typeof ctx.log;
+    const sinkState: MemorySinkState = { committed: [], staged: [], checkpoints: [], aborts: 0 };
+    // An incremental source: each run reads what is new since the last checkpoint.
+    const run = (total: number) => runPipeline({ extractor: counterSource(total, 10), sourceConfig: {}, sink: memorySink(sinkState), sinkConfig: {}, streams: [stream], ctx });
+    for (const total of [40, 80, 120, 160, 200, 240]) expect((await run(total)).streams[0]?.anomaly).toBeUndefined();
+    const key = { tenant: 't', job: 'j', stream: 'numbers' };
+    expect((await ctx.state.get(key))?.history).toEqual([40, 40, 40, 40, 40]);
+    const empty = await run(240);
+    expect(empty.status).toBe('succeeded');
+    expect(empty.streams[0]?.anomaly).toEqual({
+      kind: 'zero_records',
+      previousRuns: [40, 40, 40, 40, 40],
+      message: "stream 'numbers' read 0 records; its last 5 runs read 40, 40, 40, 40, 40 — check the source (permissions, filters, an emptied table)",
+    });
+    expect(warnings).toContain(empty.streams[0]?.anomaly?.message);
+    // The empty run is remembered: a second empty run is not flagged again (a quiet source stays quiet).
+    expect((await ctx.state.get(key))?.history).toEqual([40, 40, 40, 40, 0]);
+    expect((await run(240)).streams[0]?.anomaly).toBeUndefined();
+
+    // An incremental stream: "nothing new" is often just that, so only after three runs that all read records.
+    const ctx2 = context();
+    const sink2: MemorySinkState = { committed: [], staged: [], checkpoints: [], aborts: 0 };
+    const incremental = (total: number) => runPipeline({ extractor: counterSource(total, 10), sourceConfig: {}, sink: memorySink(sink2), sinkConfig: {}, streams: [{ ...stream, syncMode: 'incremental' }], ctx: ctx2 });
+    await incremental(50);
+    await incremental(100);
+    expect((await incremental(100)).streams[0]?.anomaly).toBeUndefined();
+    await incremental(150);
+    await incremental(200);
+    expect((await incremental(200)).streams[0]?.anomaly).toBeUndefined();
+    for (const total of [250, 300, 350]) await incremental(total);
+    expect((await incremental(350)).streams[0]?.anomaly?.previousRuns).toEqual([50, 50, 50]);
+  });
 });

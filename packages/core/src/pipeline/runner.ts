@@ -7,7 +7,7 @@ import type { Extractor } from '../v1/extractor.js';
 import type { Checkpoint, ConfiguredStream, RejectedMessage, StreamDescriptor } from '../v1/messages.js';
 import type { Sink, SinkWriter } from '../v1/sink.js';
 import type { BatchTransform } from '../v1/transform.js';
-import { stateKeyOf } from '../state/state-store.js';
+import { STATE_HISTORY_RUNS, stateKeyOf } from '../state/state-store.js';
 import { CommitTracker, defaultCommitPolicy, type CommitPolicy } from './commit-policy.js';
 
 export interface PipelineOptions<S, T> {
@@ -56,7 +56,23 @@ export interface StreamResult {
   /** Bytes published by the sink (file sizes). */
   bytesOut: number;
   resumedFrom?: Checkpoint;
+  /** Records the source's own totals vouched for (a `COUNT(*)` in the snapshot, an API total), all matched. */
+  verified?: number;
+  /** Something to look at although the run succeeded (a stream that read nothing after runs that read plenty). */
+  anomaly?: StreamAnomaly;
 }
+
+export interface StreamAnomaly {
+  kind: 'zero_records';
+  message: string;
+  /** Records each earlier run read (oldest first). */
+  previousRuns: number[];
+}
+
+/** A stream that reads nothing is flagged when its earlier runs all read records, this many on average at least. */
+export const ZERO_RECORDS_FLAG_MIN_AVERAGE = 10;
+/** Earlier runs an incremental stream needs before an empty run is flagged. */
+export const ZERO_RECORDS_FLAG_INCREMENTAL_RUNS = 3;
 
 export interface RunProgress {
   rows: number;
@@ -90,6 +106,12 @@ interface StreamRun {
   /** Batches written since the last checkpoint message. */
   unCheckpointed: number;
   result: StreamResult;
+  /** Records (rows + rejected) since the stream started or since the source's last `total` message. */
+  sinceTotal: number;
+  /** Record counts of the stream's earlier runs (from the state store); this run's is added when it ends. */
+  history: number[];
+  finished: boolean;
+  lastCommitted?: Checkpoint;
 }
 
 /**
@@ -119,7 +141,8 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
 
   const commit = async (run: StreamRun, checkpoint: Checkpoint): Promise<void> => {
     const result = await run.writer.commit(checkpoint);
-    await ctx.state.put(stateKeyOf(ctx, run.configured.name), checkpoint, ctx.runId);
+    await ctx.state.put(stateKeyOf(ctx, run.configured.name), checkpoint, ctx.runId, { history: historyOf(run) });
+    run.lastCommitted = checkpoint;
     run.result.commits++;
     run.result.files += result.files;
     run.result.bytesOut += result.bytes;
@@ -154,7 +177,8 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
       };
       const writer = await sink.open(options.sinkConfig, descriptor, sinkCtx);
       const fromSink = await writer.lastCommitted();
-      let fromState = fromSink ? undefined : (await ctx.state.get(stateKeyOf(ctx, configured.name)))?.checkpoint;
+      const stored = await ctx.state.get(stateKeyOf(ctx, configured.name));
+      let fromState = fromSink ? undefined : stored?.checkpoint;
       if (fromState && writer.keepsCheckpoints) {
         // The target is the authority and has no record of this job (dropped, recreated, emptied): the
         // state store's memory would skip data the target no longer holds.
@@ -167,7 +191,17 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
         result.resumedFrom = resumeFrom;
         ctx.log.info('resuming stream from its last committed checkpoint', { stream: configured.name, source: fromSink ? 'sink' : 'state store', checkpoint: resumeFrom.state });
       }
-      runs.set(configured.name, { configured: { ...configured, ...(resumeFrom ? { resumeFrom } : {}) }, writer, begun: false, tracker: new CommitTracker(policy), unCheckpointed: 0, result });
+      runs.set(configured.name, {
+        configured: { ...configured, ...(resumeFrom ? { resumeFrom } : {}) },
+        writer,
+        begun: false,
+        tracker: new CommitTracker(policy),
+        unCheckpointed: 0,
+        result,
+        sinceTotal: 0,
+        history: Array.isArray(stored?.history) ? stored.history.filter((n) => Number.isFinite(n)) : [],
+        finished: false,
+      });
     }
 
     const begin = async (run: StreamRun, resumed: boolean): Promise<void> => {
@@ -194,6 +228,7 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
           run.tracker.add(batch.numRows, bytes);
           run.unCheckpointed++;
           run.result.rowsRead += message.batch.numRows;
+          run.sinceTotal += message.batch.numRows;
           run.result.bytesIn += bytes;
           progress.rows += batch.numRows;
           progress.bytesIn += bytes;
@@ -221,8 +256,16 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
           }
           await deadLetter(ctx, message);
           run.result.rejected++;
+          run.sinceTotal++;
           progress.rejected++;
           ctx.metrics.inc('dativo_records_rejected_total', 1, { stream: message.stream });
+          break;
+        }
+        case 'total': {
+          const run = streamRun(runs, message.stream);
+          checkTotal(run, message.records, message.basis);
+          run.result.verified = (run.result.verified ?? 0) + message.records;
+          run.sinceTotal = 0;
           break;
         }
         case 'warning': {
@@ -236,11 +279,18 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
     if (ctx.signal.aborted) throw new AbortedError(ctx.signal.reason);
 
     for (const run of runs.values()) {
+      run.finished = true;
+      flagAnomaly(run, ctx);
       if (run.unCheckpointed > 0) {
         ctx.log.warn('source ended without a checkpoint after its last batches; committing them without a resume position', { stream: run.configured.name });
         run.pending = { stream: run.configured.name, state: run.pending?.state ?? null };
       }
       if (run.pending) await commit(run, run.pending);
+      else {
+        // The last checkpoint was committed along the way, or the source had nothing new: store this run's count beside the position.
+        const position = run.lastCommitted ?? run.configured.resumeFrom;
+        if (position) await ctx.state.put(stateKeyOf(ctx, run.configured.name), position, ctx.runId, { history: historyOf(run) });
+      }
     }
   } catch (error) {
     failure = ctx.signal.aborted && !DativoError.isInstance(error) ? new AbortedError(ctx.signal.reason) : toDativoError(error);
@@ -270,6 +320,47 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
   };
   report();
   return result;
+}
+
+/** Records this run read on the stream: what the source delivered plus what it set aside. */
+function recordsOf(run: StreamRun): number {
+  return run.result.rowsRead + run.result.rejected;
+}
+
+/** The history to store: earlier runs, plus this one once its stream has ended. */
+function historyOf(run: StreamRun): number[] {
+  return run.finished ? [...run.history, recordsOf(run)].slice(-STATE_HISTORY_RUNS) : run.history.slice(-STATE_HISTORY_RUNS);
+}
+
+/** A source's total must equal what arrived since its previous total: anything else is a gap (or a duplicate) nobody would see. */
+function checkTotal(run: StreamRun, records: number, basis: string): void {
+  if (run.sinceTotal === records) return;
+  const name = run.configured.name;
+  const got = run.sinceTotal;
+  const rejected = run.result.rejected;
+  throw new DativoError(
+    `stream '${name}': the source reported ${records} record${records === 1 ? '' : 's'} (${basis}) but ${got} arrived${rejected ? ` (${rejected} of this stream's dead-lettered so far)` : ''}; ` +
+      `the run stops rather than succeed with ${got < records ? 'a gap' : 'extra records'} (what was committed before is kept; a rerun resumes from it)`,
+    { kind: 'permanent', code: 'RECORD_COUNT_MISMATCH', details: { stream: name, expected: records, received: got, basis } },
+  );
+}
+
+/**
+ * Flags a stream that read nothing although its earlier runs all read records: after one such run
+ * for a full refresh (a table does not empty itself), after three for an incremental stream
+ * (where "nothing new" is often just that).
+ */
+function flagAnomaly(run: StreamRun, ctx: RunContext): void {
+  const needed = run.configured.syncMode === 'full_refresh' ? 1 : ZERO_RECORDS_FLAG_INCREMENTAL_RUNS;
+  if (recordsOf(run) > 0) return;
+  // The runs since the last one that read nothing.
+  const zero = run.history.lastIndexOf(0);
+  const previous = run.history.slice(zero + 1);
+  const average = previous.reduce((n, r) => n + r, 0) / Math.max(1, previous.length);
+  if (previous.length < needed || average < ZERO_RECORDS_FLAG_MIN_AVERAGE) return;
+  const message = `stream '${run.configured.name}' read 0 records; its last ${previous.length === 1 ? 'run' : `${previous.length} runs`} read ${previous.join(', ')} — check the source (permissions, filters, an emptied table)`;
+  run.result.anomaly = { kind: 'zero_records', message, previousRuns: previous };
+  ctx.log.warn(message, { stream: run.configured.name, anomaly: 'zero_records', previousRuns: previous });
 }
 
 /** A stream without a schema takes the one the source discovers for it (by name, or its only stream). */

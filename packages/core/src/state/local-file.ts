@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DativoError } from '../errors.js';
 import type { Checkpoint } from '../v1/messages.js';
 import { readdirSorted, writeFileAtomic } from '../fs-util.js';
-import type { StateKey, StateStore, StoredState } from './state-store.js';
+import type { StateKey, StatePutOptions, StateStore, StoredState } from './state-store.js';
 
 /** File-name-safe encoding of a tenant, job or stream name. */
 export function safeSegment(name: string): string {
@@ -43,8 +43,8 @@ export class LocalFileStateStore implements StateStore {
     }
   }
 
-  async put(key: StateKey, checkpoint: Checkpoint, runId?: string): Promise<void> {
-    const record: StoredState = { key, checkpoint, ...(runId ? { runId } : {}), updatedAt: new Date().toISOString() };
+  async put(key: StateKey, checkpoint: Checkpoint, runId?: string, options: StatePutOptions = {}): Promise<void> {
+    const record: StoredState = { key, checkpoint, ...(runId ? { runId } : {}), updatedAt: new Date().toISOString(), ...(options.history ? { history: options.history } : {}) };
     await writeFileAtomic(this.file(key), `${JSON.stringify(record, null, 2)}\n`);
   }
 

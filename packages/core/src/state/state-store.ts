@@ -12,6 +12,16 @@ export interface StoredState {
   checkpoint: Checkpoint;
   runId?: string;
   updatedAt: string;
+  /** Records each of the stream's last runs read (oldest first, at most `STATE_HISTORY_RUNS`), for anomaly flags. */
+  history?: number[];
+}
+
+/** How many runs' record counts a stream's state remembers. */
+export const STATE_HISTORY_RUNS = 5;
+
+/** Extra facts stored beside a checkpoint. */
+export interface StatePutOptions {
+  history?: number[];
 }
 
 /**
@@ -26,7 +36,8 @@ export function stateKeyOf(ctx: Pick<RunContext, 'tenant' | 'job' | 'stateId'>, 
 /** Where incremental state lives between runs (per tenant / job / stream). */
 export interface StateStore {
   get(key: StateKey): Promise<StoredState | undefined>;
-  put(key: StateKey, checkpoint: Checkpoint, runId?: string): Promise<void>;
+  /** Stores the checkpoint (and the run's history, when given; a store that ignores it only loses the anomaly flags). */
+  put(key: StateKey, checkpoint: Checkpoint, runId?: string, options?: StatePutOptions): Promise<void>;
   delete(key: StateKey): Promise<boolean>;
   list(filter?: Partial<Pick<StateKey, 'tenant' | 'job'>>): Promise<StoredState[]>;
 }
@@ -41,8 +52,8 @@ export class MemoryStateStore implements StateStore {
   async get(key: StateKey): Promise<StoredState | undefined> {
     return this.map.get(this.id(key));
   }
-  async put(key: StateKey, checkpoint: Checkpoint, runId?: string): Promise<void> {
-    this.map.set(this.id(key), { key, checkpoint, ...(runId ? { runId } : {}), updatedAt: new Date().toISOString() });
+  async put(key: StateKey, checkpoint: Checkpoint, runId?: string, options: StatePutOptions = {}): Promise<void> {
+    this.map.set(this.id(key), { key, checkpoint, ...(runId ? { runId } : {}), updatedAt: new Date().toISOString(), ...(options.history ? { history: options.history } : {}) });
   }
   async delete(key: StateKey): Promise<boolean> {
     return this.map.delete(this.id(key));

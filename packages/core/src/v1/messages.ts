@@ -93,4 +93,18 @@ export interface StartMessage {
   resumed: boolean;
 }
 
-export type ExtractMessage = BatchMessage | CheckpointMessage | RejectedMessage | WarningMessage | StartMessage;
+/**
+ * What the source knows it should have delivered: `records` rows (delivered + rejected) since the
+ * stream started in this run or since its previous `total` message — a `COUNT(*)` in the read's own
+ * snapshot, an API's total. Sent after the records it covers and before the checkpoint that ends
+ * them; the runner compares and fails the run on a mismatch (no silent partial success).
+ */
+export interface TotalMessage {
+  kind: 'total';
+  stream: string;
+  records: number;
+  /** Where the number comes from, for the error message (`COUNT(*) in the read's snapshot of public.orders`). */
+  basis: string;
+}
+
+export type ExtractMessage = BatchMessage | CheckpointMessage | RejectedMessage | WarningMessage | StartMessage | TotalMessage;
