@@ -1,4 +1,12 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// The suite's secrets audit (tests/audit): secrets the tests use and everything Dativo emits are
+// collected here, and scanned by the last test. Workers and CLI child processes inherit it.
+process.env.DATIVO_SUITE_AUDIT ??= mkdtempSync(path.join(os.tmpdir(), 'dativo-suite-audit-'));
+const SETUP = ['tests/audit/setup.ts'];
 
 // Unit tests (`*.test.ts`) sit beside the code; tests that need services, servers, child
 // processes or large files are `*.integ.test.ts`. Both run in CI, against the built packages.
@@ -19,6 +27,7 @@ const PARALLEL_LANE = [
   'tests/crash-harness.integ.test.ts',
   'tests/state-size.integ.test.ts',
   'tests/totals.integ.test.ts',
+  'tests/malformed.integ.test.ts',
   // Files, Parquet and Iceberg (own directories, own S3 servers and catalogs, own PostgreSQL databases)
   'packages/sink-parquet/src/**/*.integ.test.ts',
   'packages/sink-iceberg/src/**/*.integ.test.ts',
@@ -35,12 +44,14 @@ export default defineConfig({
   test: {
     // Two workers on a 2-core machine (Vitest's default is one fewer than the cores).
     maxWorkers: 2,
+    globalSetup: ['tests/audit/global.ts'],
     projects: [
       {
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'tests/**/*.test.ts'],
-          exclude: ['**/*.integ.test.ts', '**/node_modules/**', '**/dist/**'],
+          exclude: ['**/*.integ.test.ts', '**/*.audit.test.ts', '**/node_modules/**', '**/dist/**'],
+          setupFiles: SETUP,
           testTimeout: 30_000,
         },
       },
@@ -49,6 +60,7 @@ export default defineConfig({
           name: 'integ-parallel',
           include: PARALLEL_LANE,
           exclude: ['**/node_modules/**', '**/dist/**'],
+          setupFiles: SETUP,
           testTimeout: 300_000,
           hookTimeout: 300_000,
           pool: 'forks',
@@ -65,12 +77,27 @@ export default defineConfig({
           include: ['packages/*/src/**/*.integ.test.ts', 'tests/**/*.integ.test.ts'],
           // MySQL (its snapshot reads take a server-wide read lock), memory measurements, the v1 corpus.
           exclude: [...PARALLEL_LANE, '**/node_modules/**', '**/dist/**'],
+          setupFiles: SETUP,
           testTimeout: 300_000,
           hookTimeout: 300_000,
           pool: 'forks',
           maxWorkers: 1,
+          // After the parallel group, before the audit.
+          sequence: { groupOrder: 1 },
           // s3rver's ListObjectsV2 needs the legacy OpenSSL provider on Node 17+.
           execArgv: ['--openssl-legacy-provider'],
+        },
+      },
+      {
+        test: {
+          // Last of all: the secrets audit scans what every other test left (tests/audit).
+          name: 'audit',
+          include: ['tests/audit/*.audit.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { crashResumeHarness, tempDir } from '@dativo/testing';
+import { crashResumeHarness, reliabilityRow, tempDir } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { tempMysqlDatabase, type TempMysqlDatabase } from '@dativo/testing/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,5 +51,6 @@ describe('crash-resume harness', () => {
     });
     reportHarness('MySQL → Parquet', iterations);
     expect(iterations).toHaveLength(CRASH_SEEDS);
+    reliabilityRow({ connector: 'MySQL source → Parquet', fault: '`kill -9` at seeded crash points and delays, 1–3 times per seed', outcome: 'the rerun completes: every row once with its value' });
   }, Math.max(300_000, CRASH_SEEDS * 45_000));
 });

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { crashResumeHarness, tempDir } from '@dativo/testing';
+import { crashResumeHarness, reliabilityRow, tempDir } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { icebergDataFiles } from '@dativo/testing/iceberg';
 import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
@@ -67,6 +67,8 @@ describe('crash-resume harness', () => {
     });
     report('CSV → Parquet', iterations);
     expect(iterations).toHaveLength(SEEDS);
+    reliabilityRow({ connector: 'Parquet target (any target keeping its own checkpoints)', fault: 'the table deleted between runs while the state store remembers progress (the harness resets it before each seed)', outcome: 'read from the start: the state store is not trusted over the target' });
+    reliabilityRow({ connector: 'CSV source → Parquet', fault: '`kill -9` at seeded crash points and delays, 1–3 times per seed', outcome: 'the rerun completes: every row once (DuckDB)' });
   }, TIMEOUT);
 
   it(`CSV → Iceberg: ${SEEDS} seeded kill sequences, every row once`, async () => {
@@ -81,6 +83,7 @@ describe('crash-resume harness', () => {
     });
     report('CSV → Iceberg', iterations);
     expect(iterations).toHaveLength(SEEDS);
+    reliabilityRow({ connector: 'CSV source → Iceberg', fault: '`kill -9` at seeded crash points and delays, 1–3 times per seed', outcome: 'the rerun completes: every row once (DuckDB)' });
   }, TIMEOUT);
 
   describe('PostgreSQL → Iceberg (merge)', () => {
@@ -116,6 +119,7 @@ describe('crash-resume harness', () => {
       });
       report('PostgreSQL → Iceberg (merge)', iterations);
       expect(iterations).toHaveLength(SEEDS);
+      reliabilityRow({ connector: 'PostgreSQL source → Iceberg (merge)', fault: '`kill -9` at seeded crash points and delays, 1–3 times per seed', outcome: 'the rerun completes: each key once with its latest value' });
     }, TIMEOUT);
   });
 
@@ -149,6 +153,7 @@ describe('crash-resume harness', () => {
       });
       report('Stripe → Iceberg (merge)', iterations);
       expect(iterations).toHaveLength(SEEDS);
+      reliabilityRow({ connector: 'Stripe source → Iceberg (merge)', fault: '`kill -9` at seeded crash points and delays, 1–3 times per seed', outcome: 'the rerun completes: each customer once' });
     }, TIMEOUT);
   });
 });

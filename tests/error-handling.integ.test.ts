@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from '@dativo/testing';
+import { reliabilityRow, tempDir } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStripe, type FakeStripe } from '../packages/source-stripe/src/fake-stripe.js';
@@ -97,6 +97,7 @@ describe('error policy and dead letters through the CLI', () => {
     const forced = await replay(['--entries', '1', '--force', '-q']);
     expect(forced.code, forced.stderr).toBe(0);
     expect((await ids('payments')).filter((id) => id === 4)).toHaveLength(2);
+    reliabilityRow({ connector: 'CSV source → Parquet', fault: 'bad records (`warn`), a replay killed with `kill -9`', outcome: 'to the dead-letter queue with their context; `max_dlq_ratio` decides the exit code; `dativo dlq replay` sends each once (also after the kill), refuses a second replay' });
   });
 
   it('dead_letter_queue.enabled: false: a bad record stops the run, naming the setting; nothing past the last commit is published', async () => {
@@ -147,5 +148,6 @@ describe('retry policy per connector through the CLI', () => {
     const failed = await runCli(['run', 'jobs/customers.yaml', '--error-handling', 'general-policy.yaml', '--json', '--state-id', 'customers-again'], { cwd: dir, env });
     expect(failed.code, failed.stderr.slice(-3000)).toBe(2);
     expect((JSON.parse(failed.stdout) as { jobs: Array<{ error: { kind: string } }> }).jobs[0]?.error.kind).toBe('transient');
+    reliabilityRow({ connector: 'Stripe source (per-connector retry policy)', fault: '4 consecutive 500s', outcome: 'rides them out with `retry.overrides.stripe.max_attempts: 5`; with 2 attempts fails, classified `transient`' });
   });
 });

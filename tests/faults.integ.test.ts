@@ -2,17 +2,19 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from '@dativo/testing';
+import { reliabilityRow, tempDir } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { s3ErrorBody, startHttpFaultProxy, startTcpFaultProxy, type HttpFaultProxy, type TcpFaultProxy } from '@dativo/testing/http';
 import { startS3Server, type TestS3Server } from '@dativo/testing/s3';
 import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetFiles, runCli } from './helpers.js';
 
 /**
  * Faults injected between Dativo and real servers, through the CLI: a PostgreSQL connection reset
- * mid-stream (TCP fault proxy), S3 `SlowDown` / 500 / a reset during a multipart upload (HTTP fault
+ * mid-stream and one that stalls with its socket open (TCP fault proxy), a table locked past the
+ * statement timeout, S3 `SlowDown` / 500 / a reset during a multipart upload (HTTP fault
  * proxy in front of a local S3 server), and a full disk (a small tmpfs made by the test). Each run
  * either completes with every row once, or fails with a classified error and its rerun completes
  * with every row once.
@@ -71,6 +73,60 @@ describe('PostgreSQL behind a TCP fault proxy', () => {
     expect(r.stderr).toMatch(/retrying after a failure|reconnect/i);
     expect(proxy.connections - before).toBeGreaterThanOrEqual(2);
     expect(await counted(parquetFiles(path.join(dir, 'out', 'pg')))).toEqual({ n: ROWS, ids: ROWS });
+    reliabilityRow({ connector: 'PostgreSQL source', fault: 'connection reset mid-stream, then a refused reconnect (TCP fault proxy)', outcome: 'retried, reconnects, resumes after the last row read: every row once' });
+  });
+});
+
+describe('PostgreSQL: stalls and locks', () => {
+  let db: TempDatabase;
+  let proxy: TcpFaultProxy;
+  beforeAll(async () => {
+    db = await tempPostgresDatabase('dativo_stalls');
+    await db.exec(`CREATE TABLE events (id bigint PRIMARY KEY, token text, amount float8);
+      INSERT INTO events SELECT g, md5(g::text) || md5((g * 7)::text), g / 4.0 FROM generate_series(1, ${ROWS}) g;`);
+    proxy = await startTcpFaultProxy({ host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432) });
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await db?.drop();
+  });
+  const job = (name: string, uri: string, connection: string) =>
+    writeFileSync(
+      path.join(dir, 'jobs', `${name}.yaml`),
+      `tenant_id: acme\nenvironment: dev\nsource_connector: postgres\ntarget_connector: parquet\nasset: events\nasset_path: asset.yaml\nsource:\n  tables: [{ name: events, object: events }]\n  connection:\n    uri: "${uri}"\n${connection}  batch_rows: 2000\ntarget:\n  path: out/${name}\n  partitioning: []\ncommit: { every_rows: 10000 }\n`,
+    );
+
+  it('a connection that stalls mid-stream (nothing more arrives, nothing closes): dropped after read_timeout_seconds, then reconnect and resume; every row once', async () => {
+    job('pg-stall', db.uri.replace(/@[^/]+\//, `@${proxy.host}:${proxy.port}/`), '    read_timeout_seconds: 2\n');
+    // The reader's connection forwards ~2 MB, then goes silent with its socket open.
+    const before = proxy.connections;
+    proxy.inject({ hangAfterBytes: 2_000_000 });
+    const r = await runCli(['run', 'jobs/pg-stall.yaml', '--log-format', 'json'], { cwd: dir });
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(r.stderr).toContain('no rows from the server for 2 s (source.connection.read_timeout_seconds)');
+    expect(proxy.connections - before).toBeGreaterThanOrEqual(2);
+    expect(await counted(parquetFiles(path.join(dir, 'out', 'pg-stall')))).toEqual({ n: ROWS, ids: ROWS });
+    reliabilityRow({ connector: 'PostgreSQL source', fault: 'a connection that stalls mid-stream, its socket left open (TCP fault proxy)', outcome: 'dropped after `read_timeout_seconds`, reconnects and resumes after the last batch: every row once' });
+  });
+
+  it('a table locked by another session past the statement timeout: fails, classified, naming the setting; once the lock is gone the rerun reads every row once', async () => {
+    job('pg-locked', db.uri, '    statement_timeout_seconds: 1\n');
+    const holder = new pg.Client({ connectionString: db.uri });
+    await holder.connect();
+    await holder.query('BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
+    try {
+      const blocked = await runCli(['run', 'jobs/pg-locked.yaml', '--json'], { cwd: dir });
+      expect(blocked.code).toBe(2);
+      const report = JSON.parse(blocked.stdout) as { jobs: Array<{ error: { kind: string; message: string } }> };
+      expect(report.jobs[0]?.error.message).toMatch(/statement timeout.*statement_timeout/i);
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    const rerun = await runCli(['run', 'jobs/pg-locked.yaml'], { cwd: dir });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(await counted(parquetFiles(path.join(dir, 'out', 'pg-locked')))).toEqual({ n: ROWS, ids: ROWS });
+    reliabilityRow({ connector: 'PostgreSQL source', fault: 'the table locked by another session (`LOCK TABLE … ACCESS EXCLUSIVE`) past the statement timeout', outcome: 'fails, classified, naming the setting; after the lock is released the rerun reads every row once' });
   });
 });
 
@@ -102,6 +158,7 @@ describe('S3 behind an HTTP fault proxy', () => {
     // s3rver keeps each object as a file named <key>._S3rver_object.
     const files = (readdirSync(path.join(s3.directory, 'lake', 'events'), { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet._S3rver_object') && !f.includes('_dativo')).map((f) => path.join(s3.directory, 'lake', 'events', f));
     expect(await counted(files)).toEqual({ n: ROWS, ids: ROWS });
+    reliabilityRow({ connector: 'S3 (Parquet target)', fault: '`SlowDown` (503) twice, `InternalError` (500), a reset — all on parts of one multipart upload (HTTP fault proxy before a local S3 server)', outcome: 'part uploads retried (8 attempts): the file lands once' });
   });
 });
 
@@ -137,5 +194,6 @@ describe('a full disk', () => {
     const rerun = await runCli(['run', 'jobs/disk.yaml', '--json'], { cwd: dir });
     expect(rerun.code, rerun.stderr.slice(-2000)).toBe(0);
     expect(await counted(parquetFiles(path.join(disk, 'events')))).toEqual({ n: ROWS, ids: ROWS });
+    reliabilityRow({ connector: 'Local Parquet target', fault: 'disk full (a 4 MiB tmpfs made by the test)', outcome: 'fails with `ENOSPC` ("the disk is full: what was committed is kept"); with space again the rerun resumes: every row once' });
   });
 });

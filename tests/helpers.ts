@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recordOutput, recordSecretEnv } from '@dativo/testing';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = path.join(ROOT, 'packages', 'cli', 'dist', 'bin.js');
@@ -16,6 +17,8 @@ export interface CliResult {
 /** Runs the built `dativo` CLI in a child process. */
 export function runCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void } = { cwd: ROOT }): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (pnpm build)`);
+  // The secrets audit: what the test hands the CLI, and everything the CLI prints.
+  recordSecretEnv(options.env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -24,7 +27,10 @@ export function runCli(args: string[], options: { cwd: string; env?: NodeJS.Proc
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     if (child.pid) options.onSpawn?.(child.pid);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      recordOutput(`dativo ${args[0] ?? ''}`, `${stdout}\n${stderr}`);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 
@@ -55,6 +61,7 @@ export function logLines(stderr: string): Array<Record<string, unknown>> {
  * the kernel's high-water mark of its resident set (bench/lib/measure.mjs).
  */
 export function measureCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<{ exitCode: number; peakRssMb: number; seconds: number; stderr: string }> {
+  recordSecretEnv(options.env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'lib', 'measure.mjs'), ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -62,7 +69,10 @@ export function measureCli(args: string[], options: { cwd: string; env?: NodeJS.
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
-    child.on('close', () => resolve({ ...(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { exitCode: number; peakRssMb: number; seconds: number }), stderr: err }));
+    child.on('close', () => {
+      recordOutput(`dativo ${args[0] ?? ''} (measured)`, err);
+      resolve({ ...(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { exitCode: number; peakRssMb: number; seconds: number }), stderr: err });
+    });
   });
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from '@dativo/testing';
+import { reliabilityRow, tempDir } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { icebergDataFiles, startRestCatalog, type RestCatalogServer } from '@dativo/testing/iceberg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,7 @@ describe('kill -9 around Iceberg commits', () => {
           expect(existsSync(data)).toBe(true);
           expect((readdirSync(data, { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet')).length).toBeGreaterThanOrEqual((await icebergDataFiles({ metadataLocation: metadataFile(name, catalog) })).length);
         }
+        reliabilityRow({ connector: 'Iceberg target', fault: '`kill -9` at data written / manifests written / committed (file-system and REST catalogs)', outcome: 'the rerun yields each row once' });
       });
     }
   }

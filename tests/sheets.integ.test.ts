@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from '@dativo/testing';
+import { reliabilityRow, tempDir } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSheets, type CellInput, type FakeSheets } from '../packages/connector-google-sheets/src/fake-sheets.js';
@@ -69,6 +69,7 @@ describe('google_sheets target through the CLI', () => {
       ['Orders', false],
       ['_dativo_state', true],
     ]);
+    reliabilityRow({ connector: 'Google Sheets target', fault: '`kill -9` while staging, and just before the swap', outcome: 'the tab keeps its old content; the rerun completes it, each row once' });
   });
 
   it('append mode: a run killed mid-way and rerun adds each row once', async () => {
@@ -109,6 +110,7 @@ describe('google_sheets source through the CLI', () => {
     let amount = 0;
     for (let i = 1; i <= ROWS; i++) amount += (i % 1000) / 4;
     expect(r).toEqual({ n: ROWS, ids: ROWS, first: '2025-01-01', last: '2025-12-31', amount, customer: 'customer 1, ✓' });
+    reliabilityRow({ connector: 'Google Sheets source → Parquet', fault: '`kill -9` mid-read', outcome: 'the rerun resumes: each row once (DuckDB)' });
   });
 
   it('a messy tab (title rows, merged, duplicate and blank header cells, unicode, quotes, empty cells, serial dates and times) lands in Parquet value by value (DuckDB)', async () => {

@@ -4,7 +4,7 @@ import { runPipeline, type ConfiguredStream, type ExtractMessage, type Extractor
 import { parquetSink } from '@dativo/sink-parquet';
 import { postgresSource } from '@dativo/source-postgres';
 import type { SqlSourceConfig } from '@dativo/sql-kit';
-import { tempDir, testRunContext } from '@dativo/testing';
+import { reliabilityRow, tempDir, testRunContext } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
 import pg from 'pg';
@@ -106,6 +106,7 @@ describe('source totals and empty-run flags', () => {
     expect(rerun).toMatchObject({ status: 'succeeded', rows: 1000 });
     expect(rerun.streams[0]?.verified).toBe(1000);
     expect(await ids(out)).toEqual(range(ROWS).filter((n) => n !== 3000));
+    reliabilityRow({ connector: 'Any source reporting a total', fault: 'a reader that silently drops a row (PostgreSQL source behind a lossy wrapper)', outcome: 'the run fails (`RECORD_COUNT_MISMATCH`) naming the count; what was committed before stays' });
   });
 
   it('the CLI reports rows checked against the count; an emptied table is flagged on the next run (text and --json)', async () => {
@@ -137,5 +138,6 @@ describe('source totals and empty-run flags', () => {
     await sql('DELETE FROM orders');
     const fifth = await runCli(['run', 'jobs/orders.yaml'], { cwd: dir });
     expect(fifth.stdout).toContain(`  ⚠ stream 'orders' read 0 records; its last run read ${ROWS} — check the source`);
+    reliabilityRow({ connector: 'PostgreSQL source', fault: 'the table emptied between runs', outcome: 'flagged in the summary (text and `--json`): "read 0 records; its last run read 5000"' });
   });
 });

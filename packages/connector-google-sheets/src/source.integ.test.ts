@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DativoError, mergeResilience, readRows, ResilienceService, type Checkpoint, type ConfiguredStream, type ExtractMessage, type FieldSpec } from '@dativo/core';
-import { describeExtractorConformance, tempDir, testRunContext, type TestRunContext } from '@dativo/testing';
+import { describeExtractorConformance, reliabilityRow, tempDir, testRunContext, type TestRunContext } from '@dativo/testing';
 import { fakeOAuth } from '@dativo/testing/http';
 import { createSign } from 'node:crypto';
 import { sheets, type sheets_v4 } from '@googleapis/sheets';
@@ -209,6 +209,7 @@ describe('google_sheets source', () => {
     expect(again.rows).toHaveLength(30);
     expect(fake.http.requests.slice(before).filter((r) => r.method === 'GET' && r.path !== '/token').length).toBeLessThanOrEqual(8);
     expect(fake.http.requests.slice(before).filter((r) => r.path.includes('/values/')).length).toBe(4);
+    reliabilityRow({ connector: 'Google Sheets source', fault: '429 `RESOURCE_EXHAUSTED`, 403 `userRateLimitExceeded`', outcome: 'retried as rate limits; its own per-minute window keeps it under the quota' });
   });
 
   it('a spreadsheet the credentials may not read, and an unknown tab, are clear errors naming it', async () => {

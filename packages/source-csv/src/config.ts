@@ -35,6 +35,13 @@ export const csvOptionsSchema = z
      * taken as never closed: its line is rejected and reading goes on. Default 64.
      */
     max_row_mb: z.number().positive().optional(),
+    /** Largest field in MiB; a row with a larger one goes to the dead-letter queue. Default 16 (Snowflake's VARCHAR limit). */
+    max_field_mb: z.number().positive().optional(),
+    /**
+     * A NUL byte in a field is binary data or a file in another encoding (UTF-16): `reject`
+     * (default) sends the row to the dead-letter queue; `keep` loads it as it is.
+     */
+    nul_bytes: z.enum(['reject', 'keep']).optional(),
     /** Compression of the files: `auto` (by `.gz` extension, default), `gzip` or `none`. */
     compression: z.enum(['auto', 'gzip', 'none', 'infer']).optional(),
   })
@@ -90,6 +97,8 @@ export interface CsvOptions {
   emptyAs: 'null' | 'empty_string';
   compression: 'auto' | 'gzip' | 'none';
   maxRowBytes: number;
+  maxFieldBytes: number;
+  rejectNul: boolean;
 }
 
 export function csvOptions(config: CsvSourceConfig): CsvOptions {
@@ -106,6 +115,8 @@ export function csvOptions(config: CsvSourceConfig): CsvOptions {
     emptyAs: o.empty_as ?? 'null',
     compression: o.compression === 'infer' ? 'auto' : o.compression ?? 'auto',
     maxRowBytes: Math.round((o.max_row_mb ?? 64) * 1024 * 1024),
+    maxFieldBytes: Math.round((o.max_field_mb ?? 16) * 1024 * 1024),
+    rejectNul: (o.nul_bytes ?? 'reject') === 'reject',
   };
 }
 

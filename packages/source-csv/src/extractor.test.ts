@@ -2,7 +2,7 @@ import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseDataType, readRows, type ConfiguredStream, type ExtractMessage, type FieldSpec, type RejectedMessage } from '@dativo/core';
-import { describeExtractorConformance, tempDir, testRunContext } from '@dativo/testing';
+import { describeExtractorConformance, reliabilityRow, tempDir, testRunContext } from '@dativo/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { csvSource } from './connector.js';
 
@@ -56,6 +56,7 @@ describe('csvSource', () => {
     });
     // Only the first file's batch reached the pipeline: nothing of the shrunk one.
     expect(seen.filter((k) => k === 'batch')).toHaveLength(1);
+    reliabilityRow({ connector: 'CSV source', fault: 'a file cut short after the run listed it', outcome: 'fails (`FILE_CHANGED`) before any row of it is delivered; no silent part' });
   });
 
   it('coerces every column to the asset schema, matching columns by name in any order', async () => {

@@ -76,6 +76,8 @@ export class CsvFileReader {
   private skipUntil = 0;
   private rawRows = 0;
   private scratch = new Uint8Array(4096);
+  private nulBuf: Uint8Array | undefined;
+  private nulAt = -1;
   private checkRowsUtf8 = false;
   /** Non-empty texts read as null. */
   private readonly nullTokens: Uint8Array[];
@@ -310,6 +312,8 @@ export class CsvFileReader {
     if (this.checkRowsUtf8 && !isUtf8(buf.subarray(rowStart, s.rowEnd))) {
       return this.reject(buf, rowStart, s.rowEnd, `row ${row} (line ${line}): invalid UTF-8 bytes; set source.engine.options.encoding to the file's encoding`, line, undefined, 'CSV_ENCODING');
     }
+    const malformed = this.malformedField(buf, rowStart, n);
+    if (malformed) return this.reject(buf, rowStart, s.rowEnd, `row ${row} (line ${line}), column '${malformed.column}': ${malformed.problem}`, line, malformed.column, malformed.code);
     const builder = this.o.builder;
     const columns = builder.columns;
     const target = layout.target;
@@ -352,6 +356,35 @@ export class CsvFileReader {
     return ROW_OK;
   }
 
+  /** The first field of the row that is too large or holds a NUL byte (both rare: checked in bulk first). */
+  private malformedField(buf: Uint8Array, rowStart: number, n: number): { column: string; problem: string; code: string } | undefined {
+    const s = this.scanner;
+    const options = this.o.options;
+    const names = this.layout?.names ?? [];
+    const name = (k: number): string => names[k] ?? `(column ${k + 1})`;
+    if (s.rowEnd - rowStart > options.maxFieldBytes) {
+      for (let k = 0; k < n; k++) {
+        const size = (s.ends[k] as number) - (s.starts[k] as number);
+        if (size > options.maxFieldBytes) {
+          return { column: name(k), problem: `the field is ${mib(size)} MiB, over the ${mib(options.maxFieldBytes)} MiB limit (source.engine.options.max_field_mb)`, code: 'CSV_FIELD_TOO_LARGE' };
+        }
+      }
+    }
+    if (!options.rejectNul) return undefined;
+    // The next NUL byte of this buffer at or after the row (-1: none left), found once per stretch.
+    if (this.nulBuf !== buf || (this.nulAt !== -1 && this.nulAt < rowStart)) {
+      this.nulBuf = buf;
+      this.nulAt = buf.indexOf(0, rowStart);
+    }
+    if (this.nulAt === -1 || this.nulAt >= s.rowEnd) return undefined;
+    for (let k = 0; k < n; k++) {
+      if (this.nulAt >= (s.starts[k] as number) && this.nulAt < (s.ends[k] as number)) {
+        return { column: name(k), problem: 'contains a NUL byte (binary data, or a file in another encoding such as UTF-16: set source.engine.options.encoding; nul_bytes: keep loads it as it is)', code: 'CSV_NUL_BYTE' };
+      }
+    }
+    return undefined;
+  }
+
   private reject(buf: Uint8Array, start: number, end: number, what: string, line: number, column: string | undefined, code: string): RejectedMessage {
     const raw = this.rawRecord(buf, start, end, this.layout?.names ?? []);
     const context = { file: this.o.shown, row: this.rows, line, ...(column ? { column } : {}) };
@@ -374,3 +407,5 @@ export class CsvFileReader {
     return out;
   }
 }
+
+const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '');

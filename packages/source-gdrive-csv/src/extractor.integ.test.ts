@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DativoError, mergeResilience, readRows, ResilienceService, type Checkpoint, type ConfiguredStream, type ExtractMessage, type FieldSpec } from '@dativo/core';
-import { describeExtractorConformance, tempDir, testRunContext, type TestRunContext } from '@dativo/testing';
+import { describeExtractorConformance, reliabilityRow, tempDir, testRunContext, type TestRunContext } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gdriveCsvConfigSchema } from './config.js';
 import { FOLDER_MIME, SHEET_MIME, startFakeDrive, type FakeDrive } from './fake-drive.js';
@@ -137,6 +137,7 @@ describe('gdrive_csv source', () => {
       expect(ctx.logs.records().filter((r) => r.msg === 'download broke; resuming from where it stopped').length).toBe(2);
     }
     drive.honourRange = true;
+    reliabilityRow({ connector: 'Google Drive CSV source', fault: 'a download reset halfway (twice), with and without `Range` support', outcome: 'resumed by `Range` (or the bytes already read skipped): every row once' });
   });
 
   it("a download that ends cleanly short of the file's size is a break, not the end: resumed from there, every row once; a file that stays short fails", async () => {
@@ -157,6 +158,7 @@ describe('gdrive_csv source', () => {
     // (The unused faults only ever match this file.)
     drive.http.failNext(10, { truncate: true }, media);
     await expect(read(stream(), { ...base(), files: [{ id: 'cut', object: 'deals' }], download_retries: 2 }, fast())).rejects.toMatchObject({ code: 'GDRIVE_DOWNLOAD', message: expect.stringMatching(/the download broke 3 times .*ended at byte/) });
+    reliabilityRow({ connector: 'Google Drive CSV source', fault: 'a body that ends cleanly short of the file\'s size (complete-looking answer)', outcome: 'a break, not the end: resumed from there, every row once; short every time: fails, classified' });
   });
 
   it('resumes a file from a checkpoint by byte offset, exactly the rows after it', async () => {
@@ -191,5 +193,6 @@ describe('gdrive_csv source', () => {
     const refused = await read(stream(), { ...base(), credentials: { file: badKey }, folder: 'root-folder' }).catch((e: unknown) => e);
     expect(DativoError.isInstance(refused) && refused.kind).toBe('config');
     expect((refused as Error).message).not.toMatch(/PRIVATE KEY/);
+    reliabilityRow({ connector: 'Google Drive CSV source', fault: '403 `userRateLimitExceeded`; a missing file, a file not shared, bad credentials', outcome: 'quota retried; the others fail at once naming the file or key file, never the key' });
   });
 });

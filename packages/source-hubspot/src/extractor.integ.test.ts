@@ -1,5 +1,5 @@
 import { DativoError, mergeResilience, readRows, ResilienceService, type Checkpoint, type ConfiguredStream, type ExtractMessage, type StreamDescriptor } from '@dativo/core';
-import { describeExtractorConformance, testRunContext, type TestRunContext } from '@dativo/testing';
+import { describeExtractorConformance, reliabilityRow, testRunContext, type TestRunContext } from '@dativo/testing';
 import { fakeOAuth } from '@dativo/testing/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hubspotConfigSchema } from './config.js';
@@ -175,6 +175,7 @@ describe('hubspot source', () => {
     fake.scoped.set('pat-na1-contacts-only', ['crm.objects.contacts.read']);
     const scope = await hubspotSource().check(hubspotConfigSchema.parse({ ...base(), access_token: 'pat-na1-contacts-only', objects: ['contacts', 'deals'] }), fastContext()).catch((e: unknown) => e);
     expect((scope as Error).message).toBe('GET /crm/v3/objects/deals: the token lacks the scope crm.objects.deals.read (HTTP 403, MISSING_SCOPES); grant it to the private app or OAuth app');
+    reliabilityRow({ connector: 'HubSpot source', fault: '429s, 5xx, resets, cut-off bodies, a hung server; refused tokens, missing scopes', outcome: 'transient faults retried (every object once); auth and scope failures fail at once, clearly' });
   });
 
   it('OAuth: an expired access token is refreshed once, transparently, the rotated refresh token kept; a revoked grant is a clear error', async () => {

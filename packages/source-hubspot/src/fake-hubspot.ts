@@ -12,7 +12,7 @@
 // more than 8,192 characters with a 400 (a client must chunk long property lists); a list page with
 // `propertiesWithHistory` holds at most 50 objects, and so does a batch read with it.
 import { randomUUID } from 'node:crypto';
-import { startHttpServer, type FakeHttpServer, type FakeOAuth, type HttpReply, type RecordedRequest } from '@dativo/testing/http';
+import { recordSecret, startHttpServer, type FakeHttpServer, type FakeOAuth, type HttpReply, type RecordedRequest } from '@dativo/testing/http';
 
 export type HubSpotObjectType = 'contacts' | 'companies' | 'deals' | 'tickets';
 
@@ -255,6 +255,7 @@ const namesOf = (query: URLSearchParams, name: string): string[] => query.getAll
 export async function startFakeHubSpot(options: { token?: string } = {}): Promise<FakeHubSpot> {
   const http = await startHttpServer();
   const token = options.token ?? 'pat-na1-00000000-fake-4c7e-9d2b-dativo0test';
+  recordSecret(token, 'HubSpot private app token');
   const types = new Map<string, TypeDef>();
   for (const t of [standardType('contacts', '0-1', 'crm.objects.contacts.read'), standardType('companies', '0-2', 'crm.objects.companies.read'), standardType('deals', '0-3', 'crm.objects.deals.read'), standardType('tickets', '0-5', 'tickets')]) types.set(t.name, t);
   const stores = new Map<string, StoredObject[]>([...types.keys()].map((k) => [k, []]));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseDataType, readRows, type Checkpoint, type ConfiguredStream, type ExtractMessage, type FieldSpec } from '@dativo/core';
 import type { SqlSourceConfig } from '@dativo/sql-kit';
-import { describeExtractorConformance, testRunContext } from '@dativo/testing';
+import { describeExtractorConformance, recordSecret, reliabilityRow, testRunContext } from '@dativo/testing';
 import { tempMysqlDatabase, type TempMysqlDatabase } from '@dativo/testing/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysqlPromise from 'mysql2/promise';
@@ -147,6 +147,7 @@ describe('row counts', () => {
         INSERT INTO counted WITH RECURSIVE g(n) AS (SELECT 2501 UNION ALL SELECT n + 1 FROM g WHERE n < 3000) SELECT n, CONCAT('n', n), NULL FROM g;`);
     }
     await db.exec('DROP TABLE counted');
+    reliabilityRow({ connector: 'MySQL source', fault: 'rows deleted and inserted by another session during a read', outcome: 'the read sees its snapshot: every row of it once, and its `COUNT(*)` in the same snapshot matches' });
   });
 });
 
@@ -224,6 +225,7 @@ describe('errors', () => {
     }
     expect(ids).toEqual(range(1, 100000));
     expect(ctx.logs.records().some((e) => e.msg === 'read failed; reconnecting and resuming after the last batch')).toBe(true);
+    reliabilityRow({ connector: 'MySQL source', fault: 'connection killed (`KILL CONNECTION`) mid-stream', outcome: 'reconnects and resumes after the last batch: every row once' });
   });
 
   it('reports a statement timeout clearly and does not retry it', async () => {
@@ -231,12 +233,15 @@ describe('errors', () => {
     const ctx = testRunContext();
     await expect(read(cfg, stream('full_refresh', undefined, 'slow'), ctx)).rejects.toThrow(/the statement was cancelled by the statement timeout \(200 ms, source\.connection\.statement_timeout_seconds\)/);
     expect(ctx.logs.records().filter((e) => String(e.msg).startsWith('read failed'))).toHaveLength(0);
+    reliabilityRow({ connector: 'MySQL source', fault: 'statement timeout', outcome: 'fails at once, classified, naming the setting' });
   });
 
   it('rejects a wrong password with a message that names the user and never the password', async () => {
     const user = `dativo_pw_${randomBytes(3).toString('hex')}`;
+    recordSecret('right-password', 'database password');
     await db.exec(`CREATE USER '${user}'@'%' IDENTIFIED BY 'right-password'; CREATE USER '${user}'@'localhost' IDENTIFIED BY 'right-password'; GRANT SELECT ON \`${db.name}\`.* TO '${user}'@'%'; GRANT SELECT ON \`${db.name}\`.* TO '${user}'@'localhost'`);
     try {
+      recordSecret('hunter2-secret', 'database password (wrong)');
       const wrong = source.configSchema.parse({ connection: { host: db.host, port: db.port, user, password: 'hunter2-secret', database: db.name }, tables: ['events'], max_retries: 0 });
       const error = await source.check(wrong, testRunContext()).then(() => undefined, (e: Error) => e);
       expect(error?.message).toMatch(new RegExp(`^MySQL at ${db.host}:${db.port}/${db.name}: Access denied for user '${user}'@'[^']+' \\(using password: YES\\); check source\\.connection\\.user and password$`));
@@ -246,6 +251,7 @@ describe('errors', () => {
     } finally {
       await db.exec(`DROP USER IF EXISTS '${user}'@'%'; DROP USER IF EXISTS '${user}'@'localhost'`);
     }
+    reliabilityRow({ connector: 'MySQL source', fault: 'wrong password', outcome: 'fails at once naming the user, never the password' });
   });
 
   it('explains an unreachable server', async () => {

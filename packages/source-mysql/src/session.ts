@@ -170,6 +170,10 @@ export class MysqlSession implements SqlSession {
     }
   }
 
+  destroy(): void {
+    this.connection.destroy();
+  }
+
   async close(): Promise<void> {
     await this.onClose();
   }

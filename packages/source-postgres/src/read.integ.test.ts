@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { RecordBatch } from 'apache-arrow';
 import { parseDataType, readRows, type Checkpoint, type ConfiguredStream, type ExtractMessage, type FieldSpec } from '@dativo/core';
 import type { SqlSourceConfig } from '@dativo/sql-kit';
-import { describeExtractorConformance, testRunContext } from '@dativo/testing';
+import { describeExtractorConformance, recordSecret, reliabilityRow, testRunContext } from '@dativo/testing';
 import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,6 +157,7 @@ describe('row counts', () => {
     const unchecked = await read(config({ tables: ['counted'], verify_counts: false }), counted());
     expect(unchecked.messages.some((m) => m.kind === 'total')).toBe(false);
     await sql('DROP TABLE counted');
+    reliabilityRow({ connector: 'PostgreSQL source', fault: 'rows deleted and inserted by another session during a read', outcome: 'the read sees its snapshot: every row of it once, and its `COUNT(*)` in the same snapshot matches' });
   });
 });
 
@@ -266,6 +267,7 @@ describe('errors', () => {
     expect(ctx.logs.records().some((e) => e.msg === 'read failed; reconnecting and resuming after the last batch')).toBe(true);
     // The read went on outside the counted snapshot: its count is not compared (and says so).
     expect(ctx.logs.records().some((e) => /the row count is not checked: the read reconnected/.test(String(e.msg)))).toBe(true);
+    reliabilityRow({ connector: 'PostgreSQL source', fault: 'backend terminated (`pg_terminate_backend`) mid-stream', outcome: 'reconnects and resumes after the last batch: every row once (the count is not compared: the read left its snapshot)' });
   });
 
   it('reports a statement timeout clearly and does not retry it', async () => {
@@ -273,6 +275,7 @@ describe('errors', () => {
     const ctx = testRunContext();
     await expect(read(cfg, { ...stream('full_refresh'), name: 'slow' }, ctx)).rejects.toThrow(/the statement was cancelled by the statement timeout \(100 ms, source\.connection\.statement_timeout_seconds\)/);
     expect(ctx.logs.records().filter((e) => String(e.msg).startsWith('read failed'))).toHaveLength(0);
+    reliabilityRow({ connector: 'PostgreSQL source', fault: 'statement timeout', outcome: 'fails at once, classified, naming the setting' });
   });
 
   it('rejects a wrong password with a message that names the user and never the password', async () => {
@@ -298,6 +301,7 @@ describe('errors', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as net.AddressInfo).port;
     try {
+      recordSecret('hunter2-secret', 'database password (wrong)');
       const cfg = source.configSchema.parse({ connection: { host: '127.0.0.1', port, user: 'app', password: 'hunter2-secret', database: 'x' }, tables: ['events'], max_retries: 0 });
       const error = await source.check(cfg, testRunContext()).then(() => undefined, (e: Error) => e);
       expect(error?.message).toBe(`PostgreSQL at 127.0.0.1:${port}/x: password authentication failed for user "app"; check source.connection.user and password`);
@@ -306,6 +310,7 @@ describe('errors', () => {
     } finally {
       server.close();
     }
+    reliabilityRow({ connector: 'PostgreSQL source', fault: 'wrong password (a server answering as PostgreSQL does)', outcome: 'fails at once naming the user, never the password' });
   });
 
   it('explains an unreachable server and a TLS mismatch', async () => {

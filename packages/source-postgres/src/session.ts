@@ -125,6 +125,10 @@ export class PgSession implements SqlSession {
     });
   }
 
+  destroy(): void {
+    (this.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  }
+
   async close(): Promise<void> {
     await this.onClose();
   }

@@ -1,5 +1,5 @@
 import { DativoError, mergeResilience, readRows, ResilienceService, type Checkpoint, type ConfiguredStream, type ExtractMessage, type StreamDescriptor } from '@dativo/core';
-import { describeExtractorConformance, testRunContext, type TestRunContext } from '@dativo/testing';
+import { describeExtractorConformance, reliabilityRow, testRunContext, type TestRunContext } from '@dativo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stripeConfigSchema } from './config.js';
 import { startFakeStripe, type FakeStripe } from './fake-stripe.js';
@@ -180,6 +180,7 @@ describe('stripe source', () => {
     expect(kinds).toContain('rate_limit');
     expect(kinds).toContain('transient');
     expect(kinds).toContain('network');
+    reliabilityRow({ connector: 'Stripe source', fault: '429 storms with `Retry-After`, 5xx bursts, cut-off bodies, a hung server (fake API faults)', outcome: 'retried with backoff (each wait logged): every object once' });
   });
 
   it('fails clearly, without retrying, on a refused key, a missing permission and an unknown stream', async () => {
@@ -201,5 +202,6 @@ describe('stripe source', () => {
     await expect(read({ ...stream('charges'), schema: schema.filter((f) => ['id', 'created'].includes(f.name)) }, { ...base(), objects: ['charges'] })).rejects.toThrow(
       'GET /v1/charges: the response says has_more but holds no items; the list cannot be read to its end',
     );
+    reliabilityRow({ connector: 'Stripe source', fault: 'a page that says `has_more` but holds no items (a list cut short)', outcome: 'the read fails naming the endpoint; never reported as a complete list' });
   });
 });

@@ -6,7 +6,7 @@
 // stripe/NOTES.md): newest first, half-open `created` filters, `starting_after`, `has_more`,
 // `Stripe-Account`, 401 / 403 / 429 with `Stripe-Should-Retry`, 400 for unknown parameters.
 import { readFileSync } from 'node:fs';
-import { OpenApiContract, startHttpServer, type FakeHttpServer, type HttpReply, type OpenApiDocument, type RecordedRequest } from '@dativo/testing/http';
+import { OpenApiContract, recordSecret, startHttpServer, type FakeHttpServer, type HttpReply, type OpenApiDocument, type RecordedRequest } from '@dativo/testing/http';
 
 interface StripeApiFixture {
   lists: Record<string, { object: string }>;
@@ -142,6 +142,7 @@ function generatedPage(g: Generated, object: string, path: string, limit: number
 export async function startFakeStripe(options: { key?: string; accounts?: string[] } = {}): Promise<FakeStripe> {
   const http = await startHttpServer();
   const key = options.key ?? 'sk_test_dativo_fake_4242';
+  recordSecret(key, 'Stripe API key');
   const accounts = new Map<string, Account>([[PLATFORM, new Account()], ...(options.accounts ?? []).map((a): [string, Account] => [a, new Account()])]);
   let seq = 0;
   let counter = 0;

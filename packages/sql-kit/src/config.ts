@@ -34,6 +34,12 @@ export const sqlConnectionSchema = z
     statement_timeout_seconds: numberLike.pipe(z.number().positive()).optional(),
     statement_timeout_ms: positiveIntLike.optional(),
     connect_timeout_seconds: numberLike.pipe(z.number().positive()).default(30),
+    /**
+     * A read that waits this long for the server's next rows (while the pipeline is ready for
+     * them) is a stalled connection: it is dropped, and the read reconnects and resumes after its
+     * last batch. Default 600; the wait for a big query's first row counts too.
+     */
+    read_timeout_seconds: numberLike.pipe(z.number().positive()).default(600),
     /** MySQL parallel reads: how long to wait for the brief global read lock that aligns the readers' snapshots (default 10). */
     snapshot_lock_timeout_seconds: numberLike.pipe(z.number().positive()).optional(),
     application_name: z.string().optional(),
@@ -57,7 +63,7 @@ export const sqlTableSchema = z.object({
 export type SqlTableConfig = z.output<typeof sqlTableSchema>;
 
 export const sqlSourceConfigSchema = z.object({
-  connection: sqlConnectionSchema.default({ connect_timeout_seconds: 30 }),
+  connection: sqlConnectionSchema.default({ connect_timeout_seconds: 30, read_timeout_seconds: 600 }),
   tables: z
     .array(z.union([z.string().min(1).transform((name): SqlTableConfig => ({ name })), sqlTableSchema]))
     .min(1, 'name at least one table (or leave tables out: discover then lists every table)')

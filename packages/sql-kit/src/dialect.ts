@@ -83,6 +83,8 @@ export interface SqlSession {
    */
   stream(statement: SelectStatement, builder: BatchBuilder, signal: AbortSignal): AsyncIterable<StreamEvent>;
   close(): Promise<void>;
+  /** Drops the connection at once, without a goodbye to the server (a stalled connection). */
+  destroy?(): void;
 }
 
 /** How a database is reached and spoken to: the only part a new SQL source implements. */

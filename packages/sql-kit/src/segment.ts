@@ -38,21 +38,36 @@ export async function* readSegment(o: SegmentOptions): AsyncGenerator<SegmentEve
   let position: Array<string | null> | undefined;
   let handedOut = false;
   let attempt = 0;
+  const readTimeoutMs = Math.round(o.config.connection.read_timeout_seconds * 1000);
   try {
     for (;;) {
       const statement = o.statement(position);
+      const rows = session.stream(statement, o.builder, o.ctx.signal)[Symbol.asyncIterator]();
+      let stalled = false;
       try {
-        for await (const event of session.stream(statement, o.builder, o.ctx.signal)) {
-          if (event.kind === 'warning') {
-            yield event;
-            continue;
+        try {
+          for (;;) {
+            const next = await nextWithin(rows, readTimeoutMs, () => {
+              stalled = true;
+              session.destroy?.();
+            }, o.label);
+            if (next.done) break;
+            const event = next.value;
+            if (event.kind === 'warning') {
+              yield event;
+              continue;
+            }
+            const batch = o.builder.flush();
+            if (event.position) position = event.position;
+            handedOut = true;
+            attempt = 0;
+            yield { kind: 'data', batch, rejected: event.rejected, rows: event.rows, position: event.position };
+            if (o.ctx.signal.aborted) return;
           }
-          const batch = o.builder.flush();
-          if (event.position) position = event.position;
-          handedOut = true;
-          attempt = 0;
-          yield { kind: 'data', batch, rejected: event.rejected, rows: event.rows, position: event.position };
-          if (o.ctx.signal.aborted) return;
+        } finally {
+          // Ends the statement when the read stops early (abort, the consumer returned); a stalled
+          // read's iterator is left to fail with its destroyed connection.
+          if (!stalled) await rows.return?.(undefined);
         }
         return;
       } catch (error) {
@@ -70,15 +85,59 @@ export async function* readSegment(o: SegmentOptions): AsyncGenerator<SegmentEve
         attempt++;
         const delayMs = retryDelay(defaultRetryPolicy, attempt, e);
         o.ctx.log.warn('read failed; reconnecting and resuming after the last batch', { source: o.label, attempt, delayMs, error: e.message });
-        await session.close().catch(() => undefined);
+        await closeWithin(session, 2_000);
         await abortableSleep(delayMs, o.ctx.signal);
         session = await o.reconnect();
         o.onReconnect?.();
       }
     }
   } finally {
-    await session.close().catch(() => undefined);
+    await closeWithin(session, 2_000);
   }
+}
+
+/**
+ * The iterator's next value, or a retryable `SQL_READ_TIMEOUT` when none comes within `ms` (the
+ * connection is then dropped by `onTimeout`). Only time spent waiting on the server counts: while
+ * the pipeline is busy with the last batch, nothing is asked for.
+ */
+function nextWithin<T>(iterator: AsyncIterator<T>, ms: number, onTimeout: () => void, label: string): Promise<IteratorResult<T>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onTimeout();
+      reject(
+        new DativoError(`${label}: no rows from the server for ${ms / 1000} s (source.connection.read_timeout_seconds): the connection looks stalled; dropping it`, {
+          kind: 'network',
+          retryable: true,
+          code: 'SQL_READ_TIMEOUT',
+        }),
+      );
+    }, ms);
+    iterator.next().then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Closes a session politely, or drops it when the goodbye itself hangs (a stalled peer). */
+async function closeWithin(session: SqlSession, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    session.close().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  if (!closed) session.destroy?.();
 }
 
 /** A rejected row as a dead-letter message's error text: where, which column, what was wrong. */

@@ -1,3 +1,4 @@
+import { auditLogSink } from './audit.js';
 import { createRunContext, MemoryDeadLetterQueue, MemoryLogSink, MemoryStateStore, JsonLogger, Redactor, type RunContext } from '@dativo/core';
 
 export interface TestRunContext extends RunContext {
@@ -13,6 +14,7 @@ export interface TestRunContext extends RunContext {
 export function testRunContext(options: { tenant?: string; job?: string; stateId?: string; cwd?: string; configDir?: string } = {}): TestRunContext {
   const controller = new AbortController();
   const logs = new MemoryLogSink();
+  auditLogSink(logs);
   const redactor = new Redactor();
   const state = new MemoryStateStore();
   const dlq = new MemoryDeadLetterQueue();

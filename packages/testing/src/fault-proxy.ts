@@ -10,6 +10,8 @@ export type TcpFault =
   | { resetAfterBytes: number }
   /** Accept, then never forward anything: a hang past every timeout, until the client gives up. */
   | { hang: true }
+  /** Forward this many bytes from the server, then nothing more either way, the connection left open (a stalled peer mid-stream). */
+  | { hangAfterBytes: number }
   /** Close the connection as soon as it is accepted (a refused or dropped connection). */
   | { refuse: true }
   /** Forward the server's bytes at this rate (a slow drip). */
@@ -97,6 +99,17 @@ export async function startTcpFaultProxy(target: { host: string; port: number })
             await sleep(10);
             client.resetAndDestroy();
             upstream.destroy();
+            return;
+          }
+        }
+        if (fault && 'hangAfterBytes' in fault) {
+          const room = fault.hangAfterBytes - sent;
+          if (room <= chunk.length) {
+            if (room > 0) client.write(chunk.subarray(0, room));
+            // Stalled: the upstream stays paused and the client's bytes go nowhere.
+            client.unpipe(upstream);
+            client.on('data', () => undefined);
+            sent = fault.hangAfterBytes;
             return;
           }
         }

@@ -1,5 +1,6 @@
 import { createVerify, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { recordPrivateKey, recordSecret } from './audit.js';
 import type { FakeHttpServer, HttpReply, RecordedRequest } from './http.js';
 
 /** Google's error body (`{ error: { code, message, errors: [{ domain, reason, message }], status } }`). */
@@ -30,6 +31,7 @@ export function fakeGoogleAccount(server: FakeHttpServer): FakeGoogleAccount {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const tokens = new Set<string>();
   let issued = 0;
+  recordPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 'Google service account private key');
   const account: FakeGoogleAccount = {
     serviceAccountKey: {
       type: 'service_account',
@@ -63,6 +65,7 @@ export function fakeGoogleAccount(server: FakeHttpServer): FakeGoogleAccount {
     const token = `ya29.fake-${randomBytes(12).toString('hex')}`;
     tokens.add(token);
     issued++;
+    recordSecret(token, 'Google access token');
     return { body: { access_token: token, expires_in: 3599, token_type: 'Bearer' } };
   });
   return account;

@@ -8,5 +8,7 @@
 export { describeExtractorConformance, describeSinkConformance, type ExtractorConformanceOptions, type SinkConformanceOptions } from './conformance.js';
 export { testRunContext, type TestRunContext } from './context.js';
 export { tempDir } from './temp.js';
+export { AUDIT_ENV, auditDir, flushAuditedLogs, keepForAudit, recordOutput, recordPrivateKey, recordSecret, recordSecretEnv, scanAudit, type AuditFinding, type AuditReport } from './audit.js';
 export { expectRowsEqual } from './compare.js';
 export { crashResumeHarness, seededRandom, type CrashHarnessOptions, type HarnessIteration, type HarnessRun } from './crash-harness.js';
+export { RELIABILITY_ENV, reliabilityRow, type ReliabilityRow } from './reliability.js';

@@ -1,3 +1,4 @@
+import { recordSecret } from './audit.js';
 import type { FakeHttpServer, HttpReply, RecordedRequest } from './http.js';
 
 export interface FakeOAuthOptions {
@@ -37,6 +38,8 @@ export interface FakeOAuth {
 export function fakeOAuth(server: FakeHttpServer, options: FakeOAuthOptions, unauthorized: HttpReply = { status: 401, body: { status: 'error', category: 'EXPIRED_AUTHENTICATION', message: 'The OAuth token used to make this call expired.' } }): FakeOAuth {
   const path = options.path ?? '/oauth/token';
   let refreshToken = options.refreshToken;
+  recordSecret(options.clientSecret, 'OAuth client secret');
+  recordSecret(refreshToken, 'OAuth refresh token');
   let revoked = false;
   let tokenRequests = 0;
   const live = new Set<string>();
@@ -49,9 +52,11 @@ export function fakeOAuth(server: FakeHttpServer, options: FakeOAuthOptions, una
     if (form.get('grant_type') !== 'refresh_token') return error('unsupported_grant_type', `grant_type ${form.get('grant_type')} is not supported`);
     if (revoked || form.get('refresh_token') !== refreshToken) return error('invalid_grant', 'refresh token is invalid, expired or revoked');
     const token = `at-${issued.length + 1}-${Math.random().toString(36).slice(2, 10)}`;
+    recordSecret(token, 'OAuth access token');
     issued.push(token);
     live.add(token);
     if (options.rotate) refreshToken = `rt-${issued.length}-${Math.random().toString(36).slice(2, 10)}`;
+    recordSecret(refreshToken, 'OAuth refresh token');
     return { body: { token_type: 'bearer', access_token: token, expires_in: options.lifetimeSeconds ?? 1800, refresh_token: refreshToken } };
   });
   return {

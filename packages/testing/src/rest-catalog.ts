@@ -1,3 +1,4 @@
+import { recordSecret } from './audit.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -174,6 +175,8 @@ export async function startRestCatalog(options: RestCatalogServerOptions): Promi
   const tables = new Map<string, Table>();
   const issued = new Set<string>(options.tokens ?? []);
   const readOnly = new Set(options.readOnlyTokens ?? []);
+  for (const token of [...issued, ...readOnly]) recordSecret(token, 'Iceberg REST catalog token');
+  for (const secret of Object.values(options.clients ?? {})) recordSecret(secret, 'Iceberg REST catalog client secret');
   const violations: string[] = [];
   const requests: string[] = [];
   const prefixesUsed = new Set<string>();
@@ -219,6 +222,7 @@ export async function startRestCatalog(options: RestCatalogServerOptions): Promi
         }
         const token = randomBytes(12).toString('hex');
         issued.add(token);
+        recordSecret(token, 'Iceberg REST catalog token');
         send(200, { access_token: token, token_type: 'bearer', expires_in: 3600, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
         return;
       }

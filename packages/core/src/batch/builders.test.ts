@@ -70,6 +70,10 @@ describe('column builders', () => {
       ['date', '2024-02-30', 'is not a date (YYYY-MM-DD)'],
       ['timestamp', 'noon', 'is not a timestamp'],
       ['json', '{bad', 'is not valid JSON'],
+      ['json', `${'['.repeat(501)}${']'.repeat(501)}`, 'is nested more than 500 levels deep (arrays and objects within each other), more than readers such as BigQuery accept'],
+      ['double', '1e400', 'is out of range for double (magnitude above 1.797693e+308)'],
+      ['double', '-1e309', 'is out of range for double (magnitude above 1.797693e+308)'],
+      ['real', '1e39', 'is out of range for real (magnitude above 3.402823e+38)'],
       ['binary', '@@', 'is not valid base64'],
     ];
     for (const [type, value, message] of cases) {
@@ -77,6 +81,22 @@ describe('column builders', () => {
       const t = Buffer.from(value);
       expect(c.appendText(t, 0, t.length), `${type} ${value}`).toBe(message);
       expect(c.length).toBe(0);
+    }
+  });
+
+  it('keeps written infinities, deep-but-allowed JSON (brackets in strings do not count) and the largest finite doubles', () => {
+    const ok: Array<[string, string]> = [
+      ['double', 'inf'],
+      ['double', '-Infinity'],
+      ['double', '1.7976931348623157e308'],
+      ['real', '3.4e38'],
+      ['json', `${'['.repeat(500)}${']'.repeat(500)}`],
+      ['json', JSON.stringify({ text: '['.repeat(10_000) })],
+    ];
+    for (const [type, value] of ok) {
+      const c = createColumnBuilder(field('c', type), 4);
+      const t = Buffer.from(value);
+      expect(c.appendText(t, 0, t.length), `${type} ${value.slice(0, 20)}`).toBeUndefined();
     }
   });
 

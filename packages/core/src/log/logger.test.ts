@@ -30,6 +30,17 @@ describe('JsonLogger', () => {
     expect(record.error).toMatchObject({ name: 'DativoError', kind: 'auth_expired', message: 'auth failed for token [REDACTED]' });
   });
 
+  it('redacts huge values (a 20 MB dead-lettered field) in one pass, URLs in them included', () => {
+    const redactor = new Redactor();
+    const big = 'x'.repeat(20 * 1024 * 1024);
+    // Without a bound on the URL scheme this took one pass per character (hours).
+    expect(redactor.redactText(big)).toBe(big);
+    const withUrl = `https://${big} and mysql://u:pw-secret@db/x ${big}`;
+    const out = redactor.redactText(withUrl);
+    expect(out).toContain('mysql://u:[REDACTED]@db/x');
+    expect(out).not.toContain('pw-secret');
+  });
+
   it('writes readable text lines for terminals, still redacted', () => {
     const sink = new MemoryLogSink();
     const log = new JsonLogger({ sink, format: 'text', fields: { runId: 'r' }, now: () => new Date('2026-01-01T07:35:12Z') });

@@ -206,25 +206,38 @@ export class Int64Builder extends Int64PairBuilder {
 }
 
 abstract class FloatBuilder<A extends Float32Array | Float64Array> extends FixedWidthBuilder<A> {
+  /** Largest finite magnitude the type holds. */
+  protected abstract readonly maxFinite: number;
+
   appendText(buf: Uint8Array, start: number, end: number): string | undefined {
     const v = parseFloatText(buf, start, end);
     if (v !== v && !isNaNText(buf, start, end)) return 'is not a number';
+    // `1e400` is a number too large, not infinity (which is written `inf` / `Infinity`).
+    if (Math.abs(v) > this.maxFinite && hasDigit(buf, start, end)) return `is out of range for ${this.expected} (magnitude above ${this.maxFinite.toExponential(6)})`;
     this.put(v);
     return undefined;
   }
 
   protected appendJsValue(value: unknown): string | undefined {
-    if (typeof value === 'number') this.put(value);
-    else if (typeof value === 'bigint') this.put(Number(value));
-    else return 'is not a number';
+    const v = typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : undefined;
+    if (v === undefined) return 'is not a number';
+    if (Number.isFinite(v) && Math.abs(v) > this.maxFinite) return `is out of range for ${this.expected} (magnitude above ${this.maxFinite.toExponential(6)})`;
+    if (!Number.isFinite(v) && typeof value === 'bigint') return `is out of range for ${this.expected}`;
+    this.put(v);
     return undefined;
   }
+}
+
+function hasDigit(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if ((buf[i] as number) >= 0x30 && (buf[i] as number) <= 0x39) return true;
+  return false;
 }
 
 export class Float64Builder extends FloatBuilder<Float64Array> {
   readonly code: BuilderCode = BuilderCode.FLOAT64;
   readonly arrowType = new Float64();
   readonly expected = 'double';
+  protected readonly maxFinite = Number.MAX_VALUE;
   protected alloc(n: number): Float64Array {
     return new Float64Array(n);
   }
@@ -234,6 +247,7 @@ export class Float32Builder extends FloatBuilder<Float32Array> {
   readonly code: BuilderCode = BuilderCode.FLOAT32;
   readonly arrowType = new Float32();
   readonly expected = 'real';
+  protected readonly maxFinite = 3.4028234663852886e38;
   protected alloc(n: number): Float32Array {
     return new Float32Array(n);
   }

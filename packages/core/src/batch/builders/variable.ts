@@ -107,27 +107,58 @@ export class StringBuilder extends VariableWidthBuilder {
   }
 }
 
-/** JSON documents stored as UTF-8 text; every value is checked to be valid JSON. */
+/**
+ * Deepest nesting of arrays and objects a JSON value may have (BigQuery's limit; deeper documents
+ * overflow the stacks of many readers and are almost always a bug upstream).
+ */
+export const MAX_JSON_DEPTH = 500;
+
+/** The nesting depth of a JSON text, stopping once past `limit` (brackets inside strings do not count). */
+export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+function jsonProblem(text: string): string | undefined {
+  if (jsonDepth(text) > MAX_JSON_DEPTH) return `is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects within each other), more than readers such as BigQuery accept`;
+  try {
+    JSON.parse(text);
+  } catch {
+    return 'is not valid JSON';
+  }
+  return undefined;
+}
+
+/** JSON documents stored as UTF-8 text; every value is checked to be valid JSON, nested at most `MAX_JSON_DEPTH` levels. */
 export class JsonBuilder extends StringBuilder {
   override readonly code: BuilderCode = BuilderCode.JSON;
   override readonly expected = 'a JSON document';
 
   override appendText(buf: Uint8Array, start: number, end: number): string | undefined {
-    try {
-      JSON.parse(utf8Text(buf, start, end));
-    } catch {
-      return 'is not valid JSON';
-    }
+    const problem = jsonProblem(utf8Text(buf, start, end));
+    if (problem) return problem;
     this.appendBytes(buf, start, end);
     return undefined;
   }
 
   protected override appendString(value: string): string | undefined {
-    try {
-      JSON.parse(value);
-    } catch {
-      return 'is not valid JSON';
-    }
+    const problem = jsonProblem(value);
+    if (problem) return problem;
     this.appendUtf8String(value);
     return undefined;
   }
@@ -135,6 +166,7 @@ export class JsonBuilder extends StringBuilder {
   protected override appendJsValue(value: unknown): string | undefined {
     const text = JSON.stringify(value, jsonReplacer);
     if (text === undefined) return 'cannot be represented as JSON';
+    if (jsonDepth(text) > MAX_JSON_DEPTH) return `is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects within each other), more than readers such as BigQuery accept`;
     this.appendUtf8String(text);
     return undefined;
   }
