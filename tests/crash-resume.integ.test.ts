@@ -1,7 +1,7 @@
 import { createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createGzip } from 'node:zlib';
-import { tempDir } from '@dativo/testing';
+import { reliabilityRow, tempDir } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
@@ -101,6 +101,7 @@ describe('kill -9 and rerun', () => {
     expect(report.jobs[0]?.streams[0]?.resumed).toBe(true);
     expect(report.jobs[0]?.rows).toBeLessThan(1_200_000);
     await checkExactlyOnce('plain', 1_200_000);
+    reliabilityRow({ connector: 'CSV source → Parquet', fault: '`kill -9` mid-read, three times at different points', outcome: 'resumed from the byte offset of the last commit: every row once' });
   });
 
   for (const point of ['parquet:intent-written@2', 'parquet:file-moved@2']) {
@@ -113,6 +114,7 @@ describe('kill -9 and rerun', () => {
       expect(final.code, final.stderr).toBe(0);
       expect(final.stderr).toContain('rolling forward an unfinished commit from a previous run');
       await checkExactlyOnce(name, 1_200_000);
+      reliabilityRow({ connector: 'Parquet target', fault: '`kill -9` inside a commit (intent written, file moved)', outcome: 'the next run rolls the commit forward: every row once' });
     });
   }
 
@@ -122,5 +124,6 @@ describe('kill -9 and rerun', () => {
     const final = await runCli(['run', '--config', 'jobs/zipped.yaml', '-q'], { cwd: dir });
     expect(final.code, final.stderr).toBe(0);
     await checkExactlyOnce('zipped', 400_000);
+    reliabilityRow({ connector: 'CSV source (gzip) → Parquet', fault: '`kill -9` mid-read, twice', outcome: 'resumed by skipping the committed rows: every row once' });
   });
 });

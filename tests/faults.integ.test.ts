@@ -75,21 +75,7 @@ describe('PostgreSQL behind a TCP fault proxy', () => {
     expect(await counted(parquetFiles(path.join(dir, 'out', 'pg')))).toEqual({ n: ROWS, ids: ROWS });
     reliabilityRow({ connector: 'PostgreSQL source', fault: 'connection reset mid-stream, then a refused reconnect (TCP fault proxy)', outcome: 'retried, reconnects, resumes after the last row read: every row once' });
   });
-});
 
-describe('PostgreSQL: stalls and locks', () => {
-  let db: TempDatabase;
-  let proxy: TcpFaultProxy;
-  beforeAll(async () => {
-    db = await tempPostgresDatabase('dativo_stalls');
-    await db.exec(`CREATE TABLE events (id bigint PRIMARY KEY, token text, amount float8);
-      INSERT INTO events SELECT g, md5(g::text) || md5((g * 7)::text), g / 4.0 FROM generate_series(1, ${ROWS}) g;`);
-    proxy = await startTcpFaultProxy({ host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432) });
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await db?.drop();
-  });
   const job = (name: string, uri: string, connection: string) =>
     writeFileSync(
       path.join(dir, 'jobs', `${name}.yaml`),
@@ -109,24 +95,57 @@ describe('PostgreSQL: stalls and locks', () => {
     reliabilityRow({ connector: 'PostgreSQL source', fault: 'a connection that stalls mid-stream, its socket left open (TCP fault proxy)', outcome: 'dropped after `read_timeout_seconds`, reconnects and resumes after the last batch: every row once' });
   });
 
-  it('a table locked by another session past the statement timeout: fails, classified, naming the setting; once the lock is gone the rerun reads every row once', async () => {
-    job('pg-locked', db.uri, '    statement_timeout_seconds: 1\n');
-    const holder = new pg.Client({ connectionString: db.uri });
-    await holder.connect();
-    await holder.query('BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
-    try {
+  it('a table locked by another session: a short lock is ridden out (lock_timeout_seconds, retried); one held past the retries fails, classified, naming the setting, and the rerun reads every row once', async () => {
+    /** Runs `run` while another session holds the table; `retries` > 0 releases it once the reader has come back that many times. */
+    const locked = async (retries: number, run: () => Promise<void>) => {
+      const holder = new pg.Client({ connectionString: db.uri });
+      const watcher = new pg.Client({ connectionString: db.uri });
+      await holder.connect();
+      await watcher.connect();
+      await holder.query('BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE');
+      let stop = false;
+      const release = (async () => {
+        if (retries === 0) return;
+        // Each attempt waits on its own connection: distinct waiting backends are attempts.
+        const waiters = new Set<number>();
+        while (!stop && waiters.size <= retries) {
+          const { rows } = await watcher.query("SELECT pid FROM pg_locks WHERE NOT granted AND relation = 'events'::regclass");
+          for (const r of rows as Array<{ pid: number }>) waiters.add(r.pid);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await holder.query('ROLLBACK');
+      })();
+      try {
+        await run();
+      } finally {
+        stop = true;
+        await release;
+        await holder.query('ROLLBACK').catch(() => undefined);
+        await holder.end();
+        await watcher.end();
+      }
+    };
+    // A migration holds the table: each attempt waits 0.3 s for the lock, backs off and tries again; the lock goes after the first retry.
+    job('pg-lock-short', db.uri, '    lock_timeout_seconds: 0.3\n  max_retries: 10\n');
+    await locked(1, async () => {
+      const r = await runCli(['run', 'jobs/pg-lock-short.yaml', '--log-format', 'json'], { cwd: dir });
+      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      expect(r.stderr).toMatch(/another session holds a lock on the table and it was not granted within 0.3 s \(source.connection.lock_timeout_seconds\)/);
+    });
+    expect(await counted(parquetFiles(path.join(dir, 'out', 'pg-lock-short')))).toEqual({ n: ROWS, ids: ROWS });
+
+    // Held past every retry: the run fails, classified; after the lock is gone the rerun reads every row once.
+    job('pg-locked', db.uri, '    lock_timeout_seconds: 0.3\n  max_retries: 1\n');
+    await locked(0, async () => {
       const blocked = await runCli(['run', 'jobs/pg-locked.yaml', '--json'], { cwd: dir });
       expect(blocked.code).toBe(2);
-      const report = JSON.parse(blocked.stdout) as { jobs: Array<{ error: { kind: string; message: string } }> };
-      expect(report.jobs[0]?.error.message).toMatch(/statement timeout.*statement_timeout/i);
-    } finally {
-      await holder.query('ROLLBACK');
-      await holder.end();
-    }
+      const report = JSON.parse(blocked.stdout) as { jobs: Array<{ error: { kind: string; message: string; code: string } }> };
+      expect(report.jobs[0]?.error).toMatchObject({ kind: 'transient', code: '55P03', message: expect.stringMatching(/not granted within 0.3 s \(source.connection.lock_timeout_seconds\)/) });
+    });
     const rerun = await runCli(['run', 'jobs/pg-locked.yaml'], { cwd: dir });
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(await counted(parquetFiles(path.join(dir, 'out', 'pg-locked')))).toEqual({ n: ROWS, ids: ROWS });
-    reliabilityRow({ connector: 'PostgreSQL source', fault: 'the table locked by another session (`LOCK TABLE … ACCESS EXCLUSIVE`) past the statement timeout', outcome: 'fails, classified, naming the setting; after the lock is released the rerun reads every row once' });
+    reliabilityRow({ connector: 'PostgreSQL source', fault: 'the table locked by another session (`LOCK TABLE … ACCESS EXCLUSIVE`), for a second and for good', outcome: 'waits `lock_timeout_seconds`, retries with backoff: a short lock is ridden out; one held past the retries fails, classified (transient, 55P03), and the rerun reads every row once' });
   });
 });
 

@@ -84,6 +84,7 @@ describe('google_sheets target through the CLI', () => {
     const rerun = await runCli(['run', 'jobs/append.yaml', '-q'], { cwd: dir, env });
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(ids('kill-append')).toEqual([0, ...Array.from({ length: ROWS }, (_, i) => i + 1)]);
+    reliabilityRow({ connector: 'Google Sheets target', fault: '`kill -9` mid-way through an append run', outcome: 'the rerun adds each row once' });
   });
 });
 

@@ -73,25 +73,44 @@ describe('state stays small over 1,000 incremental runs', () => {
     expect(largest).toBeLessThan(LIMIT);
   });
 
-  describe('PostgreSQL', () => {
-    let db: TempDatabase;
-    beforeAll(async () => {
-      db = await tempPostgresDatabase('dativo_state_size');
-      await db.exec('CREATE TABLE notes (id bigint PRIMARY KEY, note text, updated_at timestamp NOT NULL)');
-    });
-    afterAll(() => db?.drop());
+  // The two SQL sources: a row added every run, read by its cursor.
+  const SQL = [
+    {
+      name: 'PostgreSQL',
+      source: postgresSource,
+      database: () => tempPostgresDatabase('dativo_state_size'),
+      table: 'CREATE TABLE notes (id bigint PRIMARY KEY, note text, updated_at timestamp NOT NULL)',
+      insert: (i: number) => `INSERT INTO notes VALUES (${i}, 'run ${i}', TIMESTAMP '2025-01-01' + ${i} * INTERVAL '1 second')`,
+    },
+    {
+      name: 'MySQL',
+      source: mysqlSource,
+      database: () => tempMysqlDatabase('dativo_state_size'),
+      table: 'CREATE TABLE notes (id bigint PRIMARY KEY, note text, updated_at datetime(6) NOT NULL)',
+      insert: (i: number) => `INSERT INTO notes VALUES (${i}, 'run ${i}', TIMESTAMP '2025-01-01 00:00:00' + INTERVAL ${i} SECOND)`,
+    },
+  ];
+  for (const sql of SQL) {
+    describe(sql.name, () => {
+      let db: TempDatabase | TempMysqlDatabase;
+      beforeAll(async () => {
+        db = await sql.database();
+        await db.exec(sql.table);
+      });
+      afterAll(() => db?.drop());
 
-    it('a row added every run (incremental by cursor)', async () => {
-      const { largest, rows } = await largestState(
-        postgresSource(),
-        { connection: { uri: db.uri }, tables: [{ name: 'notes', object: 'notes' }], incremental: { cursor_field: 'updated_at' } },
-        { name: 'notes', schema: FIELDS, syncMode: 'incremental', cursorField: 'updated_at', primaryKey: ['id'] },
-        (i) => db.exec(`INSERT INTO notes VALUES (${i}, 'run ${i}', TIMESTAMP '2025-01-01' + ${i} * INTERVAL '1 second')`).then(() => undefined),
-      );
-      expect(rows).toBe(RUNS);
-      expect(largest).toBeLessThan(LIMIT);
+      it('a row added every run (incremental by cursor)', async () => {
+        const { largest, rows } = await largestState(
+          sql.source(),
+          { connection: { uri: db.uri }, tables: [{ name: 'notes', object: 'notes' }], incremental: { cursor_field: 'updated_at' } },
+          { name: 'notes', schema: FIELDS, syncMode: 'incremental', cursorField: 'updated_at', primaryKey: ['id'] },
+          (i) => db.exec(sql.insert(i)).then(() => undefined),
+        );
+        expect(rows).toBe(RUNS);
+        expect(largest).toBeLessThan(LIMIT);
+      });
     });
-  });
+  }
 
   describe('Google Sheets', () => {
     let fake: FakeSheets;
@@ -116,26 +135,6 @@ describe('state stays small over 1,000 incremental runs', () => {
         // Each run re-reads the changed spreadsheet whole: fewer runs keep the test short, the state is the same shape.
         200,
       );
-      expect(largest).toBeLessThan(LIMIT);
-    });
-  });
-
-  describe('MySQL', () => {
-    let db: TempMysqlDatabase;
-    beforeAll(async () => {
-      db = await tempMysqlDatabase('dativo_state_size');
-      await db.exec('CREATE TABLE notes (id bigint PRIMARY KEY, note text, updated_at datetime(6) NOT NULL)');
-    });
-    afterAll(() => db?.drop());
-
-    it('a row added every run (incremental by cursor)', async () => {
-      const { largest, rows } = await largestState(
-        mysqlSource(),
-        { connection: { uri: db.uri }, tables: [{ name: 'notes', object: 'notes' }], incremental: { cursor_field: 'updated_at' } },
-        { name: 'notes', schema: FIELDS, syncMode: 'incremental', cursorField: 'updated_at', primaryKey: ['id'] },
-        (i) => db.exec(`INSERT INTO notes VALUES (${i}, 'run ${i}', TIMESTAMP '2025-01-01 00:00:00' + INTERVAL ${i} SECOND)`).then(() => undefined),
-      );
-      expect(rows).toBe(RUNS);
       expect(largest).toBeLessThan(LIMIT);
     });
   });

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { BatchBuilder, parseDataType, type FieldSpec, type StreamDescriptor } from '@dativo/core';
-import { tempDir, testRunContext } from '@dativo/testing';
+import { reliabilityRow, tempDir, testRunContext } from '@dativo/testing';
 import { readIcebergTable, startRestCatalog, type RestCatalogServer } from '@dativo/testing/iceberg';
 import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,7 @@ describe('bad input gives a clear error and commits nothing', () => {
     await expect(open({ catalog: { type: 'rest', uri: rest.uri, token: 'reader-token' } })).rejects.toThrow(
       `REST catalog ${rest.uri} denied access (403) while trying to create table acme.t: Forbidden: principal may not write`,
     );
+    reliabilityRow({ connector: 'Iceberg target', fault: 'wrong catalog credentials (401), a token without write permission (403)', outcome: 'fails at once naming the catalog and the cause, never the secret' });
   });
 
   it('a missing namespace', async () => {
@@ -88,5 +89,6 @@ describe('bad input gives a clear error and commits nothing', () => {
     const read = await readIcebergTable({ metadataLocation: rest.metadataLocation('acme', 'retry') as string });
     expect(read.length).toBe(150);
     expect(new Set(read.map((r) => Number(r.id))).size).toBe(150);
+    reliabilityRow({ connector: 'Iceberg target', fault: 'a commit applied but answered 500 (lost response), then two 409 conflicts (REST catalog)', outcome: 'retried: each row once' });
   });
 });

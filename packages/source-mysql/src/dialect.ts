@@ -50,6 +50,9 @@ async function openConnection(config: SqlSourceConfig, ctx: Pick<RunContext, 'cw
     // UTC for TIMESTAMP values; a long write timeout so a paused reader (slow sink) is not cut off.
     const settings = ["time_zone = '+00:00'", 'net_write_timeout = 3600'];
     if (timeout) settings.push(mariadb ? `max_statement_time = ${timeout / 1000}` : `max_execution_time = ${Math.round(timeout)}`);
+    // Metadata locks (LOCK TABLES, DDL) and row locks: whole seconds, at least 1.
+    const lockWait = config.connection.lock_timeout_seconds;
+    if (lockWait) settings.push(`lock_wait_timeout = ${Math.max(1, Math.ceil(lockWait))}`, `innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(lockWait))}`);
     await run(connection, `SET SESSION ${settings.join(', ')}`);
     return connection;
   } catch (error) {
@@ -169,6 +172,7 @@ export const mysqlDialect: SqlDialect = {
       if (errno === 1049) return 'database';
       if (errno === 1146 || errno === 1054 || errno === 1064) return 'statement';
       if (errno !== undefined && TIMEOUT_ERRNOS.has(errno)) return 'statement-timeout';
+      if (errno === 1205) return 'lock-timeout';
       if ((errno !== undefined && LOST_ERRNOS.has(errno)) || e.code === 'PROTOCOL_CONNECTION_LOST' || e.code === 'ECONNRESET' || e.code === 'EPIPE') return 'lost';
       if (errno === 3159 || /insecure transport|require_secure_transport/i.test(message)) return 'tls-required';
       if (/server does not support secure connection|HANDSHAKE_NO_SSL_SUPPORT/i.test(`${message} ${e.code ?? ''}`)) return 'tls-refused';

@@ -16,6 +16,7 @@ function clientConfig(config: SqlSourceConfig, p: ConnectionParams, tls: boolean
     connectionTimeoutMillis: Math.round(config.connection.connect_timeout_seconds * 1000),
     application_name: config.connection.application_name ?? 'dativo',
     ...(timeout ? { statement_timeout: timeout } : {}),
+    ...(config.connection.lock_timeout_seconds ? { lock_timeout: Math.round(config.connection.lock_timeout_seconds * 1000) } : {}),
     ...(tls && p.tls ? { ssl: nodeTlsOptions(p.tls) } : {}),
   };
 }
@@ -116,6 +117,9 @@ export const postgresDialect: SqlDialect = {
           return 'statement';
         case '57014':
           if (/statement timeout/i.test(message)) return 'statement-timeout';
+          break;
+        case '55P03':
+          return 'lock-timeout';
       }
       if (/does not support SSL/i.test(message)) return 'tls-refused';
       if (/timeout expired|Connection terminated due to connection timeout/i.test(message)) return 'connect-timeout';

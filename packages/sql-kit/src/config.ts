@@ -35,6 +35,12 @@ export const sqlConnectionSchema = z
     statement_timeout_ms: positiveIntLike.optional(),
     connect_timeout_seconds: numberLike.pipe(z.number().positive()).default(30),
     /**
+     * Give up waiting for a lock another session holds on a table (a migration, `LOCK TABLE`)
+     * after this long; the read is retried with backoff (`max_retries`), so a short lock is
+     * ridden out. Default: the server's (wait as long as the statement may).
+     */
+    lock_timeout_seconds: numberLike.pipe(z.number().positive()).optional(),
+    /**
      * A read that waits this long for the server's next rows (while the pipeline is ready for
      * them) is a stalled connection: it is dropped, and the read reconnects and resumes after its
      * last batch. Default 600; the wait for a big query's first row counts too.

@@ -8,6 +8,7 @@ export type SqlFailure =
   | 'database'
   | 'statement'
   | 'statement-timeout'
+  | 'lock-timeout'
   | 'tls-required'
   | 'tls-refused'
   | 'certificate'
@@ -39,6 +40,12 @@ function describe(failure: SqlFailure, where: string, e: DriverError, message: s
         text: `${where}: the statement was cancelled by the statement timeout (${statementTimeoutMs(config)} ms, source.connection.statement_timeout_seconds); raise it, or read in smaller parts`,
         kind: 'permanent',
         code: e.code,
+      };
+    case 'lock-timeout':
+      return {
+        text: `${where}: another session holds a lock on the table and it was not granted within ${config.connection.lock_timeout_seconds ?? "the server's lock timeout"}${config.connection.lock_timeout_seconds ? ' s' : ''} (source.connection.lock_timeout_seconds): ${message}`,
+        kind: 'transient',
+        code: e.code ?? 'SQL_LOCK_TIMEOUT',
       };
     case 'tls-required':
       return { text: `${where}: ${message}; the server accepts only TLS connections: set source.connection.ssl (require, verify-ca or verify-full)`, kind: 'config', code: 'SQL_TLS' };

@@ -1,4 +1,4 @@
-import { BatchBuilder, DativoError, type Checkpoint, type ConfiguredStream, type ExtractMessage, type Extractor, type RunContext, type StreamDescriptor } from '@dativo/core';
+import { abortableSleep, BatchBuilder, DativoError, defaultRetryPolicy, retryDelay, type Checkpoint, type ConfiguredStream, type ExtractMessage, type Extractor, type RunContext, type StreamDescriptor } from '@dativo/core';
 import { parseSqlCheckpoint, type RangeState, type SqlCheckpointState } from './checkpoint.js';
 import { sqlSourceConfigSchema, type SqlSourceConfig } from './config.js';
 import type { SqlDialect, SqlSession, TableInfo } from './dialect.js';
@@ -112,7 +112,7 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
     ctx.log.info('cursor_field is null: the table is read whole on every run (a full sync, as v1 does)', { stream: stream.name });
     stream = { ...stream, syncMode: 'full_refresh' };
   }
-  const session = await connectWithRetry(dialect, config, ctx);
+  let session = await connectWithRetry(dialect, config, ctx);
   let plan: StreamPlan;
   try {
     plan = await planStream({ dialect, session, config, stream, target });
@@ -164,12 +164,22 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
     let expected: number | undefined;
     let reconnected = false;
     if (config.verify_counts) {
-      try {
-        await dialect.beginSnapshot(session);
-        expected = await countRows(session, initial.count);
-      } catch (error) {
-        await session.close().catch(() => undefined);
-        throw DativoError.isInstance(error) ? error : dialect.classify(error, config);
+      // A transient failure here (a table locked past lock_timeout_seconds, a dropped connection)
+      // is retried on a new session, as a failed read would be.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await dialect.beginSnapshot(session);
+          expected = await countRows(session, initial.count);
+          break;
+        } catch (error) {
+          await session.close().catch(() => undefined);
+          const e = DativoError.isInstance(error) ? error : dialect.classify(error, config);
+          if (!e.retryable || attempt > config.max_retries || ctx.signal.aborted) throw e;
+          const delayMs = retryDelay(defaultRetryPolicy, attempt, e);
+          ctx.log.warn('counting the rows to read failed; retrying on a new connection', { source: plan.source, attempt, delayMs, error: e.message });
+          await abortableSleep(delayMs, ctx.signal);
+          session = await connectWithRetry(dialect, config, ctx);
+        }
       }
     }
     if ((config.incremental?.lookback_days ?? 0) > 0 && state?.done && !initial.lookbackApplied) {
