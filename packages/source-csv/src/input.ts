@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DativoError } from '@dativo/core';
 
@@ -62,7 +62,9 @@ export async function* openUtf8Chunks(file: string, options: InputOptions): Asyn
       );
     }
   };
-  const source: AsyncIterable<Buffer> = isGzip(file, options.compression) ? Readable.from(counted()).pipe(createGunzip({ chunkSize: 256 * 1024 })) : counted();
+  // pipeline(), not pipe(): a read error (or the size check above) must reach the gunzip stream
+  // being iterated, or the iteration would wait for an end that never comes.
+  const source: AsyncIterable<Buffer> = isGzip(file, options.compression) ? pipeline(Readable.from(counted()), createGunzip({ chunkSize: 256 * 1024 }), () => undefined) : counted();
   yield* utf8Chunks(source, options.encoding, start === 0);
 }
 
