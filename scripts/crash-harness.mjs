@@ -9,6 +9,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { replaceSection } from './lib/reliability.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const at = process.argv.indexOf('--seeds');
@@ -43,9 +44,6 @@ const table = [
   ...rows,
 ].join('\n');
 const doc = path.join(root, 'docs', 'reliability.md');
-const text = readFileSync(doc, 'utf8');
-const begin = '<!-- crash-harness:begin -->';
-const end = '<!-- crash-harness:end -->';
-writeFileSync(doc, text.replace(new RegExp(`${begin}[\\s\\S]*${end}`), `${begin}\n${table}\n${end}`));
+writeFileSync(doc, replaceSection(readFileSync(doc, 'utf8'), '<!-- crash-harness:begin -->', '<!-- crash-harness:end -->', table));
 console.log(table);
 process.exit(run.status ?? 1);

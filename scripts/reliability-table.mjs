@@ -9,7 +9,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BEGIN, END, renderRows, rowFiles } from './lib/reliability.mjs';
+import { BEGIN, END, renderRows, replaceSection, rowFiles } from './lib/reliability.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(os.tmpdir(), `dativo-reliability-${process.pid}.jsonl`);
@@ -29,8 +29,6 @@ const rows = existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n').filt
 const lines = renderRows(rows);
 const table = [`Made by \`node scripts/reliability-table.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${lines.length - 2} outcomes from ${files.length} test files, all passing (${((Date.now() - started) / 60_000).toFixed(1)} min).`, '', ...lines].join('\n');
 const doc = path.join(root, 'docs', 'reliability.md');
-const text = readFileSync(doc, 'utf8');
-if (!text.includes(BEGIN) || !text.includes(END)) throw new Error(`docs/reliability.md lacks the ${BEGIN} … ${END} markers`);
-writeFileSync(doc, text.replace(new RegExp(`${BEGIN}[\\s\\S]*${END}`), `${BEGIN}\n${table}\n${END}`));
+writeFileSync(doc, replaceSection(readFileSync(doc, 'utf8'), BEGIN, END, table));
 rmSync(out, { force: true });
 console.log(table);

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { crashResumeHarness, reliabilityRow, tempDir } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
-import { icebergDataFiles } from '@dativo/testing/iceberg';
+import { icebergDataFiles, readIcebergTable } from '@dativo/testing/iceberg';
 import { tempPostgresDatabase, type TempDatabase } from '@dativo/testing/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStripe, type FakeStripe } from '../packages/source-stripe/src/fake-stripe.js';
@@ -43,7 +43,7 @@ async function checkParquet(files: string[], rows = ROWS, cents = CENTS): Promis
   expect(r).toEqual({ n: rows, ids: rows, cents: String(cents) });
 }
 
-const iceberg = (table: string) => `target:\n  catalog: { type: filesystem }\n  warehouse: warehouse\n  namespace: acme\n  table: ${table}\n  partitioning: []\n`;
+const iceberg = (table: string, mode?: 'merge') => `target:\n  catalog: { type: filesystem }\n  warehouse: warehouse\n  namespace: acme\n  table: ${table}\n  partitioning: []\n${mode ? `  mode: ${mode}\n` : ''}`;
 const metadata = (table: string) => {
   const meta = path.join(dir, 'warehouse', 'acme', table, 'metadata');
   // The newest metadata version the catalog points at.
@@ -98,7 +98,7 @@ describe('crash-resume harness', () => {
     it(`${SEEDS} seeded kill sequences, each key once with its value`, async () => {
       writeFileSync(
         path.join(dir, 'jobs', 'pg-iceberg.yaml'),
-        `tenant_id: acme\nenvironment: dev\nsource_connector: postgres\ntarget_connector: iceberg\nasset: rows\nasset_path: rows.yaml\nsource:\n  tables: [{ name: rows, object: rows, cursor_field: updated_at }]\n  connection: { uri: "${db.uri}" }\n  batch_rows: 4000\n  incremental: { strategy: updated_at, lookback_days: 0 }\n${iceberg('pg_rows').replace('  partitioning: []\n', '  partitioning: []\n  mode: merge\n')}commit: { every_rows: 8000 }\n`,
+        `tenant_id: acme\nenvironment: dev\nsource_connector: postgres\ntarget_connector: iceberg\nasset: rows\nasset_path: rows.yaml\nsource:\n  tables: [{ name: rows, object: rows, cursor_field: updated_at }]\n  connection: { uri: "${db.uri}" }\n  batch_rows: 4000\n  incremental: { strategy: updated_at, lookback_days: 0 }\n${iceberg('pg_rows', 'merge')}commit: { every_rows: 8000 }\n`,
       );
       const iterations = await crashResumeHarness({
         seeds: SEEDS,
@@ -111,7 +111,6 @@ describe('crash-resume harness', () => {
           // Merge: the table's live rows (deletes applied by the reader) are each key once.
           const [r] = await queryDuckDb(`SELECT count(DISTINCT id)::INTEGER AS ids FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false)`);
           expect(r).toEqual({ ids: ROWS });
-          const { readIcebergTable } = await import('@dativo/testing/iceberg');
           const rows = await readIcebergTable({ metadataLocation: metadata('pg_rows') });
           expect(rows.length).toBe(ROWS);
           expect(new Set(rows.map((x) => String(x.id))).size).toBe(ROWS);
@@ -135,7 +134,7 @@ describe('crash-resume harness', () => {
     it(`${SEEDS} seeded kill sequences, each customer once`, async () => {
       writeFileSync(
         path.join(dir, 'jobs', 'stripe-iceberg.yaml'),
-        `tenant_id: acme\nenvironment: dev\nsource_connector: stripe\ntarget_connector: iceberg\nasset: customers\nasset_path: customers.yaml\nsource:\n  api_key: \${STRIPE_API_KEY}\n  api_base: \${STRIPE_API_BASE}\n  objects: [customers]\n  page_size: 100\n  window_days: 10\n  concurrency: 2\n${iceberg('stripe_customers').replace('  partitioning: []\n', '  partitioning: []\n  mode: merge\n')}batch: { max_rows: 200 }\ncommit: { every_rows: 400 }\n`,
+        `tenant_id: acme\nenvironment: dev\nsource_connector: stripe\ntarget_connector: iceberg\nasset: customers\nasset_path: customers.yaml\nsource:\n  api_key: \${STRIPE_API_KEY}\n  api_base: \${STRIPE_API_BASE}\n  objects: [customers]\n  page_size: 100\n  window_days: 10\n  concurrency: 2\n${iceberg('stripe_customers', 'merge')}batch: { max_rows: 200 }\ncommit: { every_rows: 400 }\n`,
       );
       const env = { STRIPE_API_KEY: stripe.key, STRIPE_API_BASE: stripe.url };
       const iterations = await crashResumeHarness({
@@ -145,7 +144,6 @@ describe('crash-resume harness', () => {
         killWithinMs: 3_000,
         reset: async () => wipe('warehouse', 'acme', 'stripe_customers'),
         verify: async () => {
-          const { readIcebergTable } = await import('@dativo/testing/iceberg');
           const rows = await readIcebergTable({ metadataLocation: metadata('stripe_customers') });
           const want = stripe.objects('/v1/customers').map((c) => String(c.id)).sort();
           expect(rows.map((r) => String(r.id)).sort()).toEqual(want);

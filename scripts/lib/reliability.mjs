@@ -55,6 +55,14 @@ export function renderRows(rows) {
   ];
 }
 
+/** `doc` with the text between `begin` and `end` replaced by `body` (a section a script owns). */
+export function replaceSection(doc, begin, end, body) {
+  const at = doc.indexOf(begin);
+  const stop = doc.indexOf(end);
+  if (at < 0 || stop < at) throw new Error(`the document lacks the ${begin} … ${end} markers`);
+  return `${doc.slice(0, at + begin.length)}\n${body}\n${doc.slice(stop)}`;
+}
+
 /** The table lines currently in the document (between the markers, without the first line: when and how it was made). */
 export function documentedRows(doc) {
   const at = doc.indexOf(BEGIN);

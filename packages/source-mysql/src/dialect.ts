@@ -52,7 +52,10 @@ async function openConnection(config: SqlSourceConfig, ctx: Pick<RunContext, 'cw
     if (timeout) settings.push(mariadb ? `max_statement_time = ${timeout / 1000}` : `max_execution_time = ${Math.round(timeout)}`);
     // Metadata locks (LOCK TABLES, DDL) and row locks: whole seconds, at least 1.
     const lockWait = config.connection.lock_timeout_seconds;
-    if (lockWait) settings.push(`lock_wait_timeout = ${Math.max(1, Math.ceil(lockWait))}`, `innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(lockWait))}`);
+    if (lockWait) {
+      const seconds = Math.max(1, Math.ceil(lockWait));
+      settings.push(`lock_wait_timeout = ${seconds}`, `innodb_lock_wait_timeout = ${seconds}`);
+    }
     await run(connection, `SET SESSION ${settings.join(', ')}`);
     return connection;
   } catch (error) {

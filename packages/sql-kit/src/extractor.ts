@@ -1,4 +1,4 @@
-import { abortableSleep, BatchBuilder, DativoError, defaultRetryPolicy, retryDelay, type Checkpoint, type ConfiguredStream, type ExtractMessage, type Extractor, type RunContext, type StreamDescriptor } from '@dativo/core';
+import { BatchBuilder, DativoError, type Checkpoint, type ConfiguredStream, type ExtractMessage, type Extractor, type RunContext, type StreamDescriptor } from '@dativo/core';
 import { parseSqlCheckpoint, type RangeState, type SqlCheckpointState } from './checkpoint.js';
 import { sqlSourceConfigSchema, type SqlSourceConfig } from './config.js';
 import type { SqlDialect, SqlSession, TableInfo } from './dialect.js';
@@ -112,7 +112,7 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
     ctx.log.info('cursor_field is null: the table is read whole on every run (a full sync, as v1 does)', { stream: stream.name });
     stream = { ...stream, syncMode: 'full_refresh' };
   }
-  let session = await connectWithRetry(dialect, config, ctx);
+  const session = await connectWithRetry(dialect, config, ctx);
   let plan: StreamPlan;
   try {
     plan = await planStream({ dialect, session, config, stream, target });
@@ -163,25 +163,6 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
     // The rows the read covers, counted in the snapshot the read then uses (one transaction).
     let expected: number | undefined;
     let reconnected = false;
-    if (config.verify_counts) {
-      // A transient failure here (a table locked past lock_timeout_seconds, a dropped connection)
-      // is retried on a new session, as a failed read would be.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await dialect.beginSnapshot(session);
-          expected = await countRows(session, initial.count);
-          break;
-        } catch (error) {
-          await session.close().catch(() => undefined);
-          const e = DativoError.isInstance(error) ? error : dialect.classify(error, config);
-          if (!e.retryable || attempt > config.max_retries || ctx.signal.aborted) throw e;
-          const delayMs = retryDelay(defaultRetryPolicy, attempt, e);
-          ctx.log.warn('counting the rows to read failed; retrying on a new connection', { source: plan.source, attempt, delayMs, error: e.message });
-          await abortableSleep(delayMs, ctx.signal);
-          session = await connectWithRetry(dialect, config, ctx);
-        }
-      }
-    }
     if ((config.incremental?.lookback_days ?? 0) > 0 && state?.done && !initial.lookbackApplied) {
       yield { kind: 'warning', stream: stream.name, message: `${plan.source}: lookback_days applies to date and timestamp cursors; '${plan.select[plan.cursor as number]?.column.name}' is not one, so reading continues after the last value`, context: { source: plan.source } };
     }
@@ -197,6 +178,18 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
       resumable: plan.key.length > 0,
       label: plan.source,
       onReconnect: () => (reconnected = true),
+      // Counted on each session the read starts on before its first rows (a failure, such as a table
+      // locked past lock_timeout_seconds, is retried like the read): count and rows share a snapshot.
+      ...(config.verify_counts
+        ? {
+            prepare: async (s: SqlSession) => {
+              await dialect.beginSnapshot(s);
+              expected = await countRows(s, initial.count);
+              // A session the read moved to before its first rows is counted anew: still one snapshot.
+              reconnected = false;
+            },
+          }
+        : {}),
     });
     for await (const event of segment) {
       yield* toMessages(event);

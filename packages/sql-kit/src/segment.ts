@@ -25,6 +25,11 @@ export interface SegmentOptions {
   label: string;
   /** Called when the read continues on a new session (outside the first session's snapshot). */
   onReconnect?: () => void;
+  /**
+   * Run on a session before its statement while no rows have been handed out (a snapshot and a
+   * count): a failure is retried on a new session like a failed read.
+   */
+  prepare?: (session: SqlSession) => Promise<void>;
 }
 
 /**
@@ -42,9 +47,10 @@ export async function* readSegment(o: SegmentOptions): AsyncGenerator<SegmentEve
   try {
     for (;;) {
       const statement = o.statement(position);
-      const rows = session.stream(statement, o.builder, o.ctx.signal)[Symbol.asyncIterator]();
       let stalled = false;
       try {
+        if (!handedOut) await o.prepare?.(session);
+        const rows = session.stream(statement, o.builder, o.ctx.signal)[Symbol.asyncIterator]();
         try {
           for (;;) {
             const next = await nextWithin(rows, readTimeoutMs, () => {

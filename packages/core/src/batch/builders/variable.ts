@@ -134,8 +134,15 @@ export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
   return max;
 }
 
+/** Why a JSON text is nested too deeply, if it is (a text shorter than the limit cannot be: no scan). */
+function tooDeep(text: string): string | undefined {
+  if (text.length <= MAX_JSON_DEPTH || jsonDepth(text) <= MAX_JSON_DEPTH) return undefined;
+  return `is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects within each other), more than readers such as BigQuery accept`;
+}
+
 function jsonProblem(text: string): string | undefined {
-  if (jsonDepth(text) > MAX_JSON_DEPTH) return `is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects within each other), more than readers such as BigQuery accept`;
+  const deep = tooDeep(text);
+  if (deep) return deep;
   try {
     JSON.parse(text);
   } catch {
@@ -166,7 +173,8 @@ export class JsonBuilder extends StringBuilder {
   protected override appendJsValue(value: unknown): string | undefined {
     const text = JSON.stringify(value, jsonReplacer);
     if (text === undefined) return 'cannot be represented as JSON';
-    if (jsonDepth(text) > MAX_JSON_DEPTH) return `is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects within each other), more than readers such as BigQuery accept`;
+    const deep = tooDeep(text);
+    if (deep) return deep;
     this.appendUtf8String(text);
     return undefined;
   }
