@@ -3,12 +3,11 @@
 // COMPRESSION zstd) on one thread, both measured in this run on the same file.
 //
 //   node bench/csv-to-parquet.mjs [--rows 2000000] [--runs 3]
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { BENCH_COLUMNS } from './lib/generate-csv.mjs';
-import { benchCsv, DATA_DIR, fresh, measureDativo, median } from './lib/bench-util.mjs';
+import { benchCsv, DATA_DIR, fresh, measureDativo, median, writeCsvParquetJob } from './lib/bench-util.mjs';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '2000000' }, runs: { type: 'string', default: '3' } } });
 const rows = Number(values.rows);
@@ -17,14 +16,7 @@ const { file, bytes } = await benchCsv(rows);
 const work = path.join(DATA_DIR, 'csv-to-parquet');
 fresh(work);
 
-writeFileSync(
-  path.join(work, 'asset.yaml'),
-  `name: bench\nschema:\n${BENCH_COLUMNS.map((c) => `  - { name: ${c.name}, type: "${c.type}" }`).join('\n')}\n`,
-);
-writeFileSync(
-  path.join(work, 'job.yaml'),
-  `tenant_id: bench\nenvironment: dev\nsource_connector: csv\ntarget_connector: parquet\nasset: bench\nasset_path: asset.yaml\nsource:\n  files: [{ path: ${JSON.stringify(file)} }]\ntarget:\n  path: out\n  compression: zstd\n  partitioning: []\nlogging: { level: WARN }\n`,
-);
+writeCsvParquetJob(work, file, BENCH_COLUMNS);
 
 async function duckdb() {
   const out = path.join(work, 'duckdb.parquet');

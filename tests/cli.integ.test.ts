@@ -31,7 +31,7 @@ describe('dativo CLI', () => {
     const r = await runCli(['run', '--job-dir', 'jobs'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`✖ acme/broken  failed: source.files[0].path: input file 'data/nowhere.csv' not found (looked under ${dir} and ${path.join(dir, 'jobs')})`);
-    expect(r.stdout).toMatch(/^✔ acme\/clean {2}2 rows · 1 file · .* rows\/s$/m);
+    expect(r.stdout).toMatch(/^✔ acme\/clean {2}2 rows · 1 file · .* rows\/s · [\d.]+ s CPU$/m);
     expect(r.stdout).toMatch(/^! acme\/warn {2}2 rows · 1 file · .* · 1 rejected → .*\.jsonl$/m);
     expect(r.stdout).toContain('3/4 jobs succeeded · 6 rows');
     const again = await runCli(['run', '--config', 'jobs/clean.yaml'], { cwd: dir });

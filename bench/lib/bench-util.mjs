@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCsv } from './generate-csv.mjs';
@@ -22,9 +22,9 @@ export async function benchCsv(rows) {
 }
 
 /** Runs `dativo` through bench/lib/measure.mjs and returns its time and peak RSS. */
-export function measureDativo(args, cwd) {
+export function measureDativo(args, cwd, env = {}, nodeArgs = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(BENCH_DIR, 'lib', 'measure.mjs'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, path.join(BENCH_DIR, 'lib', 'measure.mjs'), ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -51,4 +51,13 @@ export function fresh(dir) {
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
+}
+
+/** The CSV → zstd Parquet job of the CSV benchmarks (asset.yaml and job.yaml in `work`). */
+export function writeCsvParquetJob(work, file, columns) {
+  writeFileSync(path.join(work, 'asset.yaml'), `name: bench\nschema:\n${columns.map((c) => `  - { name: ${c.name}, type: "${c.type}" }`).join('\n')}\n`);
+  writeFileSync(
+    path.join(work, 'job.yaml'),
+    `tenant_id: bench\nenvironment: dev\nsource_connector: csv\ntarget_connector: parquet\nasset: bench\nasset_path: asset.yaml\nsource:\n  files: [{ path: ${JSON.stringify(file)} }]\ntarget:\n  path: out\n  compression: zstd\n  partitioning: []\nlogging: { level: WARN }\n`,
+  );
 }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { DativoError, toDativoError, type RunContext } from '@dativo/core';
+import { DativoError, RUN_ID_HEADER, toDativoError, type RunContext } from '@dativo/core';
 import { isPlainObject } from '@dativo/core/definition';
 import { OAuth2RefreshAuth, ServiceAccountAuth, type Auth, type OAuthRefreshConfig } from './auth.js';
 import { HttpError, lowerHeaders } from './http.js';
@@ -117,7 +117,7 @@ export function googleCall<T>(auth: Auth, ctx: RunContext, request: { endpoint: 
   const once = async () => {
     await request.before?.();
     try {
-      return await fn({ headers: await auth.headers(ctx), timeout: request.timeoutMs, signal: ctx.signal });
+      return await fn({ headers: { ...(await auth.headers(ctx)), [RUN_ID_HEADER]: ctx.runId }, timeout: request.timeoutMs, signal: ctx.signal });
     } catch (error) {
       throw googleError(error, request.endpoint, request.resource);
     }

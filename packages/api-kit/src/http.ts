@@ -1,4 +1,4 @@
-import { DativoError, kindForHttpStatus, parseRetryAfter, type RunContext } from '@dativo/core';
+import { DativoError, kindForHttpStatus, RUN_ID_HEADER, parseRetryAfter, type RunContext } from '@dativo/core';
 import type { Auth } from './auth.js';
 
 /**
@@ -114,7 +114,7 @@ function requestOnce<T>(ctx: RunContext, request: JsonRequest): Promise<T> {
       try {
         res = await fetch(url, {
           method: request.method ?? 'GET',
-          headers: { accept: 'application/json', ...authHeaders, ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}), ...request.headers },
+          headers: { accept: 'application/json', [RUN_ID_HEADER]: ctx.runId, ...authHeaders, ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}), ...request.headers },
           ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
           signal,
         });

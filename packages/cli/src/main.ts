@@ -50,6 +50,9 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       .option('--job-dir <dir>', 'run every job file in a directory')
       .option('--tenant-id <id>', 'only run jobs of this tenant')
       .option('--state-id <id>', "keep the job's progress under this id instead of its name (continue a renamed job)")
+      .option('--metrics-port <port>', 'serve Prometheus metrics at http://<host>:<port>/metrics while running (0: any free port)')
+      .option('--pushgateway <url>', 'push each job\'s metrics to this Prometheus Pushgateway when it ends (also when it fails)')
+      .option('--progress-interval <seconds>', 'off a terminal: a progress log line per stream every N seconds (default 30; 0: none)')
       .addOption(new Option('--mode <mode>', 'v1 run mode').choices(['self_hosted', 'cloud']).default('self_hosted')),
   ).action(async (job: string | undefined, opts: Record<string, string | undefined>) => {
     exitCode = await (await import('./commands/run.js')).runCommand({ ...opts, ...(job && !opts.config ? { config: job } : {}) }, await globals());

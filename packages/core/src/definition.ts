@@ -21,13 +21,14 @@ export type {
   ReadRequest,
   RejectedMessage,
   StartMessage,
+  StatusMessage,
   StreamDescriptor,
   SyncMode,
   TotalMessage,
   WarningMessage,
 } from './v1/messages.js';
 export { AbortedError, ConfigError, ConfigErrors, DativoError, throwIfAborted, toDativoError, type DativoErrorOptions, type ErrorKind } from './errors.js';
-export { DEFAULT_DECIMAL, formatDataType, makeDecimal, parseDataType, TYPE_NAMES, TypeParseError, type DataType, type FieldSpec } from './schema/types.js';
+export { DEFAULT_DECIMAL, formatDataType, HIDDEN_VALUE, isSensitiveField, makeDecimal, parseDataType, TYPE_NAMES, TypeParseError, type DataType, type FieldSpec } from './schema/types.js';
 export { boolLike, intLike, numberLike, oneOrMany, positiveIntLike } from './config/coerce.js';
 export { deepMerge, isPlainObject } from './config/merge.js';
 export { JsonLogger, MemoryLogSink, parseLogLevel, silentLogger, type JsonLoggerOptions, type LogFields, type Logger, type LogLevel, type LogSink } from './log/logger.js';

@@ -25,10 +25,11 @@ export { MemoryStateStore, STATE_HISTORY_RUNS, stateKeyOf, type StateKey, type S
 export { LocalFileStateStore, safeSegment } from './state/local-file.js';
 export { MemoryDeadLetterQueue, RefusingDeadLetterQueue, type DeadLetterEntry, type DeadLetterQueue } from './dlq/dlq.js';
 export { deadLetterLine, dlqDay, JsonlDeadLetterQueue, listDeadLetterFiles, pruneDeadLetters, readDeadLetterFile, type DeadLetterFile } from './dlq/jsonl.js';
-export { MetricsRegistry, type Labels, type Metrics } from './metrics.js';
+export { endpointTemplate, METRIC_CATALOG, METRIC_LABELS, MetricsRegistry, MetricsStore, noMetrics, type Labels, type MetricName, type Metrics } from './metrics.js';
+export { RUN_ID_HEADER, tracer, TRACER_NAME } from './tracing.js';
 export { ensureDir, fsyncDir, readdirSorted, writeFileAtomic } from './fs-util.js';
 
 // Pipeline
-export { batchBytes, runPipeline, ZERO_RECORDS_FLAG_MIN_AVERAGE, type PipelineOptions, type RunProgress, type RunResult, type StreamAnomaly, type StreamResult } from './pipeline/runner.js';
+export { batchBytes, runPipeline, ZERO_RECORDS_FLAG_MIN_AVERAGE, type PipelineOptions, type RunCost, type RunProgress, type RunResult, type StreamProgress, type StreamAnomaly, type StreamResult } from './pipeline/runner.js';
 export { CommitTracker, defaultCommitPolicy, type CommitPolicy } from './pipeline/commit-policy.js';
 export { createRunContext, newRunId, type RunContextOptions } from './pipeline/context.js';

@@ -98,6 +98,7 @@ async function* readStream(config: CsvSourceConfig, opts: CsvOptions, stream: Co
       checkpoint: (p: FileProgress) => checkpoint({ v: 1, done: false, ...(after ? { after } : {}), file: { ...position, size: file.size, rows: p.rows, line: p.line, ...(p.offset !== undefined ? { offset: p.offset } : {}) } }),
     });
     ctx.log.info(partial ? 'resuming file' : 'reading file', { stream: stream.name, file: shown, bytes: file.size, ...(partial ? { fromRow: partial.rows } : {}) });
+    yield { kind: 'status', stream: stream.name, at: shown };
     yield* reader.read();
     const batch = builder.flush();
     if (batch) yield { kind: 'batch', stream: stream.name, batch };

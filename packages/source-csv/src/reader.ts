@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { appendTextFast, BatchBuilder, DativoError, textParse, type ColumnBuilder, type ExtractMessage, type FieldSpec, type RejectedMessage } from '@dativo/core';
+import { appendTextFast, BatchBuilder, DativoError, HIDDEN_VALUE, isSensitiveField, textParse, type ColumnBuilder, type ExtractMessage, type FieldSpec, type RejectedMessage } from '@dativo/core';
 import type { CsvOptions } from './config.js';
 import { openUtf8Chunks, utf8Chunks } from './input.js';
 import { BAD_QUOTE, CsvScanner, FIELD_ESCAPED, FIELD_PLAIN, NEED_MORE, UNCLOSED_QUOTE, unescapeQuotes } from './scanner.js';
@@ -347,8 +347,8 @@ export class CsvFileReader {
       }
       if (problem !== undefined) {
         builder.rollbackRow();
-        const preview = textParse.previewText(buf, start, end);
-        return this.reject(buf, rowStart, s.rowEnd, `row ${row} (line ${line}), column '${column.field.name}': '${preview}' ${problem}`, line, column.field.name, 'CSV_BAD_VALUE');
+        const shown = isSensitiveField(column.field) ? HIDDEN_VALUE : `'${textParse.previewText(buf, start, end)}'`;
+        return this.reject(buf, rowStart, s.rowEnd, `row ${row} (line ${line}), column '${column.field.name}': ${shown} ${problem}`, line, column.field.name, 'CSV_BAD_VALUE');
       }
     }
     for (const column of layout.missing) column.appendNull();

@@ -1,5 +1,5 @@
 import { bearerAuth, HttpError, lowerHeaders, OAuth2RefreshAuth, RollingWindow, type Auth } from '@dativo/api-kit';
-import { DativoError, RateLimiter, toDativoError, type RunContext } from '@dativo/core';
+import { DativoError, RateLimiter, RUN_ID_HEADER, toDativoError, type RunContext } from '@dativo/core';
 import { Client } from '@hubspot/api-client';
 import type { HubSpotConfig } from './config.js';
 
@@ -113,7 +113,7 @@ export function hubspotApi(config: HubSpotConfig, ctx: RunContext): Api {
   let client: { token: string; sdk: Client } | undefined;
   const sdkFor = async (): Promise<Client> => {
     const token = ((await auth.headers(ctx)).authorization ?? '').replace(/^Bearer /, '');
-    if (client?.token !== token) client = { token, sdk: new Client({ accessToken: token, basePath: config.api_base.replace(/\/$/, ''), numberOfApiCallRetries: 0 }) };
+    if (client?.token !== token) client = { token, sdk: new Client({ accessToken: token, basePath: config.api_base.replace(/\/$/, ''), numberOfApiCallRetries: 0, defaultHeaders: { [RUN_ID_HEADER]: ctx.runId } }) };
     return client.sdk;
   };
   return {

@@ -1,6 +1,7 @@
 import { HttpError, lowerHeaders, objectForStream, pageQuery, StreamBatches, planWindows, readPage, readWindows, RecordShaper, shouldRetryHeader, windowStateSchema, type Page, type PageSpec, type WindowState } from '@dativo/api-kit';
 import {
   DativoError,
+  RUN_ID_HEADER,
   parseCheckpointState,
   throwIfAborted,
   toDativoError,
@@ -92,7 +93,7 @@ async function listPage(sdk: Stripe, info: StripeStreamInfo, params: Record<stri
   return ctx.resilience.call(
     async () => {
       try {
-        return await resource.list(params, config.account ? { stripeAccount: config.account } : undefined);
+        return await resource.list(params, { headers: { [RUN_ID_HEADER]: ctx.runId }, ...(config.account ? { stripeAccount: config.account } : {}) });
       } catch (error) {
         throw stripeError(error, endpoint, config, stream);
       }

@@ -1,4 +1,4 @@
-import { BatchBuilder, DativoError, type Checkpoint, type ConfiguredStream, type ExtractMessage, type Extractor, type RunContext, type StreamDescriptor } from '@dativo/core';
+import { BatchBuilder, DativoError, isSensitiveField, type Checkpoint, type ConfiguredStream, type ExtractMessage, type Extractor, type RunContext, type StreamDescriptor } from '@dativo/core';
 import { parseSqlCheckpoint, type RangeState, type SqlCheckpointState } from './checkpoint.js';
 import { sqlSourceConfigSchema, type SqlSourceConfig } from './config.js';
 import type { SqlDialect, SqlSession, TableInfo } from './dialect.js';
@@ -125,9 +125,12 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
   // An incremental run continues from any checkpoint; a full refresh resumes only an unfinished run.
   const state = previous && (incremental || !previous.done) ? previous : undefined;
   yield { kind: 'start', stream: stream.name, resumed: state !== undefined };
+  yield { kind: 'status', stream: stream.name, at: plan.source };
   for (const message of narrowingWarnings(plan)) yield { kind: 'warning', stream: stream.name, message, context: { source: plan.source } };
   const checkpoint = (s: SqlCheckpointState): ExtractMessage => ({ kind: 'checkpoint', checkpoint: { stream: stream.name, state: s as unknown as Checkpoint['state'] } });
   const keyNames = plan.key.map((i) => plan.select[i]?.column.name as string);
+  // Values of columns the asset classifies PII are never shown in messages (they stay in the dead letter's raw record).
+  const hidden = new Set(stream.schema.filter(isSensitiveField).map((f) => f.name));
   const toMessages = function* (event: SegmentEvent): Generator<ExtractMessage> {
     if (event.kind === 'warning') {
       yield { kind: 'warning', stream: stream.name, message: event.message, context: { source: plan.source, ...event.context } };
@@ -136,7 +139,7 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
     for (const row of event.rejected) {
       const key = Object.fromEntries(keyNames.map((k) => [k, row.raw[k] ?? null]));
       const context = { source: plan.source, column: row.column, ...(keyNames.length ? { key } : {}) };
-      yield { kind: 'rejected', stream: stream.name, raw: row.raw, error: new DativoError(rejectionMessage(plan.source, row, keyNames), { kind: 'validation', code: 'SQL_BAD_VALUE', details: context }), context };
+      yield { kind: 'rejected', stream: stream.name, raw: row.raw, error: new DativoError(rejectionMessage(plan.source, row, keyNames, hidden), { kind: 'validation', code: 'SQL_BAD_VALUE', details: context }), context };
     }
     if (event.batch) yield { kind: 'batch', stream: stream.name, batch: event.batch };
   };
@@ -191,7 +194,12 @@ async function* readStream(dialect: SqlDialect, config: SqlSourceConfig, request
           }
         : {}),
     });
+    let announced = false;
     for await (const event of segment) {
+      if (!announced && expected !== undefined) {
+        announced = true;
+        yield { kind: 'status', stream: stream.name, at: plan.source, expected };
+      }
       yield* toMessages(event);
       if (event.kind !== 'data') continue;
       rows += event.rows;

@@ -1,4 +1,4 @@
-import { abortableSleep, AbortedError, BatchBuilder, DativoError, defaultRetryPolicy, retryDelay, textParse, type RunContext } from '@dativo/core';
+import { abortableSleep, AbortedError, BatchBuilder, DativoError, defaultRetryPolicy, HIDDEN_VALUE, retryDelay, textParse, type RunContext } from '@dativo/core';
 import type { RecordBatch } from 'apache-arrow';
 import type { SqlSourceConfig } from './config.js';
 import type { RejectedRow, SelectStatement, SqlDialect, SqlSession } from './dialect.js';
@@ -147,9 +147,9 @@ async function closeWithin(session: SqlSession, ms: number): Promise<void> {
 }
 
 /** A rejected row as a dead-letter message's error text: where, which column, what was wrong. */
-export function rejectionMessage(label: string, row: RejectedRow, key: readonly string[]): string {
-  const where = key.length ? ` row (${key.map((k) => `${k}=${row.raw[k] ?? 'null'}`).join(', ')})` : ' row';
+export function rejectionMessage(label: string, row: RejectedRow, key: readonly string[], hidden: ReadonlySet<string> = new Set()): string {
+  const where = key.length ? ` row (${key.map((k) => `${k}=${hidden.has(k) ? HIDDEN_VALUE : (row.raw[k] ?? 'null')}`).join(', ')})` : ' row';
   const value = row.raw[row.column];
-  const shown = value === null || value === undefined ? 'null' : `'${textParse.previewText(Buffer.from(value), 0, Buffer.byteLength(value))}'`;
+  const shown = value === null || value === undefined ? 'null' : hidden.has(row.column) ? HIDDEN_VALUE : `'${textParse.previewText(Buffer.from(value), 0, Buffer.byteLength(value))}'`;
   return `${label}${where}, column '${row.column}': ${shown} ${row.message}`;
 }

@@ -6,17 +6,22 @@ import {
   DativoError,
   LocalFileStateStore,
   mergeResilience,
+  MetricsRegistry,
+  MetricsStore,
+  noMetrics,
   newRunId,
   Redactor,
   runPipeline,
   toDativoError,
+  type RunCost,
   type RunResult,
 } from '@dativo/core';
 import { errorHandlingResilience, forTenant, formatWarning, loadErrorHandling, mergeErrorHandling, v1Resilience, type ErrorHandling } from '@dativo/job-config';
 import { openDeadLetters } from '../dead-letters.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL } from '../exit-codes.js';
 import { loadSecrets, makeLogger, type GlobalOptions, type SecretOptions } from '../globals.js';
-import { formatBytes, formatCount, ProgressLine, rowsPerSecond } from '../output.js';
+import { MetricsServer, pushMetrics, startTracing, type Tracing } from '../observability.js';
+import { formatBytes, formatCount, LiveProgress, ProgressLog, rowsPerSecond } from '../output.js';
 import { jobFiles } from '../job-files.js';
 import { planJob, type JobPlan } from '../plan.js';
 
@@ -26,6 +31,20 @@ export interface RunOptions extends SecretOptions {
   tenantId?: string;
   mode?: string;
   stateId?: string;
+  /** Serve Prometheus metrics on this port while running. */
+  metricsPort?: string;
+  /** Push each job's metrics to this Prometheus Pushgateway when it ends. */
+  pushgateway?: string;
+  /** Seconds between progress log lines off a terminal (0: none). */
+  progressInterval?: string;
+}
+
+/** What the run needs beyond its options: the process's metrics. */
+interface RunServices {
+  metrics: MetricsStore;
+  progressSeconds: number;
+  /** The OpenTelemetry SDK, loading while the first job is planned (awaited before it runs). */
+  tracing?: Promise<Tracing | undefined>;
 }
 
 /** What `dativo run --json` prints per job. */
@@ -45,6 +64,8 @@ export interface JobReport {
   rowsPerSecond: number;
   deadLetterFile?: string;
   error?: { kind: string; message: string; code?: string };
+  /** What the run cost (also exported as metrics), for attribution per tenant and job. */
+  cost?: RunCost;
   streams?: Array<{
     name: string;
     rows: number;
@@ -74,7 +95,7 @@ function failedReport(file: string, error: DativoError, plan?: JobPlan): JobRepo
   };
 }
 
-async function runOne(file: string, options: RunOptions, g: GlobalOptions, signal: AbortSignal, filePolicy: ErrorHandling): Promise<JobReport> {
+async function runOne(file: string, options: RunOptions, g: GlobalOptions, signal: AbortSignal, filePolicy: ErrorHandling, services: RunServices): Promise<JobReport> {
   const redactor = new Redactor();
   const secrets = loadSecrets(options, g, redactor);
   let plan: JobPlan;
@@ -108,15 +129,18 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
     cwd: g.cwd,
     configDir: plan.configDir,
     log,
+    // DATIVO_METRICS=off: nothing is counted (measuring what metrics cost; embedding without them).
+    metrics: g.env.DATIVO_METRICS === 'off' ? noMetrics : new MetricsRegistry({ tenant: plan.tenant, job: plan.name }, services.metrics),
     state: new LocalFileStateStore(g.stateDir),
     dlq,
     secrets: secrets.resolver,
     redactor,
     ...(plan.loaded.job.batch ? { batchLimits: { ...(plan.loaded.job.batch.max_rows ? { maxRows: plan.loaded.job.batch.max_rows } : {}), ...(plan.loaded.job.batch.max_bytes ? { maxBytes: plan.loaded.job.batch.max_bytes } : {}) } } : {}),
   });
-  const showProgress = g.stderr.isTTY === true && !g.json && !g.quiet;
-  const progress = showProgress ? new ProgressLine(g.stderr, `${plan.tenant}/${plan.name}`) : undefined;
+  const live = g.stderr.isTTY === true && !g.json && !g.quiet ? new LiveProgress(g.stderr, `${plan.tenant}/${plan.name}`) : undefined;
+  const periodic = !live && !g.quiet && services.progressSeconds > 0 ? new ProgressLog(log, services.progressSeconds) : undefined;
   log.info('run started', { source: plan.source.packageName, target: plan.sink.packageName, streams: plan.streams.map((s) => s.name), syncMode: plan.streams[0]?.syncMode });
+  await services.tracing;
   let result: RunResult;
   try {
     const job = plan.loaded.job;
@@ -144,10 +168,11 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
         sink: mergeResilience(v1Resilience(plan.loaded.targetInput, job.retry_config), errorHandlingResilience(policy, [plan.sink.connector.spec.id, job.target_connector])),
       },
       ...(policy.max_dlq_ratio !== undefined ? { maxDlqRatio: policy.max_dlq_ratio } : {}),
-      ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+      ...(live || periodic ? { onProgress: (p) => (live ? live.update(p) : periodic?.update(p)) } : {}),
     });
   } finally {
-    progress?.clear();
+    live?.clear();
+    periodic?.stop();
     await dlq.close();
   }
   const seconds = result.durationMs / 1000;
@@ -166,6 +191,7 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
     rowsPerSecond: rowsPerSecond(result.rows, result.durationMs),
     ...(dlq.count > 0 ? { deadLetterFile: deadLetters.location } : {}),
     ...(result.error ? { error: { kind: result.error.kind, message: redactor.redactText(result.error.message), ...(result.error.code ? { code: result.error.code } : {}) } } : {}),
+    cost: result.cost,
     streams: result.streams.map((s) => ({
       name: s.name,
       rows: s.rowsWritten,
@@ -177,8 +203,9 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
       ...(s.anomaly ? { anomaly: s.anomaly } : {}),
     })),
   };
-  if (result.error) log.error('run failed', { error: result.error });
-  else log.info('run finished', { rows: report.rows, files: report.files, bytes: report.bytes, seconds: report.seconds, rejected: report.rejected });
+  if (result.error) log.error('run failed', { error: result.error, cost: result.cost });
+  else log.info('run finished', { rows: report.rows, files: report.files, bytes: report.bytes, seconds: report.seconds, rejected: report.rejected, cost: result.cost });
+  if (options.pushgateway) await pushMetrics(services.metrics, options.pushgateway, { tenant: plan.tenant, job: plan.name }, log);
   return report;
 }
 
@@ -187,6 +214,7 @@ function summaryLine(r: JobReport): string {
   if (r.status === 'failed') return `✖ ${name}  failed: ${r.error?.message ?? 'unknown error'}`;
   const mark = r.status === 'partial' ? '!' : '✔';
   const parts = [`${formatCount(r.rows)} rows`, ...(r.deleted ? [`${formatCount(r.deleted)} deleted`] : []), `${formatCount(r.files)} file${r.files === 1 ? '' : 's'}`, formatBytes(r.bytes), `${r.seconds.toFixed(1)} s`, `${formatCount(r.rowsPerSecond)} rows/s`];
+  if (r.cost) parts.push(`${r.cost.cpuSeconds.toFixed(1)} s CPU${r.cost.apiRequests ? ` · ${formatCount(r.cost.apiRequests)} API request${r.cost.apiRequests === 1 ? '' : 's'}` : ''}`);
   if (r.rejected) parts.push(`${formatCount(r.rejected)} rejected → ${r.deadLetterFile ?? 'dead-letter queue'}`);
   const anomalies = (r.streams ?? []).flatMap((s) => (s.anomaly ? [`  ⚠ ${s.anomaly.message}`] : []));
   if (r.rows === 0 && !r.deleted && r.streams?.length && r.streams.every((s) => s.resumed) && !anomalies.length) parts.push('nothing new since the last run');
@@ -205,15 +233,30 @@ export function exitCodeOf(reports: JobReport[]): number {
 
 export async function runCommand(options: RunOptions, g: GlobalOptions): Promise<number> {
   let files: string[];
+  let filePolicy: ErrorHandling;
+  let services: RunServices;
+  let server: MetricsServer | undefined;
   try {
     if (options.stateId && options.jobDir) throw new DativoError('--state-id names the progress of one job; use it with --config, not --job-dir', { kind: 'config' });
     files = await jobFiles(options, g, 'run');
+    const loaded = await loadErrorHandling({ file: g.errorHandling, cwd: g.cwd, env: g.env });
+    for (const w of loaded.warnings) g.stderr.write(`dativo: ${formatWarning(w)}\n`);
+    filePolicy = loaded.value;
+    services = { metrics: new MetricsStore(), progressSeconds: numberOption(options.progressInterval, '--progress-interval', 30) };
+    if (options.pushgateway !== undefined && !/^https?:\/\/[^/]/.test(options.pushgateway)) throw new DativoError(`--pushgateway: expected an http(s) URL such as http://pushgateway:9091, got '${options.pushgateway}'`, { kind: 'config' });
+    if (options.metricsPort !== undefined) server = await MetricsServer.start(services.metrics, numberOption(options.metricsPort, '--metrics-port', 0));
   } catch (error) {
     const e = toDativoError(error, 'config');
     if (g.json) g.stdout.write(`${JSON.stringify({ status: 'failed', exitCode: EXIT_FAILURE, error: { kind: e.kind, message: e.message }, jobs: [] }, null, 2)}\n`);
     else g.stderr.write(`dativo: ${e.message}\n`);
     return EXIT_FAILURE;
   }
+  const processLog = makeLogger(g, new Redactor(), {});
+  if (server) processLog.info('serving metrics', { url: `http://127.0.0.1:${server.port}/metrics` });
+  services.tracing = startTracing(g.env, processLog).catch((error: unknown) => {
+    processLog.warn('tracing is off: the OpenTelemetry settings are not usable', { error });
+    return undefined;
+  });
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -225,27 +268,22 @@ export async function runCommand(options: RunOptions, g: GlobalOptions): Promise
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const reports: JobReport[] = [];
-  let filePolicy: ErrorHandling;
-  try {
-    const loaded = await loadErrorHandling({ file: g.errorHandling, cwd: g.cwd, env: g.env });
-    for (const w of loaded.warnings) g.stderr.write(`dativo: ${formatWarning(w)}\n`);
-    filePolicy = loaded.value;
-  } catch (error) {
-    const e = toDativoError(error, 'config');
-    if (g.json) g.stdout.write(`${JSON.stringify({ status: 'failed', exitCode: EXIT_FAILURE, error: { kind: e.kind, message: e.message }, jobs: [] }, null, 2)}\n`);
-    else g.stderr.write(`dativo: ${e.message}\n`);
-    return EXIT_FAILURE;
-  }
   try {
     for (const file of files) {
       if (controller.signal.aborted) break;
-      const report = await runOne(file, options, g, controller.signal, filePolicy);
+      const report = await runOne(file, options, g, controller.signal, filePolicy, services);
       reports.push(report);
       if (!g.json && !g.quiet) g.stdout.write(`${summaryLine(report)}\n`);
     }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await (await services.tracing)?.shutdown();
+    if (server) {
+      // A short job's last values reach the scraper that was watching it before the port closes.
+      await server.finalScrape();
+      await server.close();
+    }
   }
   const exitCode = controller.signal.aborted ? EXIT_FAILURE : exitCodeOf(reports);
   if (g.json) {
@@ -257,3 +295,11 @@ export async function runCommand(options: RunOptions, g: GlobalOptions): Promise
   }
   return exitCode;
 }
+
+function numberOption(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new DativoError(`${flag}: expected a whole number (0 or more), got '${value}'`, { kind: 'config' });
+  return n;
+}
+

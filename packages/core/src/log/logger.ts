@@ -1,3 +1,4 @@
+import { pino, type Logger as PinoLogger } from 'pino';
 import { Redactor } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -38,7 +39,12 @@ export function parseLogLevel(value: string | undefined, fallback: LogLevel = 'i
   return v && v in ORDER ? (v as LogLevel) : fallback;
 }
 
-/** One JSON object per line: time, level, msg, run id and fields, with secrets redacted. */
+/**
+ * One JSON object per line: level, time, run id and fields, msg, with secrets redacted. JSON lines
+ * are written by pino (docs/adr/0005-logger.md); `text` lines, for terminals, by a small formatter.
+ * Every record passes through the {@link Redactor}: secret values are masked wherever they appear
+ * (message, fields, bound fields) and secret-named keys are masked.
+ */
 export class JsonLogger implements Logger {
   private readonly levelName: LogLevel;
   private readonly format: 'json' | 'text';
@@ -47,8 +53,9 @@ export class JsonLogger implements Logger {
   private readonly fields: LogFields;
   readonly redactor: Redactor;
   private readonly now: () => Date;
+  private readonly pino: PinoLogger | undefined;
 
-  constructor(options: JsonLoggerOptions = {}) {
+  constructor(options: JsonLoggerOptions = {}, parent?: PinoLogger) {
     this.levelName = options.level ?? 'info';
     this.format = options.format ?? 'json';
     this.level = ORDER[this.levelName];
@@ -56,14 +63,44 @@ export class JsonLogger implements Logger {
     this.fields = options.fields ?? {};
     this.redactor = options.redactor ?? new Redactor();
     this.now = options.now ?? (() => new Date());
+    if (this.format === 'json') this.pino = parent ?? this.makePino();
+  }
+
+  private makePino(): PinoLogger {
+    const redactor = this.redactor;
+    const now = this.now;
+    const sink = this.sink;
+    return pino(
+      {
+        level: this.levelName,
+        base: null,
+        messageKey: 'msg',
+        timestamp: () => `,"time":"${now().toISOString()}"`,
+        formatters: {
+          level: (label) => ({ level: label }),
+          // Always redacted: v1's `logging.redaction: false` is accepted but cannot turn this off.
+          bindings: (bindings) => redactor.redact(bindings),
+          log: (record) => redactor.redact(record),
+        },
+        hooks: {
+          logMethod(args, method) {
+            const [fields, message] = args as unknown as [LogFields, string];
+            method.call(this, fields, redactor.redactText(message));
+          },
+        },
+      },
+      { write: (line: string) => sink.write(line) },
+    ).child(this.fields);
   }
 
   private emit(level: LogLevel, message: string, fields?: LogFields): void {
     if (ORDER[level] < this.level) return;
+    if (this.pino) {
+      this.pino[level](fields ?? {}, message);
+      return;
+    }
     const record = { time: this.now().toISOString(), level, msg: message, ...this.fields, ...fields };
-    // Always redacted: v1's `logging.redaction: false` is accepted but cannot turn this off.
-    const safe = this.redactor.redact(record);
-    this.sink.write(this.format === 'text' ? textLine(safe) : `${JSON.stringify(safe, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
+    this.sink.write(textLine(this.redactor.redact(record)));
   }
 
   debug(message: string, fields?: LogFields): void {
@@ -80,14 +117,17 @@ export class JsonLogger implements Logger {
   }
 
   child(fields: LogFields): Logger {
-    return new JsonLogger({
-      level: this.levelName,
-      sink: this.sink,
-      fields: { ...this.fields, ...fields },
-      redactor: this.redactor,
-      format: this.format,
-      now: this.now,
-    });
+    return new JsonLogger(
+      {
+        level: this.levelName,
+        sink: this.sink,
+        fields: { ...this.fields, ...fields },
+        redactor: this.redactor,
+        format: this.format,
+        now: this.now,
+      },
+      this.pino?.child(fields),
+    );
   }
 }
 

@@ -9,6 +9,8 @@ import type { Sink, SinkWriter } from '../v1/sink.js';
 import type { BatchTransform } from '../v1/transform.js';
 import { STATE_HISTORY_RUNS, stateKeyOf } from '../state/state-store.js';
 import { CommitTracker, defaultCommitPolicy, type CommitPolicy } from './commit-policy.js';
+import { endSpan, startSpan } from '../tracing.js';
+import type { Span } from '@opentelemetry/api';
 
 export interface PipelineOptions<S, T> {
   extractor: Extractor<S>;
@@ -81,6 +83,37 @@ export interface RunProgress {
   files: number;
   bytesOut: number;
   elapsedMs: number;
+  /** Each stream's own progress, in the order the job lists them. */
+  streams: StreamProgress[];
+}
+
+export interface StreamProgress {
+  name: string;
+  rows: number;
+  bytesIn: number;
+  rejected: number;
+  files: number;
+  /** What the source reads now (a file, a table, a window), when it says. */
+  at?: string;
+  /** Records the source expects in all this run, when it knows (an ETA can be shown). */
+  expected?: number;
+  /** When the stream's first message arrived (epoch ms); absent before. */
+  startedAt?: number;
+  /** Milliseconds since the stream's first message, as of the last report (or its end). */
+  elapsedMs: number;
+  done: boolean;
+}
+
+/** What a run cost, for attribution per tenant and job (also exported as metrics). */
+export interface RunCost {
+  /** Requests sent to the remote systems of the source and the sink (every attempt). */
+  apiRequests: number;
+  bytesRead: number;
+  bytesWritten: number;
+  rows: number;
+  /** CPU seconds (user + system) of the process during the run. */
+  cpuSeconds: number;
+  wallSeconds: number;
 }
 
 export interface RunResult {
@@ -94,6 +127,7 @@ export interface RunResult {
   files: number;
   bytes: number;
   durationMs: number;
+  cost: RunCost;
   error?: DativoError;
 }
 
@@ -112,6 +146,10 @@ interface StreamRun {
   history: number[];
   finished: boolean;
   lastCommitted?: Checkpoint;
+  /** Source time of the pending checkpoint (epoch ms). */
+  pendingTime?: number;
+  progress: StreamProgress;
+  span: Span;
 }
 
 /**
@@ -123,6 +161,13 @@ interface StreamRun {
 export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise<RunResult> {
   const { extractor, sink } = options;
   const ctx = options.ctx;
+  const metrics = ctx.metrics;
+  const source = { connector: extractor.spec.id };
+  const target = { connector: sink.spec.id };
+  const redact = (text: string): string => (ctx as { redactor?: { redactText(t: string): string } }).redactor?.redactText(text) ?? text;
+  const cpuStart = process.cpuUsage();
+  metrics.inc('dativo_active_jobs', 1);
+  const runSpan = startSpan('dativo.run', { 'dativo.run_id': ctx.runId, 'dativo.tenant': ctx.tenant, 'dativo.job': ctx.job, 'dativo.source': extractor.spec.id, 'dativo.target': sink.spec.id });
   const services = {
     source: new ResilienceService(extractor.spec.id, mergeResilience(extractor.spec.limits, options.resilience?.source), ctx),
     sink: new ResilienceService(sink.spec.id, mergeResilience(sink.spec.limits, options.resilience?.sink), ctx),
@@ -133,15 +178,27 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
   const mode = options.validationMode ?? 'strict';
   const started = Date.now();
   const runs = new Map<string, StreamRun>();
-  const progress: RunProgress = { rows: 0, bytesIn: 0, rejected: 0, files: 0, bytesOut: 0, elapsedMs: 0 };
+  const progress: RunProgress = { rows: 0, bytesIn: 0, rejected: 0, files: 0, bytesOut: 0, elapsedMs: 0, streams: [] };
   const report = (): void => {
-    progress.elapsedMs = Date.now() - started;
+    const now = Date.now();
+    progress.elapsedMs = now - started;
+    for (const { progress: p } of runs.values()) if (p.startedAt !== undefined && !p.done) p.elapsedMs = now - p.startedAt;
     options.onProgress?.(progress);
   };
 
   const commit = async (run: StreamRun, checkpoint: Checkpoint): Promise<void> => {
-    const result = await run.writer.commit(checkpoint);
-    await ctx.state.put(stateKeyOf(ctx, run.configured.name), checkpoint, ctx.runId, { history: historyOf(run) });
+    const stream = run.configured.name;
+    const span = startSpan('dativo.commit', { 'dativo.stream': stream }, run.span);
+    let result;
+    try {
+      result = await run.writer.commit(checkpoint);
+      await ctx.state.put(stateKeyOf(ctx, stream), checkpoint, ctx.runId, { history: historyOf(run) });
+    } catch (error) {
+      endSpan(span, toDativoError(error), redact);
+      throw error;
+    }
+    span.setAttributes({ 'dativo.rows': result.rows, 'dativo.files': result.files, 'dativo.bytes': result.bytes });
+    span.end();
     run.lastCommitted = checkpoint;
     run.result.commits++;
     run.result.files += result.files;
@@ -150,16 +207,22 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
     run.result.rowsDeleted += result.deleted ?? 0;
     progress.files += result.files;
     progress.bytesOut += result.bytes;
-    ctx.metrics.inc('dativo_commits_total', 1, { stream: run.configured.name });
-    ctx.metrics.inc('dativo_files_written_total', result.files, { stream: run.configured.name });
-    ctx.metrics.inc('dativo_bytes_written_total', result.bytes, { stream: run.configured.name });
-    ctx.log.debug('committed', { stream: run.configured.name, rows: result.rows, files: result.files, checkpoint: checkpoint.state });
+    run.progress.files += result.files;
+    const labels = { ...target, stream };
+    metrics.inc('dativo_commits_total', 1, labels);
+    metrics.inc('dativo_records_processed_total', result.rows, labels);
+    metrics.inc('dativo_files_written_total', result.files, labels);
+    metrics.inc('dativo_bytes_written_total', result.bytes, labels);
+    metrics.checkpointTime?.(run.pendingTime ?? run.progress.startedAt ?? started, { ...source, stream });
+    ctx.log.debug('committed', { stream, rows: result.rows, files: result.files, checkpoint: checkpoint.state });
     run.tracker.reset();
     delete run.pending;
+    delete run.pendingTime;
     report();
   };
 
   let failure: DativoError | undefined;
+  let readSpan: Span | undefined;
   try {
     let discovered: StreamDescriptor[] | undefined;
     for (const requested of options.streams) {
@@ -191,7 +254,11 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
         result.resumedFrom = resumeFrom;
         ctx.log.info('resuming stream from its last committed checkpoint', { stream: configured.name, source: fromSink ? 'sink' : 'state store', checkpoint: resumeFrom.state });
       }
+      const streamProgress: StreamProgress = { name: configured.name, rows: 0, bytesIn: 0, rejected: 0, files: 0, elapsedMs: 0, done: false };
+      progress.streams.push(streamProgress);
       runs.set(configured.name, {
+        progress: streamProgress,
+        span: startSpan('dativo.stream', { 'dativo.stream': configured.name, 'dativo.sync_mode': configured.syncMode, 'dativo.resumed': resumeFrom !== undefined }, runSpan),
         configured: { ...configured, ...(resumeFrom ? { resumeFrom } : {}) },
         writer,
         begun: false,
@@ -210,10 +277,19 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
       await run.writer.begin?.({ resumed });
     };
     const request = { streams: [...runs.values()].map((r) => r.configured) };
+    // A read span covers the wait for the source's next batch: from the end of the last write to the
+    // batch in hand, under the stream the source was last reading.
+    let current: StreamRun | undefined = runs.size === 1 ? [...runs.values()][0] : undefined;
+    readSpan = startSpan('dativo.read', {}, current?.span ?? runSpan);
     for await (const message of extractor.read(options.sourceConfig, request, sourceCtx)) {
       if (ctx.signal.aborted) throw new AbortedError(ctx.signal.reason);
+      const messageRun = runs.get(message.kind === 'checkpoint' ? message.checkpoint.stream : message.stream);
+      if (messageRun) {
+        current = messageRun;
+        messageRun.progress.startedAt ??= Date.now();
+      }
       if (message.kind !== 'start' && message.kind !== 'warning') {
-        const run = runs.get(message.kind === 'checkpoint' ? message.checkpoint.stream : message.stream);
+        const run = messageRun;
         if (run && !run.begun) await begin(run, run.configured.resumeFrom !== undefined);
       }
       switch (message.kind) {
@@ -224,27 +300,44 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
           const run = streamRun(runs, message.stream);
           const batch = options.transform ? options.transform.apply(message.stream, message.batch) : message.batch;
           const bytes = batchBytes(batch);
-          await run.writer.write(batch);
+          readSpan.setAttributes({ 'dativo.stream': message.stream, 'dativo.rows': message.batch.numRows, 'dativo.bytes': bytes });
+          readSpan.end();
+          const writeSpan = startSpan('dativo.write', { 'dativo.stream': message.stream, 'dativo.rows': batch.numRows, 'dativo.bytes': bytes }, run.span);
+          try {
+            await run.writer.write(batch);
+          } catch (error) {
+            endSpan(writeSpan, toDativoError(error), redact);
+            throw error;
+          }
+          writeSpan.end();
           run.tracker.add(batch.numRows, bytes);
           run.unCheckpointed++;
           run.result.rowsRead += message.batch.numRows;
           run.sinceTotal += message.batch.numRows;
           run.result.bytesIn += bytes;
+          run.progress.rows += message.batch.numRows;
+          run.progress.bytesIn += bytes;
           progress.rows += batch.numRows;
           progress.bytesIn += bytes;
-          ctx.metrics.inc('dativo_rows_read_total', message.batch.numRows, { stream: message.stream });
+          const labels = { ...source, stream: message.stream };
+          metrics.inc('dativo_records_read_total', message.batch.numRows, labels);
+          metrics.inc('dativo_bytes_read_total', bytes, labels);
           report();
+          readSpan = startSpan('dativo.read', {}, run.span);
           break;
         }
         case 'checkpoint': {
           const run = streamRun(runs, message.checkpoint.stream);
           run.pending = message.checkpoint;
+          if (message.sourceTime !== undefined) run.pendingTime = message.sourceTime;
+          else delete run.pendingTime;
           run.unCheckpointed = 0;
           if (run.tracker.due) await commit(run, message.checkpoint);
           break;
         }
         case 'rejected': {
           const run = streamRun(runs, message.stream);
+          metrics.inc('dativo_records_failed_total', 1, { ...source, stream: message.stream });
           if (mode === 'strict') {
             throw new DativoError(`${message.error.message} (schema_validation_mode: strict; use warn to send bad records to the dead-letter queue)`, {
               kind: 'validation',
@@ -256,9 +349,17 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
           }
           await deadLetter(ctx, message);
           run.result.rejected++;
+          run.progress.rejected++;
           run.sinceTotal++;
           progress.rejected++;
-          ctx.metrics.inc('dativo_records_rejected_total', 1, { stream: message.stream });
+          metrics.inc('dativo_records_dead_lettered_total', 1, { ...source, stream: message.stream });
+          break;
+        }
+        case 'status': {
+          const run = streamRun(runs, message.stream);
+          if (message.at !== undefined) run.progress.at = message.at;
+          if (message.expected !== undefined) run.progress.expected = message.expected;
+          report();
           break;
         }
         case 'total': {
@@ -276,6 +377,7 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
         }
       }
     }
+    readSpan.end();
     if (ctx.signal.aborted) throw new AbortedError(ctx.signal.reason);
 
     for (const run of runs.values()) {
@@ -291,11 +393,16 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
         const position = run.lastCommitted ?? run.configured.resumeFrom;
         if (position) await ctx.state.put(stateKeyOf(ctx, run.configured.name), position, ctx.runId, { history: historyOf(run) });
       }
+      if (run.progress.startedAt !== undefined) run.progress.elapsedMs = Date.now() - run.progress.startedAt;
+      run.progress.done = true;
+      endSpan(run.span);
     }
   } catch (error) {
     failure = ctx.signal.aborted && !DativoError.isInstance(error) ? new AbortedError(ctx.signal.reason) : toDativoError(error);
   } finally {
+    readSpan?.end();
     for (const run of runs.values()) {
+      if (!run.progress.done) endSpan(run.span, failure);
       if (failure) await run.writer.abort().catch((e: unknown) => ctx.log.warn('abort failed', { stream: run.configured.name, error: e }));
       await run.writer.close().catch((e: unknown) => ctx.log.warn('close failed', { stream: run.configured.name, error: e }));
     }
@@ -305,6 +412,16 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
   const streams = [...runs.values()].map((r) => r.result);
   const rejected = streams.reduce((n, s) => n + s.rejected, 0);
   const written = streams.reduce((n, s) => n + s.rowsWritten, 0);
+  const durationMs = Date.now() - started;
+  const cpu = process.cpuUsage(cpuStart);
+  const cost: RunCost = {
+    apiRequests: services.source.requests + services.sink.requests,
+    bytesRead: streams.reduce((n, s) => n + s.bytesIn, 0),
+    bytesWritten: streams.reduce((n, s) => n + s.bytesOut, 0),
+    rows: written,
+    cpuSeconds: Math.round((cpu.user + cpu.system) / 1000) / 1000,
+    wallSeconds: durationMs / 1000,
+  };
   const tooMany = rejected > 0 && rejected / (written + rejected) > (options.maxDlqRatio ?? 0);
   const result: RunResult = {
     runId: ctx.runId,
@@ -315,9 +432,17 @@ export async function runPipeline<S, T>(options: PipelineOptions<S, T>): Promise
     rejected,
     files: streams.reduce((n, s) => n + s.files, 0),
     bytes: streams.reduce((n, s) => n + s.bytesOut, 0),
-    durationMs: Date.now() - started,
+    durationMs,
+    cost,
     ...(failure ? { error: failure } : {}),
   };
+  metrics.inc('dativo_active_jobs', -1);
+  metrics.observe('dativo_job_duration_seconds', cost.wallSeconds, { status: result.status });
+  metrics.inc('dativo_job_runs_total', 1, { status: result.status });
+  metrics.inc('dativo_job_cpu_seconds_total', cost.cpuSeconds);
+  metrics.inc('dativo_job_wall_seconds_total', cost.wallSeconds);
+  runSpan.setAttributes({ 'dativo.status': result.status, 'dativo.rows': result.rows, 'dativo.rejected': rejected });
+  endSpan(runSpan, failure, redact);
   report();
   return result;
 }

@@ -1,6 +1,7 @@
 import type { ClassifierOverrides } from '../classify.js';
 import type { Logger } from '../log/logger.js';
-import type { Metrics } from '../metrics.js';
+import { classifyError } from '../classify.js';
+import { endpointTemplate, type Metrics } from '../metrics.js';
 import { Breaker, type BreakerPolicy } from './breaker.js';
 import { RateLimiter, type RateLimitPolicy } from './limiter.js';
 import { defaultRetryPolicy, withRetry, type RetryPolicy } from './retry.js';
@@ -51,6 +52,8 @@ export class ResilienceService {
   private readonly settings: ResilienceSettings;
   private readonly log: Logger;
   private readonly metrics: Metrics | undefined;
+  /** Requests sent through {@link call} (every attempt), for the run's cost summary. */
+  requests = 0;
 
   constructor(connector: string, settings: ResilienceSettings, deps: { log: Logger; metrics?: Metrics }) {
     this.connector = connector;
@@ -63,9 +66,20 @@ export class ResilienceService {
     else {
       const { enabled: _enabled, ...policy } = settings.breaker ?? {};
       this.breaker = new Breaker(connector, policy);
-      this.breaker.on('open', () => this.log.warn('circuit breaker opened: calls are paused after repeated failures', { connector }));
-      this.breaker.on('halfOpen', () => this.log.info('circuit breaker half-open: trying one call', { connector }));
-      this.breaker.on('close', () => this.log.info('circuit breaker closed', { connector }));
+      const state = (value: number): void => this.metrics?.set('dativo_circuit_breaker_state', value, { connector });
+      state(0);
+      this.breaker.on('open', () => {
+        state(2);
+        this.log.warn('circuit breaker opened: calls are paused after repeated failures', { connector });
+      });
+      this.breaker.on('halfOpen', () => {
+        state(1);
+        this.log.info('circuit breaker half-open: trying one call', { connector });
+      });
+      this.breaker.on('close', () => {
+        state(0);
+        this.log.info('circuit breaker closed', { connector });
+      });
     }
   }
 
@@ -75,7 +89,30 @@ export class ResilienceService {
    * for it so other requests wait too).
    */
   call<T>(fn: (attempt: number) => Promise<T>, options: CallOptions = {}): Promise<T> {
-    const once = (attempt: number): Promise<T> => this.limiter.schedule(() => (this.breaker ? this.breaker.fire(() => fn(attempt)) : fn(attempt)));
+    const metrics = this.metrics;
+    const labels = { connector: this.connector, endpoint: options.endpoint ? endpointTemplate(options.endpoint) : 'unknown' };
+    const timed = async (attempt: number): Promise<T> => {
+      const started = performance.now();
+      let status = 'ok';
+      try {
+        return await fn(attempt);
+      } catch (error) {
+        const e = classifyError(error);
+        status = e.statusCode !== undefined ? String(e.statusCode) : e.kind;
+        throw error;
+      } finally {
+        this.requests++;
+        metrics?.inc('dativo_api_requests_total', 1, { ...labels, status });
+        metrics?.observe('dativo_api_request_duration_seconds', (performance.now() - started) / 1000, labels);
+      }
+    };
+    const once = (attempt: number): Promise<T> => {
+      const queued = performance.now();
+      return this.limiter.schedule(() => {
+        metrics?.inc('dativo_rate_limit_wait_seconds_total', (performance.now() - queued) / 1000, { connector: this.connector });
+        return this.breaker ? this.breaker.fire(() => timed(attempt)) : timed(attempt);
+      });
+    };
     return this.retry(once, options);
   }
 

@@ -29,6 +29,17 @@ export interface FieldSpec {
   classification?: string;
 }
 
+/** Classifications whose values never appear in messages or logs (`PII`, `PHI`, `PCI`, `sensitive`). */
+export const SENSITIVE_CLASSIFICATION = /(^|[^a-z])(pii|phi|pci|sensitive)([^a-z]|$)/i;
+
+/** What a message shows instead of a value of a sensitive column. */
+export const HIDDEN_VALUE = '(value hidden: the column is classified PII)';
+
+/** Whether the asset classifies the field as personal or otherwise sensitive data. */
+export function isSensitiveField(field: Pick<FieldSpec, 'classification'> | undefined): boolean {
+  return field?.classification !== undefined && SENSITIVE_CLASSIFICATION.test(field.classification);
+}
+
 export const DEFAULT_DECIMAL = { precision: 38, scale: 9 } as const;
 export const MAX_DECIMAL_PRECISION = 38;
 

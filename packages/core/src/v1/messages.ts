@@ -58,6 +58,12 @@ export interface BatchMessage {
 export interface CheckpointMessage {
   kind: 'checkpoint';
   checkpoint: Checkpoint;
+  /**
+   * When the data up to this checkpoint was current at the source (epoch ms): the cursor's time for
+   * a timestamp cursor, a window's end. Optional; without it the runner uses the time the stream's
+   * read began. Feeds `dativo_checkpoint_lag_seconds`.
+   */
+  sourceTime?: number;
 }
 
 /** A record the source could not turn into a row; it goes to the dead-letter queue. */
@@ -107,4 +113,16 @@ export interface TotalMessage {
   basis: string;
 }
 
-export type ExtractMessage = BatchMessage | CheckpointMessage | RejectedMessage | WarningMessage | StartMessage | TotalMessage;
+/**
+ * Where the source is now, for progress displays and traces: the file, table or window it reads
+ * (`at`) and, where it knows, how many records the stream holds in all this run (`expected`, for an
+ * ETA). Optional and informational: nothing is checked against it.
+ */
+export interface StatusMessage {
+  kind: 'status';
+  stream: string;
+  at?: string;
+  expected?: number;
+}
+
+export type ExtractMessage = BatchMessage | CheckpointMessage | RejectedMessage | WarningMessage | StartMessage | TotalMessage | StatusMessage;
