@@ -52,17 +52,20 @@ interface Outcome {
   checkpoints: Checkpoint[];
   warnings: string[];
   rejected: number;
+  /** Where the source said it was reading (`status` messages). */
+  at: string[];
 }
 
 async function read(stream: ConfiguredStream, raw: Record<string, unknown>, ctx = fastContext()): Promise<Outcome> {
   const source = stripeSource();
   const config = stripeConfigSchema.parse(raw);
-  const out: Outcome = { rows: [], checkpoints: [], warnings: [], rejected: 0 };
+  const out: Outcome = { rows: [], checkpoints: [], warnings: [], rejected: 0, at: [] };
   for await (const m of source.read(config, { streams: [stream] }, ctx) as AsyncIterable<ExtractMessage>) {
     if (m.kind === 'batch') out.rows.push(...readRows(m.batch, stream.schema));
     else if (m.kind === 'checkpoint') out.checkpoints.push(m.checkpoint);
     else if (m.kind === 'warning') out.warnings.push(m.message);
     else if (m.kind === 'rejected') out.rejected++;
+    else if (m.kind === 'status' && m.at) out.at.push(m.at);
   }
   return out;
 }
@@ -98,6 +101,9 @@ describe('stripe source', () => {
     expect(new Set(ids)).toEqual(new Set(fake.objects('/v1/customers').map((c) => c.id)));
     const sample = platform.rows.find((r) => r.id === fake.objects('/v1/customers')[41]?.id);
     expect(sample).toMatchObject({ email: 'customer42@example.com', balance: 42n, livemode: false, object: 'customer' });
+    // The progress display is told which created-time window the latest page came from.
+    expect(platform.at.length).toBeGreaterThan(3);
+    expect(platform.at[0]).toMatch(/^\/v1\/customers created 2023-07-\d\dT[\d:]+Z → 2023-\d\d-\d\dT[\d:]+Z$/);
     expect(sample?.created).toBe(micros(fake.objects('/v1/customers')[41]?.created as number));
     const connected = await read(stream('customers'), { ...base(), objects: ['customers'], account: 'acct_connected' });
     expect(connected.rows.length).toBe(500);

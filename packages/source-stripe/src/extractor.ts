@@ -204,7 +204,13 @@ async function* readStream(sdk: Stripe, config: StripeConfig, stream: Configured
       const params = { ...pageQuery(spec, token), created: { gte: w.from, lt: w.to }, ...info.listParams, ...(expand.length ? { expand } : {}) };
       return readPage<StripeObject>(spec, await listPage(sdk, info, params, config, ctx, stream.name), token, `GET ${info.path}`);
     };
+    let shown: number | undefined;
     for await (const page of readWindows<StripeObject>({ state: state.windows, concurrency: config.concurrency, fetch, signal: ctx.signal })) {
+      // Where the read is, for the progress display: the created-time window of the latest page.
+      if (page.window.from !== shown) {
+        shown = page.window.from;
+        yield { kind: 'status', stream: stream.name, at: `${info.path} created ${isoSeconds(page.window.from)} → ${isoSeconds(page.window.to)}` };
+      }
       for (const record of page.items) yield* append(record);
       state = { ...state, windows: page.state };
       if (batches.due) yield* batches.checkpoint(state);
@@ -278,3 +284,8 @@ async function* readStream(sdk: Stripe, config: StripeConfig, stream: Configured
 }
 
 export type { WindowState };
+
+/** An epoch-seconds time as `2026-11-29T08:00:00Z`. */
+function isoSeconds(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
