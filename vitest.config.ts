@@ -38,6 +38,11 @@ const PARALLEL_LANE = [
   // Packing and installing the packages, plugins in child processes
   'tests/packaging.integ.test.ts',
   'tests/plugins.integ.test.ts',
+  // Own ports, own PostgreSQL database, own tmux socket, own Redis key prefixes and redis-server
+  'tests/observability.integ.test.ts',
+  'tests/progress-tty.integ.test.ts',
+  'tests/orchestrated.integ.test.ts',
+  'tests/console.integ.test.ts',
 ];
 
 export default defineConfig({

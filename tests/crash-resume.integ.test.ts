@@ -1,37 +1,15 @@
-import { createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createGzip } from 'node:zlib';
 import { reliabilityRow, tempDir } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
+import { noteLength, writeRowsCsv } from './fleet-helpers.js';
 
 /** Acceptance: `kill -9` during a run, then a rerun: every input row appears exactly once. */
 const scratch = tempDir('dativo-crash-');
 afterAll(() => scratch.cleanup());
 const dir = scratch.path;
-
-async function writeCsv(file: string, rows: number, gzip: boolean): Promise<void> {
-  const out = createWriteStream(file);
-  const sink = gzip ? createGzip() : undefined;
-  sink?.pipe(out);
-  const target = sink ?? out;
-  const write = (s: string): Promise<void> => new Promise((resolve) => (target.write(s) ? resolve() : target.once('drain', () => resolve())));
-  await write('id,name,note\n');
-  let chunk = '';
-  for (let i = 0; i < rows; i++) {
-    chunk += `${i},name ${i},"note, ${i % 97} ""quoted"" text ${'z'.repeat(i % 40)}"\n`;
-    if (chunk.length > 1 << 20) {
-      await write(chunk);
-      chunk = '';
-    }
-  }
-  await write(chunk);
-  await new Promise<void>((resolve) => {
-    out.on('close', () => resolve());
-    target.end();
-  });
-}
 
 function job(name: string, file: string): void {
   writeFileSync(
@@ -74,16 +52,15 @@ async function runAndKill(name: string, waitCommits: number, delayMs: number): P
 async function checkExactlyOnce(name: string, rows: number): Promise<void> {
   const glob = path.join(dir, 'out', name, 'ingest_date=*', '*.parquet');
   const [r] = await queryDuckDb(`SELECT count(*)::BIGINT::VARCHAR AS n, count(DISTINCT id)::BIGINT::VARCHAR AS d, min(id)::VARCHAR AS lo, max(id)::VARCHAR AS hi, sum(length(note))::VARCHAR AS len FROM read_parquet(${sqlString(glob)})`);
-  let len = 0;
-  for (let i = 0; i < rows; i++) len += `note, ${i % 97} "quoted" text ${'z'.repeat(i % 40)}`.length;
+  const len = noteLength(rows);
   expect(r).toEqual({ n: String(rows), d: String(rows), lo: '0', hi: String(rows - 1), len: String(len) });
 }
 
 beforeAll(async () => {
   for (const sub of ['jobs', 'assets', 'data']) mkdirSync(path.join(dir, sub), { recursive: true });
   writeFileSync(path.join(dir, 'assets/rows.yaml'), 'name: rows\nschema:\n  - { name: id, type: bigint, required: true }\n  - { name: name, type: string }\n  - { name: note, type: string }\n');
-  await writeCsv(path.join(dir, 'data/rows.csv'), 1_200_000, false);
-  await writeCsv(path.join(dir, 'data/rows.csv.gz'), 400_000, true);
+  await writeRowsCsv(path.join(dir, 'data/rows.csv'), 1_200_000);
+  await writeRowsCsv(path.join(dir, 'data/rows.csv.gz'), 400_000, true);
   job('plain', 'data/rows.csv');
   job('zipped', 'data/rows.csv.gz');
 });

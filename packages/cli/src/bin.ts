@@ -5,6 +5,14 @@ import { main } from './main.js';
 // anything else to see it).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// A run started by `dativo worker` ends with the worker: when the IPC channel closes (the worker was
+// killed), the run stops at once as a crash would, and another worker resumes it from its last commit
+// once the dead worker's lock has expired. The channel does not keep the run alive by itself.
+if (process.env.DATIVO_WORKER_IPC === '1' && process.channel) {
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  process.channel.unref();
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -165,15 +165,52 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     }
   }
 
-  program
-    .command('start')
-    .description('v1 long-running scheduler (not available yet)')
-    .argument('<mode>')
-    .allowUnknownOption()
-    .action(() => {
-      (io.stderr ?? process.stderr).write('dativo start orchestrated is not available in this version; schedule `dativo run` with cron or your orchestrator\n');
-      exitCode = EXIT_FAILURE;
+  // Orchestrated mode: schedules and a worker fleet on Redis (BullMQ), with a control API and console.
+  const fleetOptions = (cmd: Command): Command =>
+    secretOptions(cmd)
+      .option('--runner-config <file>', 'runner file (v1 configs/runner.yaml): schedules, concurrency, Redis, API tokens')
+      .option('--redis-url <url>', 'Redis to use (default runner.redis.url, REDIS_URL, else redis://127.0.0.1:6379)');
+  const workerOptions = (cmd: Command): Command =>
+    cmd
+      .option('--concurrency <n>', 'runs this process runs at once (default runner.worker.concurrency, else 1)')
+      .option('--tenants <list>', 'only take runs of these tenants (comma-separated)')
+      .option('--lock-seconds <n>', 'how long a run stays owned by a worker that stopped answering before another takes it over (default 30)');
+  const apiOptions = (cmd: Command): Command => cmd.option('--port <port>', 'control API and console port (default runner.api.port, else 3000)').option('--host <host>', 'address to listen on (default 127.0.0.1)');
+  const fleet = () => import('./commands/orchestrated.js');
+
+  apiOptions(
+    workerOptions(
+      fleetOptions(
+        program
+          .command('start')
+          .description('v1 long-running mode: dativo start orchestrated --runner-config runner.yaml (scheduler, worker and control API in one process); oneshot runs each schedule once')
+          .argument('<mode>', 'orchestrated or oneshot'),
+      ),
+    ).option('--no-api', 'without the control API and console'),
+  ).action(async (mode: string, opts: Record<string, string | undefined>) => {
+    exitCode = await (await fleet()).startCommand(mode, opts, await globals());
+  });
+
+  workerOptions(fleetOptions(program.command('worker').description('take queued and scheduled runs from Redis and run them (as many workers on as many machines as wanted)'))).action(async (opts: Record<string, string | undefined>) => {
+    exitCode = await (await fleet()).workerCommand(opts, await globals());
+  });
+
+  fleetOptions(program.command('scheduler').description("put the runner file's schedules into Redis (idempotent: any number of schedulers); stays up, applies the file again on SIGHUP"))
+    .option('--once', 'apply the schedules and exit')
+    .action(async (opts: Record<string, string | undefined>) => {
+      exitCode = await (await fleet()).schedulerCommand(opts, await globals());
     });
+
+  fleetOptions(program.command('submit').description('queue a one-off run of a job for the workers: dativo submit --config job.yaml'))
+    .option('-c, --config <file>', 'job file')
+    .option('--wait', 'wait for the run to end and exit with its exit code')
+    .action(async (opts: Record<string, string | undefined>) => {
+      exitCode = await (await fleet()).submitCommand(opts, await globals());
+    });
+
+  apiOptions(fleetOptions(program.command('api').description('serve the control API and web console alone'))).action(async (opts: Record<string, string | undefined>) => {
+    exitCode = await (await fleet()).apiCommand(opts, await globals());
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -14,6 +14,7 @@ import {
   runPipeline,
   toDativoError,
   type RunCost,
+  type RunProgress,
   type RunResult,
 } from '@dativo/core';
 import { errorHandlingResilience, forTenant, formatWarning, loadErrorHandling, mergeErrorHandling, v1Resilience, type ErrorHandling } from '@dativo/job-config';
@@ -107,8 +108,12 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
   if (options.tenantId && options.tenantId !== plan.tenant) {
     return failedReport(file, new DativoError(`job tenant_id '${plan.tenant}' differs from --tenant-id '${options.tenantId}'`, { kind: 'config' }), plan);
   }
+  // Unique per attempt, also under a worker: output files are named after it, and a run a worker
+  // takes over from a dead one must not reuse (overwrite) the names of files already committed.
   const runId = newRunId();
-  const log = makeLogger(g, redactor, { runId, tenant: plan.tenant, job: plan.name }, plan.loaded.job.logging.level);
+  // Under `dativo worker`, lines also name the queued run (the id the API and console show).
+  const queuedRun = g.env.DATIVO_QUEUED_RUN ? { queuedRun: g.env.DATIVO_QUEUED_RUN.slice(0, 200) } : {};
+  const log = makeLogger(g, redactor, { runId, ...queuedRun, tenant: plan.tenant, job: plan.name }, plan.loaded.job.logging.level);
   for (const w of plan.warnings) log.warn(formatWarning(w), { kind: 'config_warning' });
   for (const note of plan.notes) log.info(note);
   tuneHeapFor(plan.source.connector.spec, log);
@@ -139,6 +144,7 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
   });
   const live = g.stderr.isTTY === true && !g.json && !g.quiet ? new LiveProgress(g.stderr, `${plan.tenant}/${plan.name}`) : undefined;
   const periodic = !live && !g.quiet && services.progressSeconds > 0 ? new ProgressLog(log, services.progressSeconds) : undefined;
+  const toWorker = workerChannel(g.env);
   log.info('run started', { source: plan.source.packageName, target: plan.sink.packageName, streams: plan.streams.map((s) => s.name), syncMode: plan.streams[0]?.syncMode });
   await services.tracing;
   let result: RunResult;
@@ -168,11 +174,20 @@ async function runOne(file: string, options: RunOptions, g: GlobalOptions, signa
         sink: mergeResilience(v1Resilience(plan.loaded.targetInput, job.retry_config), errorHandlingResilience(policy, [plan.sink.connector.spec.id, job.target_connector])),
       },
       ...(policy.max_dlq_ratio !== undefined ? { maxDlqRatio: policy.max_dlq_ratio } : {}),
-      ...(live || periodic ? { onProgress: (p) => (live ? live.update(p) : periodic?.update(p)) } : {}),
+      ...(live || periodic || toWorker
+        ? {
+            onProgress: (p) => {
+              if (live) live.update(p);
+              else periodic?.update(p);
+              toWorker?.update(p);
+            },
+          }
+        : {}),
     });
   } finally {
     live?.clear();
     periodic?.stop();
+    toWorker?.stop();
     await dlq.close();
   }
   const seconds = result.durationMs / 1000;
@@ -294,6 +309,44 @@ export async function runCommand(options: RunOptions, g: GlobalOptions): Promise
     g.stdout.write(`${ok}/${reports.length} jobs succeeded · ${formatCount(reports.reduce((n, r) => n + r.rows, 0))} rows\n`);
   }
   return exitCode;
+}
+
+/**
+ * Progress for the worker that started this run (`DATIVO_WORKER_IPC=1` and an IPC channel): the
+ * run's figures at most once a second, for the control API and the console.
+ */
+function workerChannel(env: NodeJS.ProcessEnv): { update(p: RunProgress): void; stop(): void } | undefined {
+  if (env.DATIVO_WORKER_IPC !== '1' || typeof process.send !== 'function') return undefined;
+  // The runner may hand the same (updated) object each time: a flag marks news, not identity.
+  let latest: RunProgress | undefined;
+  let fresh = false;
+  const send = (): void => {
+    if (!latest || !fresh || !process.connected) return;
+    fresh = false;
+    const p = latest;
+    process.send?.({
+      type: 'progress',
+      progress: {
+        rows: p.rows,
+        bytes: p.bytesIn,
+        rowsPerSecond: rowsPerSecond(p.rows, p.elapsedMs),
+        streams: p.streams.filter((s) => s.startedAt !== undefined).map((s) => ({ name: s.name, rows: s.rows, ...(s.expected !== undefined ? { expected: s.expected } : {}), ...(s.at ? { at: s.at } : {}), ...(s.done ? { done: true } : {}) })),
+        at: Date.now(),
+      },
+    });
+  };
+  const timer = setInterval(send, 1000);
+  timer.unref();
+  return {
+    update: (p) => {
+      latest = p;
+      fresh = true;
+    },
+    stop: () => {
+      clearInterval(timer);
+      send();
+    },
+  };
 }
 
 function numberOption(value: string | undefined, flag: string, fallback: number): number {
