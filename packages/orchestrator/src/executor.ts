@@ -96,12 +96,14 @@ export function childProcessExecutor(options: ChildExecutorOptions): RunExecutor
 
 /**
  * The environment a tenant's run sees: v1's per-tenant secret variables
- * (`DATIVO_SECRET__<TENANT>__<NAME>…`) of other tenants are left out.
+ * (`DATIVO_SECRET__<TENANT>__<NAME>…`) of other tenants and the API's admin token are left out.
  */
 export function tenantEnv(env: NodeJS.ProcessEnv, tenant: string): NodeJS.ProcessEnv {
   const own = tenant.toUpperCase();
   const out: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(env)) {
+    // The control API's admin token is the worker's, not the run's.
+    if (k === 'DATIVO_API_TOKEN') continue;
     const m = /^DATIVO_SECRET__(.+?)__/.exec(k);
     if (m && m[1] !== undefined && !['GLOBAL', 'ALL', own].includes(m[1].toUpperCase())) continue;
     out[k] = v;

@@ -60,7 +60,7 @@ describe('runner file (v1 configs/runner.yaml)', () => {
 
 describe('tenant boundaries', () => {
   it("a run's environment has no other tenant's v1 secret variables", () => {
-    const env = { PATH: '/bin', DATIVO_SECRET__ACME__pg__env: 'a', DATIVO_SECRET__GLOBEX__pg__env: 'g', DATIVO_SECRET__GLOBAL__stripe__text: 's', DATIVO_SECRET__all__x: 'x' };
+    const env = { PATH: '/bin', DATIVO_API_TOKEN: 'admin-token', DATIVO_SECRET__ACME__pg__env: 'a', DATIVO_SECRET__GLOBEX__pg__env: 'g', DATIVO_SECRET__GLOBAL__stripe__text: 's', DATIVO_SECRET__all__x: 'x' };
     expect(tenantEnv(env, 'acme')).toEqual({ PATH: '/bin', DATIVO_SECRET__ACME__pg__env: 'a', DATIVO_SECRET__GLOBAL__stripe__text: 's', DATIVO_SECRET__all__x: 'x' });
     expect(Object.keys(tenantEnv(env, 'globex'))).not.toContain('DATIVO_SECRET__ACME__pg__env');
   });
