@@ -16,18 +16,20 @@ import { BENCH_COLUMNS } from './lib/generate-csv.mjs';
 import { benchCsv, DATA_DIR, fresh, median, ROOT } from './lib/bench-util.mjs';
 import { loadPackage } from './lib/workspace.mjs';
 
-const { values } = parseArgs({ options: { samples: { type: 'string', default: '200' }, burst: { type: 'string', default: '1000' }, rows: { type: 'string', default: '1000000' }, redis: { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } } });
+const { values } = parseArgs({ options: { phases: { type: 'string', default: 'latency,burst,scaling' }, samples: { type: 'string', default: '200' }, burst: { type: 'string', default: '1000' }, rows: { type: 'string', default: '1000000' }, redis: { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } } });
 const { Fleet, viewOf } = await loadPackage('orchestrator');
 const CLI = path.join(ROOT, 'packages', 'cli', 'dist', 'bin.js');
 const work = path.join(DATA_DIR, 'orchestrator');
 fresh(work);
 writeFileSync(path.join(work, 'tiny.csv'), 'id,name\n1,a\n2,b\n3,c\n');
 writeFileSync(path.join(work, 'tiny-asset.yaml'), 'name: tiny\nschema:\n  - { name: id, type: bigint }\n  - { name: name, type: string }\n');
-const tinyJob = (tenant) => {
-  const file = path.join(work, `tiny-${tenant}.yaml`);
-  writeFileSync(file, `tenant_id: ${tenant}\nenvironment: dev\nsource_connector: csv\ntarget_connector: parquet\nasset: tiny\nasset_path: tiny-asset.yaml\nsource:\n  files: [{ path: tiny.csv }]\ntarget:\n  path: out/${tenant}\n  partitioning: []\nlogging: { level: WARN }\n`);
+// Distinct jobs (runs of one job file wait for each other: they would write one location).
+const tinyJob = (tenant, n = 0) => {
+  const file = path.join(work, `tiny-${tenant}-${n}.yaml`);
+  writeFileSync(file, `tenant_id: ${tenant}\nenvironment: dev\nsource_connector: csv\ntarget_connector: parquet\nasset: tiny\nasset_path: tiny-asset.yaml\nsource:\n  files: [{ path: tiny.csv }]\ntarget:\n  path: out/${tenant}/${n}\n  partitioning: []\nlogging: { level: WARN }\n`);
   return file;
 };
+const phases = new Set(values.phases.split(','));
 const { file: bigCsv } = await benchCsv(Number(values.rows));
 writeFileSync(path.join(work, 'big-asset.yaml'), `name: bench\nschema:\n${BENCH_COLUMNS.map((c) => `  - { name: ${c.name}, type: "${c.type}" }`).join('\n')}\n`);
 const bigJob = (tenant) => {
@@ -80,7 +82,7 @@ async function fleetOf(workerCount) {
 }
 
 // 1. Queue-to-start with idle workers.
-{
+if (phases.has('latency')) {
   const { fleet, workers } = await fleetOf(4);
   const file = tinyJob('latency');
   await fleet.addTenant('latency', 4);
@@ -101,12 +103,13 @@ async function fleetOf(workerCount) {
 }
 
 // 2. A burst through 4 workers, against `dativo run` one after another.
-{
+if (phases.has('burst')) {
   const burst = Number(values.burst);
   const reference = Math.min(40, burst);
-  const file = tinyJob('burst');
+  const files = Array.from({ length: burst }, (_, i) => tinyJob('burst', i));
   const t0 = Date.now();
   for (let i = 0; i < reference; i++) {
+    const file = files[i];
     await new Promise((resolve, reject) => {
       const c = spawn(process.execPath, [CLI, '--state-dir', path.join(work, 'state', 'direct'), 'run', '--config', file, '-q'], { cwd: work, stdio: 'ignore' });
       c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`dativo run exited ${code}`))));
@@ -118,7 +121,7 @@ async function fleetOf(workerCount) {
   await new Promise((r) => setTimeout(r, 6000));
   const q = fleet.queue('burst');
   const t1 = Date.now();
-  await q.addBulk(Array.from({ length: burst }, () => ({ name: 'run', data: { file, tenant: 'burst', trigger: 'submit' }, opts: { removeOnComplete: { count: burst }, removeOnFail: { count: burst } } })));
+  await q.addBulk(files.map((file) => ({ name: 'run', data: { file, tenant: 'burst', trigger: 'submit' }, opts: { removeOnComplete: { count: burst }, removeOnFail: { count: burst } } })));
   let maxActive = 0;
   await until(async () => {
     const c = await q.getJobCounts('completed', 'failed', 'active');
@@ -154,7 +157,7 @@ async function twoBig(workerCount) {
   await fleet.close();
   return seconds;
 }
-{
+if (phases.has('scaling')) {
   const one = [];
   const two = [];
   for (let i = 0; i < 2; i++) {

@@ -143,8 +143,9 @@ export class FleetWorker {
       leases = await this.acquireLeases(job.data, id);
       if (!leases.length) {
         // The same job runs elsewhere (two runs of one job would write one location at once), or
-        // its schedule already runs max_concurrent_runs: wait a little and try again.
-        await job.moveToDelayed(Date.now() + 500, token);
+        // its schedule already runs max_concurrent_runs: wait and try again, longer each time
+        // (0.5 s, up to 5 s), so many runs of one long job do not keep the workers busy.
+        await job.moveToDelayed(Date.now() + Math.min(5000, 500 * Math.max(1, job.attemptsStarted)), token);
         throw new DelayedError();
       }
     } finally {
