@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { reliabilityRow, tempDir } from '@dativo/testing';
 import { queryDuckDb, sqlString } from '@dativo/testing/duckdb';
-import { Fleet, viewOf, type RunView } from '@dativo/orchestrator';
+import { Fleet, queueNameOf, viewOf, type RunView } from '@dativo/orchestrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
 import { CliProcess, dropPrefix, freePort, freshPrefix, noteLength, OwnRedis, rowsJob, rssMb, until, writeRowsAsset, writeRowsCsv } from './fleet-helpers.js';
@@ -105,15 +105,15 @@ describe('dativo worker / submit on Redis', () => {
       const id = await submit(prefix, jobFile);
       // The run is under way and has committed at least once.
       await until(() => commitsOf('acme', 'killed') >= 1, 120_000, 'a first commit');
+      // Killed mid-run (right after its first commit); a second worker starts and takes the run
+      // over once the dead worker's lock and lease have expired.
+      a.child.kill('SIGKILL');
+      await a.exited;
       const owner = await viewOf((await fleet.run('acme', id))!);
       expect(owner.status).toBe('running');
       expect(owner.worker).toBe(`${owner.worker?.split(':')[0]}:${a.pid}`);
-      // A second worker is up before the first dies: it takes the run once the lock expires.
       const b = worker(prefix);
       try {
-        await b.waitFor(/worker started/);
-        a.child.kill('SIGKILL');
-        await a.exited;
         const done = await waitRun(fleet, 'acme', id);
         expect(done.status, JSON.stringify(done)).toBe('succeeded');
         expect(done.attempts).toBe(2);
@@ -125,6 +125,35 @@ describe('dativo worker / submit on Redis', () => {
         await b.stop();
       }
       reliabilityRow({ connector: 'Orchestrated mode (BullMQ on Redis)', fault: '`kill -9` of the worker running a run', outcome: 'the run ends with the worker; another worker takes it when the lock expires and resumes from the last commit: every row once' });
+    } finally {
+      await a.stop();
+      await dropPrefix(fleet);
+      await fleet.close();
+    }
+  });
+
+  it('a worker that lost its lock stops its copy of the run; the worker that took it over finishes it once', async () => {
+    const prefix = freshPrefix();
+    const fleet = new Fleet({ url: REDIS, prefix });
+    const jobFile = job('lost_lock', 'acme', '../../data/big.csv');
+    const a = worker(prefix);
+    try {
+      await a.waitFor(/worker started/);
+      const id = await submit(prefix, jobFile);
+      await until(() => commitsOf('acme', 'lost_lock') >= 1, 120_000, 'a first commit');
+      // As if the lock had expired while Redis was out of reach: the next renewal fails.
+      await fleet.redis.del(`${prefix}:${queueNameOf('acme')}:${id}:lock`);
+      const b = worker(prefix);
+      try {
+        const done = await waitRun(fleet, 'acme', id);
+        expect(done.status, JSON.stringify(done)).toBe('succeeded');
+        await checkExactlyOnce('acme', 'lost_lock', BIG);
+        const logs = (await fleet.queue('acme').getJobLogs(id)).logs.join('\n');
+        expect(logs).toMatch(/resum/i);
+      } finally {
+        await b.stop();
+      }
+      expect(a.output).toContain('lost the lock of this run');
     } finally {
       await a.stop();
       await dropPrefix(fleet);
@@ -267,7 +296,8 @@ describe('dativo worker / submit on Redis', () => {
     const fleet = new Fleet({ url: own.url, prefix });
     const jobFile = job('restart', 'acme', '../../data/big.csv');
     const tinyFile = job('after_restart', 'acme', '../../data/tiny.csv');
-    const w = worker(prefix, [], {}, own.url);
+    // A lock long enough to outlast the restart (a worker that cannot renew for 1.5 lock periods stops its run).
+    const w = worker(prefix, ['--lock-seconds', '10'], {}, own.url);
     try {
       await w.waitFor(/worker started/);
       const id = await submit(prefix, jobFile, own.url);

@@ -241,7 +241,7 @@ export async function viewOf(job: Job<RunData>): Promise<RunView> {
     queuedAt: dueAt(job),
     ...(job.processedOn ? { startedAt: job.processedOn } : {}),
     ...(job.finishedOn ? { finishedAt: job.finishedOn } : {}),
-    attempts: job.attemptsStarted,
+    attempts: job.stalledCounter + 1,
     ...(job.processedBy ? { worker: job.processedBy } : {}),
     rows,
     bytes: report?.bytes ?? progress?.bytes ?? 0,

@@ -55,6 +55,10 @@ export class FleetWorker {
   /** Connections handed to BullMQ workers (BullMQ leaves a given connection open: closed here). */
   private readonly connections: Redis[] = [];
   private readonly running = new Map<string, AbortController>();
+  /** Runs this worker stopped so another worker can take them over (not finished). */
+  private readonly handedOver = new Set<string>();
+  /** When each running run's lock was last renewed (or taken). */
+  private readonly renewedAt = new Map<string, number>();
   private subscriber: Redis | undefined;
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
@@ -82,6 +86,15 @@ export class FleetWorker {
     // Tenants that appear while the channel was down are found on the next look.
     this.timers.push(setInterval(() => void this.syncTenants().catch(() => undefined), 5000));
     this.timers.push(setInterval(() => void this.heartbeat().catch(() => undefined), 5000));
+    // A run whose lock could not be renewed for one and a half lock periods (Redis out of reach)
+    // stops: another worker may take it over after one, and finds its job lease free after two and a
+    // half (the lease is this worker's copy's, not the run's).
+    this.timers.push(
+      setInterval(() => {
+        const now = Date.now();
+        for (const [id, at] of this.renewedAt) if (now - at > 1.5 * this.lockMs) this.handOver(id, 'could not renew the lock of this run (Redis out of reach)');
+      }, Math.max(250, this.lockMs / 4)),
+    );
     await this.heartbeat().catch(() => undefined);
     this.options.log.info('worker started', { worker: this.id, concurrency: this.concurrency, tenants: this.options.tenants ?? 'all', lockSeconds: this.lockMs / 1000 });
   }
@@ -121,6 +134,15 @@ export class FleetWorker {
       name: this.id,
     });
     worker.on('error', (error) => this.options.log.debug('worker connection', { tenant, error: error.message }));
+    // The lock is gone (expired while Redis was out of reach, or another worker holds it): the run
+    // may be running elsewhere now, so this copy stops (after its batch, publishing nothing more).
+    worker.on('lockRenewalFailed', (ids) => {
+      for (const id of ids) this.handOver(id, 'lost the lock of this run to another worker');
+    });
+    worker.on('locksRenewed', ({ jobIds }) => {
+      const now = Date.now();
+      for (const id of jobIds) this.renewedAt.set(id, now);
+    });
     this.workers.set(tenant, worker);
   }
 
@@ -137,6 +159,7 @@ export class FleetWorker {
     // The slot is taken before anything is awaited, so two tenant queues cannot both pass the check.
     const controller = new AbortController();
     this.running.set(id, controller);
+    this.renewedAt.set(id, Date.now());
     let leases: Lease[] = [];
     try {
       if (await fleet.isCancelled(id)) return { status: 'cancelled', exitCode: 2, rows: 0, bytes: 0, files: 0, rejected: 0, seconds: 0, error: { kind: 'cancelled', message: 'cancelled before it started' } };
@@ -149,7 +172,20 @@ export class FleetWorker {
         throw new DelayedError();
       }
     } finally {
-      if (!leases.length) this.running.delete(id);
+      if (!leases.length) {
+        this.running.delete(id);
+        this.renewedAt.delete(id);
+      }
+    }
+    // A copy of this run that finished elsewhere but could not record it in BullMQ (its lock was lost
+    // at the end): its report stands; running the job again would read it all again.
+    const prior = await fleet.redis.get(fleet.key('done', id)).catch(() => null);
+    if (prior) {
+      await this.releaseLeases(leases, id);
+      this.running.delete(id);
+      this.renewedAt.delete(id);
+      log.info('run already finished by another worker', { runId: id, tenant: job.data.tenant });
+      return JSON.parse(prior) as RunReport;
     }
     signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
     const renew = setInterval(() => void Promise.all(leases.map((l) => this.takeLease(l, id))).catch(() => undefined), Math.max(500, this.lockMs / 3));
@@ -168,21 +204,35 @@ export class FleetWorker {
           void job.updateProgress(p).catch(() => undefined);
         },
       });
-      runLog.info('run ended', { status: report.status, rows: report.rows, seconds: report.seconds });
+      runLog.info('run ended', { status: report.status, rows: report.rows, seconds: report.seconds, ...(report.error ? { error: report.error.message } : {}) });
+      // Recorded before the leases go (a copy that took the run over reads it), unless this copy
+      // was stopped to hand the run over (lost lock, worker stopping): then the run is not done.
+      if (!this.handedOver.has(id)) await fleet.redis.set(fleet.key('done', id), JSON.stringify(report), 'EX', 7 * 24 * 3600).catch(() => undefined);
       this.finished++;
       return report;
     } finally {
       clearInterval(renew);
       await this.releaseLeases(leases, id);
       this.running.delete(id);
+      this.renewedAt.delete(id);
+      this.handedOver.delete(id);
     }
   }
 
   /**
    * Leases a run needs, over every worker: its job (one run of a job file at a time) and, for a
    * schedule's run, one of the schedule's `max_concurrent_runs`. All or none: an empty list means
-   * wait. A lease expires (a dead worker's) after four lock periods without renewal.
+   * wait. A lease expires (a dead worker's) after two and a half lock periods without renewal.
    */
+  /** Stops this worker's copy of a run (after its batch) without marking the run done. */
+  private handOver(id: string, reason: string): void {
+    const c = this.running.get(id);
+    if (!c || c.signal.aborted) return;
+    this.handedOver.add(id);
+    this.options.log.warn('stopping a run to hand it over', { runId: id, reason });
+    c.abort(new Error(reason));
+  }
+
   private async acquireLeases(data: RunData, id: string): Promise<Lease[]> {
     const { fleet } = this.options;
     const wanted: Lease[] = [{ key: fleet.key('leases', 'job', createHash('sha256').update(`${data.tenant}\0${data.file}`).digest('hex').slice(0, 32)), limit: 1 }];
@@ -202,13 +252,18 @@ export class FleetWorker {
     return taken;
   }
 
+  /** Leases are held by this worker's copy of a run: a copy on another worker (a takeover) waits for them. */
+  private holder(id: string): string {
+    return `${this.id}|${id}`;
+  }
+
   private async takeLease(lease: Lease, id: string): Promise<boolean> {
     const now = Date.now();
-    return (await this.options.fleet.redis.eval(ACQUIRE, 1, lease.key, lease.limit, id, now, now + this.lockMs * 4, this.lockMs * 8)) === 1;
+    return (await this.options.fleet.redis.eval(ACQUIRE, 1, lease.key, lease.limit, this.holder(id), now, now + this.lockMs * 2.5, this.lockMs * 8)) === 1;
   }
 
   private async releaseLeases(leases: Lease[], id: string): Promise<void> {
-    for (const l of leases) await this.options.fleet.redis.zrem(l.key, id).catch(() => undefined);
+    for (const l of leases) await this.options.fleet.redis.zrem(l.key, this.holder(id)).catch(() => undefined);
   }
 
   private async heartbeat(): Promise<void> {
@@ -225,7 +280,7 @@ export class FleetWorker {
   async close(graceful = true): Promise<void> {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
-    if (!graceful) for (const c of this.running.values()) c.abort(new Error('worker stopping'));
+    if (!graceful) for (const id of this.running.keys()) this.handOver(id, 'worker stopping');
     await Promise.all([...this.workers.values()].map((w) => w.close()));
     for (const c of this.connections) c.disconnect();
     this.subscriber?.disconnect();
