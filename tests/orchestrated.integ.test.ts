@@ -325,13 +325,14 @@ describe('dativo worker / submit on Redis', () => {
   it('backpressure: a burst of 1,000 submitted runs is queued, two workers run one each, and their memory stays flat', async () => {
     const prefix = freshPrefix();
     const fleet = new Fleet({ url: REDIS, prefix });
-    const jobFile = path.join(dir, job('burst', 'burst', '../../data/tiny.csv'));
+    // Distinct jobs: runs of one job file wait for each other (they would write one location).
+    const jobFiles = Array.from({ length: 1000 }, (_, i) => path.join(dir, job(`burst_${i}`, 'burst', '../../data/tiny.csv')));
     const workers = [worker(prefix), worker(prefix)];
     try {
       await Promise.all(workers.map((w) => w.waitFor(/worker started/)));
       await fleet.addTenant('burst', 2);
       const q = fleet.queue('burst');
-      await q.addBulk(Array.from({ length: 1000 }, () => ({ name: 'run', data: { file: jobFile, tenant: 'burst', trigger: 'submit' as const }, opts: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } } })));
+      await q.addBulk(jobFiles.map((file) => ({ name: 'run', data: { file, tenant: 'burst', trigger: 'submit' as const }, opts: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } } })));
       const rss: number[] = [];
       let maxActive = 0;
       const before = await fleet.counts('burst');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Queue, type Job, type JobState } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DativoError } from '@dativo/core/definition';
@@ -139,7 +140,8 @@ export class Fleet {
   /** Queues a one-off run; returns its id. */
   async enqueue(data: RunData, keepRuns = 1000): Promise<string> {
     await this.addTenant(data.tenant);
-    const job = await this.queue(data.tenant).add('run', data, runJobOptions(keepRuns));
+    // Ids unique over every tenant (BullMQ's own count per queue would repeat across tenants).
+    const job = await this.queue(data.tenant).add('run', data, { ...runJobOptions(keepRuns), jobId: `r${Date.now().toString(36)}${randomBytes(4).toString('hex')}` });
     if (!job.id) throw new DativoError('Redis did not return an id for the queued run', { kind: 'transient' });
     return job.id;
   }
@@ -176,7 +178,7 @@ export class Fleet {
     if (state === 'completed' || state === 'failed') return 'finished';
     // A schedule's next firing, not yet due: removing it would stop the schedule (pause it instead).
     if (state === 'delayed' && job.repeatJobKey) return 'scheduled';
-    await this.redis.set(this.key('cancelled', job.id ?? ''), '1', 'EX', 7 * 24 * 3600);
+    await this.redis.set(this.key('cancelled', queueNameOf(job.data.tenant), job.id ?? ''), '1', 'EX', 7 * 24 * 3600);
     if (state === 'active') {
       await this.redis.publish(this.key('events'), JSON.stringify({ type: 'cancel', tenant: job.data.tenant, id: job.id }));
       return 'stopping';
@@ -191,8 +193,8 @@ export class Fleet {
     }
   }
 
-  async isCancelled(id: string): Promise<boolean> {
-    return (await this.redis.exists(this.key('cancelled', id))) === 1;
+  async isCancelled(tenant: string, id: string): Promise<boolean> {
+    return (await this.redis.exists(this.key('cancelled', queueNameOf(tenant), id))) === 1;
   }
 
   async close(): Promise<void> {

@@ -21,6 +21,11 @@ export interface FleetWorkerOptions {
   name?: string;
 }
 
+/** What a worker tracks a run by: BullMQ ids are unique per tenant queue only. */
+function runKey(tenant: string, id: string): string {
+  return `${tenant}/${id}`;
+}
+
 interface Lease {
   key: string;
   limit: number;
@@ -107,7 +112,7 @@ export class FleetWorker {
       return;
     }
     if (event.type === 'tenant' && event.tenant) void this.serve(event.tenant).catch((error: unknown) => this.options.log.warn('could not serve tenant', { tenant: event.tenant, error }));
-    if (event.type === 'cancel' && event.id) this.running.get(event.id)?.abort(new Error('cancelled by request'));
+    if (event.type === 'cancel' && event.id && event.tenant) this.running.get(runKey(event.tenant, event.id))?.abort(new Error('cancelled by request'));
   }
 
   private async syncTenants(): Promise<void> {
@@ -137,11 +142,11 @@ export class FleetWorker {
     // The lock is gone (expired while Redis was out of reach, or another worker holds it): the run
     // may be running elsewhere now, so this copy stops (after its batch, publishing nothing more).
     worker.on('lockRenewalFailed', (ids) => {
-      for (const id of ids) this.handOver(id, 'lost the lock of this run to another worker');
+      for (const id of ids) this.handOver(runKey(tenant, id), 'lost the lock of this run to another worker');
     });
     worker.on('locksRenewed', ({ jobIds }) => {
       const now = Date.now();
-      for (const id of jobIds) this.renewedAt.set(id, now);
+      for (const id of jobIds) this.renewedAt.set(runKey(tenant, id), now);
     });
     this.workers.set(tenant, worker);
   }
@@ -149,6 +154,8 @@ export class FleetWorker {
   private async process(job: Job<RunData, RunReport>, token: string | undefined, signal?: AbortSignal): Promise<RunReport> {
     const { fleet, log } = this.options;
     const id = job.id ?? '';
+    // Run ids are per tenant queue: what this worker tracks is keyed by tenant and id.
+    const rk = runKey(job.data.tenant, id);
     // The BullMQ worker of another tenant queue of this process holds the last slot: the run goes
     // back for a second (any idle worker may take it then). Only a worker serving several tenants
     // at full concurrency does this, at most once a second per queue.
@@ -158,12 +165,12 @@ export class FleetWorker {
     }
     // The slot is taken before anything is awaited, so two tenant queues cannot both pass the check.
     const controller = new AbortController();
-    this.running.set(id, controller);
-    this.renewedAt.set(id, Date.now());
+    this.running.set(rk, controller);
+    this.renewedAt.set(rk, Date.now());
     let leases: Lease[] = [];
     try {
-      if (await fleet.isCancelled(id)) return { status: 'cancelled', exitCode: 2, rows: 0, bytes: 0, files: 0, rejected: 0, seconds: 0, error: { kind: 'cancelled', message: 'cancelled before it started' } };
-      leases = await this.acquireLeases(job.data, id);
+      if (await fleet.isCancelled(job.data.tenant, id)) return { status: 'cancelled', exitCode: 2, rows: 0, bytes: 0, files: 0, rejected: 0, seconds: 0, error: { kind: 'cancelled', message: 'cancelled before it started' } };
+      leases = await this.acquireLeases(job.data, rk);
       if (!leases.length) {
         // The same job runs elsewhere (two runs of one job would write one location at once), or
         // its schedule already runs max_concurrent_runs: wait and try again, longer each time
@@ -173,22 +180,22 @@ export class FleetWorker {
       }
     } finally {
       if (!leases.length) {
-        this.running.delete(id);
-        this.renewedAt.delete(id);
+        this.running.delete(rk);
+        this.renewedAt.delete(rk);
       }
     }
     // A copy of this run that finished elsewhere but could not record it in BullMQ (its lock was lost
     // at the end): its report stands; running the job again would read it all again.
-    const prior = await fleet.redis.get(fleet.key('done', id)).catch(() => null);
+    const prior = await fleet.redis.get(fleet.key('done', queueNameOf(job.data.tenant), id)).catch(() => null);
     if (prior) {
-      await this.releaseLeases(leases, id);
-      this.running.delete(id);
-      this.renewedAt.delete(id);
+      await this.releaseLeases(leases, rk);
+      this.running.delete(rk);
+      this.renewedAt.delete(rk);
       log.info('run already finished by another worker', { runId: id, tenant: job.data.tenant });
       return JSON.parse(prior) as RunReport;
     }
     signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-    const renew = setInterval(() => void Promise.all(leases.map((l) => this.takeLease(l, id))).catch(() => undefined), Math.max(500, this.lockMs / 3));
+    const renew = setInterval(() => void Promise.all(leases.map((l) => this.takeLease(l, rk))).catch(() => undefined), Math.max(500, this.lockMs / 3));
     const runLog = log.child({ runId: id, tenant: job.data.tenant, ...(job.data.schedule ? { schedule: job.data.schedule } : {}) });
     runLog.info('run taken', { worker: this.id, attempt: job.stalledCounter + 1, queuedMs: Date.now() - dueAt(job) });
     let lastProgress = 0;
@@ -207,15 +214,15 @@ export class FleetWorker {
       runLog.info('run ended', { status: report.status, rows: report.rows, seconds: report.seconds, ...(report.error ? { error: report.error.message } : {}) });
       // Recorded before the leases go (a copy that took the run over reads it), unless this copy
       // was stopped to hand the run over (lost lock, worker stopping): then the run is not done.
-      if (!this.handedOver.has(id)) await fleet.redis.set(fleet.key('done', id), JSON.stringify(report), 'EX', 7 * 24 * 3600).catch(() => undefined);
+      if (!this.handedOver.has(rk)) await fleet.redis.set(fleet.key('done', queueNameOf(job.data.tenant), id), JSON.stringify(report), 'EX', 7 * 24 * 3600).catch(() => undefined);
       this.finished++;
       return report;
     } finally {
       clearInterval(renew);
-      await this.releaseLeases(leases, id);
-      this.running.delete(id);
-      this.renewedAt.delete(id);
-      this.handedOver.delete(id);
+      await this.releaseLeases(leases, rk);
+      this.running.delete(rk);
+      this.renewedAt.delete(rk);
+      this.handedOver.delete(rk);
     }
   }
 
