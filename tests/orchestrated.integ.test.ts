@@ -154,6 +154,7 @@ describe('dativo worker / submit on Redis', () => {
         await b.stop();
       }
       expect(a.output).toContain('lost the lock of this run');
+      reliabilityRow({ connector: 'Orchestrated mode (BullMQ on Redis)', fault: 'the lock of the worker running a run lost (deleted in Redis)', outcome: 'that worker stops its copy after the batch; the worker that takes the run over waits for its lease and resumes from the last commit: every row once' });
     } finally {
       await a.stop();
       await dropPrefix(fleet);
