@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
-import { viewOf, type Fleet, type RunView } from './fleet.js';
+import { viewOf, type Fleet } from './fleet.js';
 import type { ApiToken } from './runner-config.js';
 import { tenantOf } from './runner-config.js';
 import { nextRuns, pauseSchedule, resumeSchedule, storedSchedules } from './scheduler.js';
@@ -347,4 +347,3 @@ async function serveConsole(app: FastifyInstance, dir: string): Promise<void> {
   });
 }
 
-export type { RunView };

@@ -92,7 +92,7 @@ export function queueNameOf(tenant: string): string {
 
 /** The Redis connection options BullMQ needs (commands wait through a reconnect instead of failing). */
 export function connect(url: string, name: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName: name, lazyConnect: false });
+  return new Redis(url, { maxRetriesPerRequest: null, connectionName: name });
 }
 
 /** Shared access to the fleet's Redis: queues per tenant, schedules, runs, cancellation. */

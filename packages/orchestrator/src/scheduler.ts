@@ -27,7 +27,6 @@ export interface ApplyResult {
 export async function applySchedules(fleet: Fleet, loaded: LoadedRunnerConfig, log: Logger): Promise<ApplyResult> {
   const config = loaded.config;
   const result: ApplyResult = { active: [], idle: [], removed: [] };
-  const paused = new Set(await fleet.redis.smembers(fleet.key('paused')));
   const previous = await storedSchedules(fleet);
   const tenants = new Set([...(await fleet.tenants()), ...loaded.schedules.map((s) => s.tenant)]);
   for (const tenant of tenants) await fleet.addTenant(tenant, config.orchestrator.concurrency_per_tenant);
@@ -36,7 +35,7 @@ export async function applySchedules(fleet: Fleet, loaded: LoadedRunnerConfig, l
     const before = previous.get(s.name);
     // A schedule whose job moved to another tenant leaves its old queue.
     if (before && before.tenant !== s.tenant) await fleet.queue(before.tenant).removeJobScheduler(s.name);
-    if (!s.enabled || paused.has(s.name)) {
+    if (!s.enabled || before?.paused) {
       await fleet.queue(s.tenant).removeJobScheduler(s.name);
       result.idle.push(s.name);
       continue;
