@@ -1,15 +1,21 @@
 #!/usr/bin/env node
 // Benchmark: PostgreSQL table → zstd Parquet with dativo, divided by
 // `psql -c "\copy (SELECT …) TO file"` (plain text, no Parquet), both measured in this run.
-// Creates the database `dativo_bench` and a 2M-row, 10-column table once (kept for reruns).
+// Two tables, created once in the database `dativo_bench` (kept for reruns):
+//   standard  public.bench       2M rows, 10 mixed columns (short, repetitive strings)
+//   text      public.bench_text  2M rows, ids / integers / doubles / a timestamp and four unique-ish
+//                                text columns of 15–90 characters (e-mail, name, postal address, comment),
+//                                loaded from the same CSV as the text-heavy CSV benchmark
 //
-//   node bench/postgres-to-parquet.mjs [--rows 2000000] [--runs 3]   (PGHOST, PGPORT, PGUSER honoured)
-import path from 'node:path';
+//   node bench/postgres-to-parquet.mjs [--table all|standard|text] [--rows 2000000] [--runs 3]
+//   (PGHOST, PGPORT, PGUSER honoured)
 import { parseArgs } from 'node:util';
-import { DATA_DIR } from './lib/bench-util.mjs';
-import { compare, run, TABLE_COLUMNS, timeCommand, writeJob } from './lib/sql-bench.mjs';
+import { benchCsv } from './lib/bench-util.mjs';
+import { benchTables, run, TABLE_COLUMNS, tablesOption, TEXT_COLUMNS, timeCommand } from './lib/sql-bench.mjs';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '2000000' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { rows: { type: 'string', default: '2000000' }, runs: { type: 'string', default: '3' }, table: { type: 'string', default: 'all' } },
+});
 const rows = Number(values.rows);
 const host = process.env.PGHOST ?? '127.0.0.1';
 const port = process.env.PGPORT ?? '5432';
@@ -18,9 +24,14 @@ const psql = (db, sql) => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h'
 
 const exists = (await psql('postgres', "SELECT 1 FROM pg_database WHERE datname = 'dativo_bench'")).trim() === '1';
 if (!exists) await psql('postgres', 'CREATE DATABASE dativo_bench');
-const hasTable = (await psql('dativo_bench', "SELECT to_regclass('public.bench') IS NOT NULL")).trim() === 't';
-const have = hasTable ? (await psql('dativo_bench', 'SELECT count(*) FROM bench')).trim() : '-1';
-if (Number(have) !== rows) {
+
+async function rowsIn(table) {
+  const hasTable = (await psql('dativo_bench', `SELECT to_regclass('public.${table}') IS NOT NULL`)).trim() === 't';
+  return hasTable ? Number((await psql('dativo_bench', `SELECT count(*) FROM ${table}`)).trim()) : -1;
+}
+
+async function standardTable() {
+  if ((await rowsIn('bench')) === rows) return;
   process.stderr.write(`creating public.bench with ${rows} rows…\n`);
   await psql(
     'dativo_bench',
@@ -33,16 +44,29 @@ if (Number(have) !== rows) {
   await psql('dativo_bench', 'VACUUM ANALYZE bench');
 }
 
-const work = path.join(DATA_DIR, 'postgres-to-parquet');
-writeJob(work, 'postgres', `  tables: [{ name: public.bench }]\n  connection: { host: "${host}", port: ${port}, user: "${user}", database: dativo_bench }\n`);
-const select = `SELECT ${TABLE_COLUMNS.map((c) => c.name).join(', ')} FROM bench`;
-const out = path.join(work, 'psql.txt');
-await compare({
-  name: 'postgres-to-parquet',
-  work,
-  runs: Number(values.runs),
-  rows,
+async function textTable() {
+  if ((await rowsIn('bench_text')) === rows) return;
+  const { file } = await benchCsv(rows, 'text');
+  process.stderr.write(`creating public.bench_text with ${rows} rows…\n`);
+  await psql('dativo_bench', `DROP TABLE IF EXISTS bench_text; CREATE TABLE bench_text (${TEXT_COLUMNS.map((c) => `${c.name} ${c.pg}`).join(', ')})`);
+  await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', host, '-p', port, '-U', user, '-d', 'dativo_bench', '-c', `\\copy bench_text FROM '${file}' (FORMAT csv, HEADER true)`]);
+  await psql('dativo_bench', 'VACUUM ANALYZE bench_text');
+}
+
+const TABLES = {
+  standard: { table: 'bench', columns: TABLE_COLUMNS, create: standardTable },
+  text: { table: 'bench_text', columns: TEXT_COLUMNS, create: textTable },
+};
+
+await benchTables({
+  shapes: tablesOption(values.table),
+  tables: TABLES,
+  benchName: 'postgres-to-parquet',
+  connector: 'postgres',
+  sourceYaml: (table) => `  tables: [{ name: public.${table} }]\n  connection: { host: "${host}", port: ${port}, user: "${user}", database: dativo_bench }\n`,
   referenceLabel: 'psql \\copy (text)',
-  goal: 2.5,
-  reference: () => timeCommand(`psql -X -q -h ${host} -p ${port} -U ${user} -d dativo_bench -c "\\copy (${select}) TO '${out}'"`),
+  referenceFile: 'psql.txt',
+  reference: (select, out) => timeCommand(`psql -X -q -h ${host} -p ${port} -U ${user} -d dativo_bench -c "\\copy (${select}) TO '${out}'"`),
+  rows,
+  runs: Number(values.runs),
 });

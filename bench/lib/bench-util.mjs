@@ -2,19 +2,22 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateCsv } from './generate-csv.mjs';
+import { generateCsv, generateTextCsv } from './generate-csv.mjs';
 
 export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ROOT = path.resolve(BENCH_DIR, '..');
 export const DATA_DIR = path.join(BENCH_DIR, '.data');
 
-/** The benchmark CSV, generated once and reused (bench/.data is git-ignored). */
-export async function benchCsv(rows) {
+/**
+ * The benchmark CSV, generated once and reused (bench/.data is git-ignored): `standard` is the
+ * 10-column mixed table, `text` the text-heavy one (four unique-ish text columns).
+ */
+export async function benchCsv(rows, shape = 'standard') {
   mkdirSync(DATA_DIR, { recursive: true });
-  const file = path.join(DATA_DIR, `bench-${rows}.csv`);
+  const file = path.join(DATA_DIR, `${shape === 'text' ? 'text' : 'bench'}-${rows}.csv`);
   if (!existsSync(file)) {
     process.stderr.write(`generating ${rows} rows into ${path.relative(ROOT, file)}…\n`);
-    await generateCsv(`${file}.tmp`, rows);
+    await (shape === 'text' ? generateTextCsv : generateCsv)(`${file}.tmp`, rows);
     const { renameSync } = await import('node:fs');
     renameSync(`${file}.tmp`, file);
   }

@@ -3,7 +3,8 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fresh, measureDativo, median } from './bench-util.mjs';
+import { DATA_DIR, fresh, measureDativo, median } from './bench-util.mjs';
+export { TEXT_COLUMNS } from './generate-csv.mjs';
 
 export const TABLE_COLUMNS = [
   { name: 'id', asset: 'bigint' },
@@ -40,10 +41,10 @@ export async function timeCommand(command) {
   return (performance.now() - started) / 1000;
 }
 
-/** Writes the asset and a job reading `table` with `source` settings into `work`. */
-export function writeJob(work, connector, sourceYaml) {
+/** Writes the asset (`columns`) and a job with `source` settings into `work`. */
+export function writeJob(work, connector, sourceYaml, columns = TABLE_COLUMNS) {
   fresh(work);
-  writeFileSync(path.join(work, 'asset.yaml'), `name: bench\nschema:\n${TABLE_COLUMNS.map((c) => `  - { name: ${c.name}, type: "${c.asset}" }`).join('\n')}\n`);
+  writeFileSync(path.join(work, 'asset.yaml'), `name: bench\nschema:\n${columns.map((c) => `  - { name: ${c.name}, type: "${c.asset ?? c.type}" }`).join('\n')}\n`);
   writeFileSync(
     path.join(work, 'job.yaml'),
     `tenant_id: bench\nenvironment: dev\nsource_connector: ${connector}\ntarget_connector: parquet\nasset: bench\nasset_path: asset.yaml\nsource:\n${sourceYaml}target:\n  path: out\n  compression: zstd\n  partitioning: []\nlogging: { level: WARN }\n`,
@@ -51,7 +52,7 @@ export function writeJob(work, connector, sourceYaml) {
 }
 
 /** Alternates reference and dativo runs; prints medians, the ratio and dativo's peak RSS. */
-export async function compare({ name, work, runs, rows, reference, referenceLabel, goal }) {
+export async function compare({ name, work, runs, rows, reference, referenceLabel, goal, columns = TABLE_COLUMNS }) {
   const ref = [];
   const ours = [];
   for (let i = 0; i < runs; i++) {
@@ -59,13 +60,38 @@ export async function compare({ name, work, runs, rows, reference, referenceLabe
     fresh(path.join(work, 'out'));
     fresh(path.join(work, '.dativo'));
     ours.push(await measureDativo(['run', '--config', 'job.yaml', '--quiet'], work));
-    process.stderr.write(`run ${i + 1}/${runs}: ${referenceLabel} ${ref.at(-1).toFixed(2)} s, dativo ${ours.at(-1).seconds.toFixed(2)} s (peak RSS ${ours.at(-1).peakRssMb.toFixed(0)} MB)\n`);
+    process.stderr.write(`run ${i + 1}/${runs}: ${referenceLabel} ${ref.at(-1).toFixed(2)} s, dativo ${ours.at(-1).seconds.toFixed(2)} s (CPU ${ours.at(-1).cpuSeconds.toFixed(2)} s, peak RSS ${ours.at(-1).peakRssMb.toFixed(0)} MB)\n`);
   }
   const r = median(ref);
   const o = median(ours.map((x) => x.seconds));
   const peak = Math.max(...ours.map((x) => x.peakRssMb));
-  console.log(`${name}: ${rows} rows × ${TABLE_COLUMNS.length} columns`);
+  const cpu = median(ours.map((x) => x.cpuSeconds));
+  console.log(`${name}: ${rows} rows × ${columns.length} columns`);
   console.log(`  ${referenceLabel}: ${r.toFixed(2)} s`);
-  console.log(`  dativo → zstd Parquet: ${o.toFixed(2)} s  (${Math.round(rows / o).toLocaleString('en-US')} rows/s, peak RSS ${peak.toFixed(0)} MB, goal < 400 MB)`);
+  console.log(`  dativo → zstd Parquet: ${o.toFixed(2)} s  (${Math.round(rows / o).toLocaleString('en-US')} rows/s, CPU ${cpu.toFixed(2)} s, peak RSS ${peak.toFixed(0)} MB, goal < 350 MB)`);
   console.log(`  ratio dativo/reference: ${(o / r).toFixed(2)}  (goal ≤ ${goal})`);
+  return { reference: r, dativo: o, ratio: o / r, peakRssMb: peak };
+}
+
+/** The `--table` option of the database benchmarks: `standard`, `text` or `all` (both, in that order). */
+export function tablesOption(value) {
+  if (value === 'all') return ['standard', 'text'];
+  if (value === 'standard' || value === 'text') return [value];
+  throw new Error(`--table must be standard, text or all (got ${value})`);
+}
+
+/**
+ * Runs the comparison for each table shape: creates the table when needed, writes the job and
+ * times `reference(select, outFile)` against `dativo run`.
+ */
+export async function benchTables({ shapes, tables, benchName, connector, sourceYaml, referenceLabel, referenceFile, reference, rows, runs }) {
+  for (const shape of shapes) {
+    const { table, columns, create } = tables[shape];
+    await create();
+    const work = path.join(DATA_DIR, `${benchName}-${shape}`);
+    writeJob(work, connector, sourceYaml(table), columns);
+    const select = `SELECT ${columns.map((c) => c.name).join(', ')} FROM ${table}`;
+    const out = path.join(work, referenceFile);
+    await compare({ name: `${benchName} (${shape}: ${table})`, work, runs, rows, columns, referenceLabel, goal: shape === 'text' ? 2.0 : 2.5, reference: () => reference(select, out) });
+  }
 }

@@ -2,11 +2,11 @@
 // `new Worker(...)`, so the same file serves the sources and the published bundle.
 //
 // Protocol (all messages carry the file id):
-//   in:  open {props} · schema {ipc: schema-only Arrow IPC stream} · batch {batch: plain Data tree,
+//   in:  open {props} (encoding starts with the first batch, which decides per-column encodings) · schema {ipc: schema-only Arrow IPC stream} · batch {batch: plain Data tree,
 //        buffers transferred} · close · abort
 //   out: consumed (a batch entered the encoder; backpressure) · chunk {data} · closed {stats} · error {message}
 import { parentPort } from 'node:worker_threads';
-import { makeData, RecordBatch, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { DataType, makeData, RecordBatch, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import * as P from 'parquet-wasm/node';
 
 const COMPRESSION = {
@@ -47,6 +47,8 @@ function toIpc(state, payload) {
   const data = makeData({ type: struct, length: payload.length, nullCount: 0, children });
   return tableToIPC(new Table([new RecordBatch(schema, data)]), 'stream');
 }
+
+
 
 // --- Column statistics (Iceberg metrics), computed here so the main thread stays free ---
 
@@ -201,13 +203,89 @@ function updateStats(st, data, kind) {
 /** @type {Map<number, { queue: Uint8Array[], ended: boolean, aborted: boolean, wake: (() => void) | undefined, schema?: import('apache-arrow').Schema, stats?: { column: number, kind: string, st: ReturnType<typeof newStats> }[] }>} */
 const files = new Map();
 
-function writerProperties(props) {
+// --- Per-column encodings, decided once per column from the first batch and remembered ---
+
+/** Rows a first batch needs before its cardinality is trusted (smaller ones decide nothing). */
+const MIN_SAMPLE_ROWS = 1000;
+/** Values hashed per column to estimate its cardinality. */
+const MAX_SAMPLE_ROWS = 65536;
+/** Dictionary encoding pays when at most this share of values is distinct… */
+const MAX_DISTINCT_SHARE = 0.5;
+/** …and a row group's dictionary fits in parquet-rs's dictionary page limit (past it, it falls back). */
+const DICTIONARY_PAGE_BYTES = 1024 * 1024;
+
+/** Column name → dictionary or not, decided from the first batch of the first file of this writer. */
+const dictionaryDecisions = new Map();
+
+/** Distinct values (FNV-1a hashes) and their bytes among the first values of a string column. */
+function sampleCardinality(node) {
+  const n = Math.min(node.length, MAX_SAMPLE_ROWS);
+  const offsets = node.valueOffsets;
+  const bytes = node.values;
+  const valid = node.nullBitmap && node.nullCount > 0 ? node.nullBitmap : undefined;
+  const seen = new Set();
+  let seenBytes = 0;
+  let values = 0;
+  for (let i = 0; i < n; i++) {
+    const at = node.offset + i;
+    if (valid && ((valid[at >> 3] >> (at & 7)) & 1) === 0) continue;
+    values++;
+    const s = offsets[at];
+    const e = offsets[at + 1];
+    let h = 0x811c9dc5 ^ (e - s);
+    for (let k = s; k < e; k++) h = Math.imul(h ^ bytes[k], 0x01000193);
+    if (!seen.has(h)) {
+      seen.add(h);
+      seenBytes += e - s + 4;
+    }
+  }
+  return { values, distinct: seen.size, distinctBytes: seenBytes };
+}
+
+/**
+ * Whether a string column gets a dictionary: when the first batch shows few distinct values
+ * (repeated names, codes, states) and not when nearly every value is new (e-mail addresses, ids,
+ * free text), where building a dictionary per row group and falling back costs time for nothing.
+ */
+function decideDictionary(name, node, rowGroupRows) {
+  const known = dictionaryDecisions.get(name);
+  if (known !== undefined) return known;
+  if (!node || !node.valueOffsets) return true;
+  const { values, distinct, distinctBytes } = sampleCardinality(node);
+  if (values < MIN_SAMPLE_ROWS) return true; // too little to judge: parquet-rs's default, decided later
+  const share = distinct / values;
+  const projectedBytes = (distinctBytes / values) * Math.min(rowGroupRows, values / share);
+  const decision = share <= MAX_DISTINCT_SHARE && projectedBytes <= DICTIONARY_PAGE_BYTES;
+  dictionaryDecisions.set(name, decision);
+  return decision;
+}
+
+const isString = (type) => DataType.isUtf8(type) || DataType.isLargeUtf8(type);
+const isIntegerLike = (type) => DataType.isInt(type) || DataType.isDate(type) || DataType.isTimestamp(type) || DataType.isTime(type);
+
+/**
+ * Writer properties for one file. Top-level string columns that are dictionary candidates get a
+ * dictionary when the first batch says it pays. With `encoding: 'auto'`, the other string columns
+ * are written DELTA_BYTE_ARRAY and integer, date, time and timestamp columns DELTA_BINARY_PACKED:
+ * less data for zstd (the bulk of the encoding time), smaller files. `'plain'` keeps PLAIN.
+ */
+function writerProperties(props, schema, firstColumns) {
   let builder = new P.WriterPropertiesBuilder()
     .setCompression(COMPRESSION[props.compression] ?? P.Compression.ZSTD)
     .setMaxRowGroupSize(props.rowGroupRows)
     .setDictionaryEnabled(false)
     .setCreatedBy(props.createdBy);
-  for (const column of props.dictionaryColumns) builder = builder.setColumnDictionaryEnabled(column, true);
+  const candidates = new Set(props.dictionaryColumns);
+  const delta = props.encoding === 'auto';
+  (schema?.fields ?? []).forEach((field, i) => {
+    const node = firstColumns?.[i];
+    if (isString(field.type)) {
+      const dictionary = candidates.has(field.name) && decideDictionary(field.name, node, props.rowGroupRows);
+      if (dictionary) builder = builder.setColumnDictionaryEnabled(field.name, true);
+      else if (delta) builder = builder.setColumnEncoding(field.name, P.Encoding.DELTA_BYTE_ARRAY);
+    } else if (delta && isIntegerLike(field.type)) builder = builder.setColumnEncoding(field.name, P.Encoding.DELTA_BINARY_PACKED);
+  });
+  if (!schema) for (const column of props.dictionaryColumns) builder = builder.setColumnDictionaryEnabled(column, true);
   if (props.metadata && Object.keys(props.metadata).length) builder = builder.setKeyValueMetadata(new Map(Object.entries(props.metadata)));
   return builder.build();
 }
@@ -223,8 +301,14 @@ function ownBuffer(chunk) {
 }
 
 function open(id, props) {
-  const state = { queue: [], ended: false, aborted: false, wake: undefined, stats: (props.stats ?? []).map((s) => ({ ...s, st: newStats() })) };
+  const state = { props, started: false, queue: [], ended: false, aborted: false, wake: undefined, stats: (props.stats ?? []).map((s) => ({ ...s, st: newStats() })) };
   files.set(id, state);
+}
+
+/** Starts encoding a file once its first batch (or its end) is known: the batch decides encodings. */
+function start(id, state) {
+  state.started = true;
+  const props = state.props;
   const input = new ReadableStream(
     {
       pull(controller) {
@@ -259,7 +343,7 @@ function open(id, props) {
   );
   (async () => {
     try {
-      const output = await P.transformParquetStream(input, writerProperties(props));
+      const output = await P.transformParquetStream(input, writerProperties(props, state.schema, state.queue[0]?.columns));
       for await (const chunk of output) {
         if (state.aborted) break;
         const owned = ownBuffer(chunk);
@@ -286,12 +370,14 @@ parentPort.on('message', (message) => {
     case 'batch':
       if (state) {
         state.queue.push(message.batch);
+        if (!state.started) start(message.id, state);
         state.wake?.();
       }
       break;
     case 'close':
       if (state) {
         state.ended = true;
+        if (!state.started) start(message.id, state);
         state.wake?.();
       }
       break;
@@ -299,6 +385,7 @@ parentPort.on('message', (message) => {
       if (state) {
         state.aborted = true;
         state.queue.length = 0;
+        if (!state.started) files.delete(message.id);
         state.wake?.();
       }
       break;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { DativoError } from '@dativo/core';
 import { Schema, Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import { serializeBatch } from './batch-transfer.js';
+import type { ParquetEncoding } from './encodings.js';
 
 /** A top-level column to compute statistics for (value, null and NaN counts, bounds). */
 export interface StatsRequest {
@@ -27,8 +28,16 @@ export interface ColumnStats {
 export interface EncoderProps {
   compression: string;
   rowGroupRows: number;
-  /** Columns to dictionary-encode (the string columns). */
+  /**
+   * String columns that may be dictionary-encoded: each gets a dictionary only when the first
+   * batch of the writer's first file shows few distinct values (the decision is kept for its
+   * later files).
+   */
   dictionaryColumns: string[];
+  /**
+   * Encodings of columns without a dictionary ({@link ParquetEncoding}); `plain` when absent.
+   */
+  encoding?: ParquetEncoding;
   createdBy: string;
   metadata?: Record<string, string>;
   stats?: StatsRequest[];

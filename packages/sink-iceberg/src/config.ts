@@ -1,5 +1,5 @@
 import { boolLike, intLike, numberLike, positiveIntLike } from '@dativo/core/definition';
-import { s3ConnectionSchema } from '@dativo/parquet-kit/definition';
+import { PARQUET_ENCODINGS, s3ConnectionSchema } from '@dativo/parquet-kit/definition';
 import { z } from 'zod';
 
 export const WRITE_MODES = ['append', 'overwrite', 'overwrite_partitions', 'merge'] as const;
@@ -68,6 +68,12 @@ export const icebergSinkConfigSchema = z.object({
   partitioning: z.array(z.unknown()).default(['ingest_date']),
   create_namespace: boolLike.optional(),
   compression: z.enum(['zstd', 'snappy', 'gzip', 'none', 'uncompressed']).default('zstd'),
+  /**
+   * Encodings of data-file columns without a dictionary: `plain` (default: every Iceberg engine's
+   * vectorized reader handles it) or `auto` (DELTA_BYTE_ARRAY / DELTA_BINARY_PACKED: smaller,
+   * faster to write; for engines with Parquet 2 encodings support).
+   */
+  encoding: z.enum(PARQUET_ENCODINGS).default('plain'),
   target_file_size_mb: numberLike.pipe(z.number().positive()).default(512),
   row_group_rows: positiveIntLike.default(131_072),
   max_open_files: positiveIntLike.default(64),

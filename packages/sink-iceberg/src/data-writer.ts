@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { takeRows, type RunContext } from '@dativo/core';
-import { ParquetEncoder, type ColumnStats, type EncodedFile, type EncoderProps, type StatsRequest, type StorageUpload } from '@dativo/parquet-kit';
+import { ParquetEncoder, type ColumnStats, type EncodedFile, type EncoderProps, type ParquetEncoding, type StatsRequest, type StorageUpload } from '@dativo/parquet-kit';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { joinUri, type FileIO } from './fileio.js';
 import type { DataFile } from './manifest.js';
@@ -13,6 +13,8 @@ import type { Placement } from './merge.js';
 export interface DataWriterOptions {
   compression: string;
   rowGroupRows: number;
+  /** Encodings of columns without a dictionary (`plain` when absent). */
+  encoding?: ParquetEncoding;
   targetBytes: number;
   /** At most this many files open at once (one per partition being written). */
   maxOpenFiles: number;
@@ -160,6 +162,7 @@ export class DataWriter {
       compression: options.compression,
       rowGroupRows: options.rowGroupRows,
       dictionaryColumns: schema.fields.filter((f) => f.type === 'string').map((f) => f.name),
+      encoding: options.encoding ?? 'plain',
       createdBy: options.createdBy,
       metadata: { 'iceberg.schema': JSON.stringify(schema) },
       stats: this.statsRequests,

@@ -1,5 +1,5 @@
 import { boolLike, numberLike, positiveIntLike } from '@dativo/core/definition';
-import { hasLocation, locationShape, NO_LOCATION } from '@dativo/parquet-kit/definition';
+import { hasLocation, locationShape, NO_LOCATION, PARQUET_ENCODINGS } from '@dativo/parquet-kit/definition';
 import { z } from 'zod';
 
 export const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'brotli', 'lz4', 'lz4_raw', 'none', 'uncompressed'] as const;
@@ -22,8 +22,17 @@ export const parquetSinkConfigSchema = z
       .string()
       .default('parquet')
       .refine((f) => f.toLowerCase() === 'parquet', { message: "the Parquet sink writes 'parquet'" }),
-    /** Dictionary-encode string columns (good for repeated values). Default true. */
+    /**
+     * Dictionary-encode string columns whose first batch shows repeated values (names, codes,
+     * states; not e-mail addresses or free text). Default true; false turns dictionaries off.
+     */
     dictionary: boolLike.default(true),
+    /**
+     * Encodings of columns without a dictionary: `auto` (DELTA_BYTE_ARRAY strings,
+     * DELTA_BINARY_PACKED integers and timestamps: smaller and faster) or `plain` (for readers
+     * that predate the Parquet 2 encodings, e.g. Spark before 3.3's vectorized reader).
+     */
+    encoding: z.enum(PARQUET_ENCODINGS).default('auto'),
     /** Parquet files are append-only: `append` (or absent); replacing or merging needs an Iceberg target. */
     mode: z
       .string()

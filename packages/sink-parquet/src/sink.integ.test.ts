@@ -109,6 +109,79 @@ describe('parquet sink', () => {
     }
   });
 
+  it('dictionary-encodes only repetitive string columns, uses delta encodings under auto, and DuckDB reads the same values either way', async () => {
+    const fields: FieldSpec[] = [
+      { name: 'id', type: parseDataType('bigint'), nullable: false },
+      { name: 'state', type: parseDataType('string'), nullable: true },
+      { name: 'email', type: parseDataType('string'), nullable: true },
+      { name: 'qty', type: parseDataType('integer'), nullable: true },
+      { name: 'day', type: parseDataType('date'), nullable: true },
+      { name: 'at', type: parseDataType('timestamp'), nullable: true },
+      { name: 'price', type: parseDataType('double'), nullable: true },
+    ];
+    const stream: StreamDescriptor = { name: 'people', schema: fields, syncModes: ['full_refresh'] };
+    const STATES = ['CA', 'NY', 'TX', 'WA', 'ÖSTERREICH'];
+    const write = async (root: string, encoding: string) => {
+      const sink = parquetSink();
+      const writer = await sink.open(sink.configSchema.parse({ path: root, partitioning: [], encoding, row_group_rows: 4000 }), stream, testRunContext());
+      for (let b = 0; b < 3; b++) {
+        const builder = new BatchBuilder(fields, { maxRows: 5000 });
+        for (let i = b * 5000; i < (b + 1) * 5000; i++) {
+          const gap = i % 97 === 0;
+          builder.appendRecord({
+            id: BigInt(i),
+            state: gap ? null : (STATES[i % STATES.length] as string),
+            email: gap ? null : `user.${i}.${(i * 7919) % 10007}@example.com`,
+            qty: gap ? null : (i * 31) % 1000 - 500,
+            day: gap ? null : new Date(Date.UTC(2020, 0, 1) + (i % 900) * 86_400_000),
+            at: gap ? null : new Date(Date.UTC(2024, 0, 1) + i * 1500),
+            price: gap ? null : i / 7,
+          });
+        }
+        await writer.write(builder.flush()!);
+      }
+      await writer.commit({ stream: 'people', state: encoding });
+      await writer.close();
+      return `${root}/*.parquet`;
+    };
+    const auto = await write(path.join(dir.path, 'enc-auto'), 'auto');
+    const plain = await write(path.join(dir.path, 'enc-plain'), 'plain');
+    const encodings = async (glob: string) =>
+      Object.fromEntries(
+        (await queryDuckDb(`SELECT path_in_schema AS col, string_agg(DISTINCT encodings, ',' ORDER BY encodings) AS enc FROM parquet_metadata(${sqlString(glob)}) GROUP BY ALL`)).map((r) => [
+          String(r.col),
+          String(r.enc),
+        ]),
+      );
+    const a = await encodings(auto);
+    const p = await encodings(plain);
+    // 5 distinct states: a dictionary; unique e-mail addresses: none, in both modes.
+    expect(a.state).toContain('RLE_DICTIONARY');
+    expect(p.state).toContain('RLE_DICTIONARY');
+    expect(a.email).not.toContain('DICTIONARY');
+    expect(p.email).not.toContain('DICTIONARY');
+    expect(a.email).toContain('DELTA_BYTE_ARRAY');
+    expect(p.email).toContain('PLAIN');
+    for (const column of ['id', 'qty', 'day', 'at']) {
+      expect(a[column], column).toContain('DELTA_BINARY_PACKED');
+      expect(p[column], column).not.toContain('DELTA');
+    }
+    // Same values, types and statistics through an independent reader.
+    const select = (glob: string) => `SELECT * FROM read_parquet(${sqlString(glob)}) ORDER BY id`;
+    const [left, right] = [await queryDuckDb(select(auto)), await queryDuckDb(select(plain))];
+    expect(left).toHaveLength(15_000);
+    expect(left).toEqual(right);
+    expect(left[97]).toEqual({ id: '97', state: null, email: null, qty: null, day: null, at: null, price: null });
+    expect(left[98]?.email).toBe(`user.98.${(98 * 7919) % 10007}@example.com`);
+    const stats = (glob: string) =>
+      queryDuckDb(`SELECT path_in_schema AS col, min(stats_min_value) AS lo, max(stats_max_value) AS hi, sum(stats_null_count)::INTEGER AS nulls FROM parquet_metadata(${sqlString(glob)}) GROUP BY ALL ORDER BY col`);
+    const [statsAuto, statsPlain] = [await stats(auto), await stats(plain)];
+    expect(statsAuto).toEqual(statsPlain);
+    expect(statsAuto.find((r) => r.col === 'qty')).toMatchObject({ nulls: 155 });
+    const types = (glob: string) => queryDuckDb(`SELECT column_name, column_type FROM (DESCRIBE ${select(glob)})`);
+    expect(await types(auto)).toEqual(await types(plain));
+  });
+
   it('rolls over to a new file past the target size and commits them together', async () => {
     const root = path.join(dir.path, 'rollover');
     const sink = parquetSink();

@@ -44,6 +44,7 @@ export class ParquetSinkWriter implements SinkWriter {
       compression: config.compression,
       rowGroupRows: config.row_group_rows,
       dictionaryColumns: config.dictionary ? stream.schema.filter((f) => f.type.kind === 'string' || f.type.kind === 'json').map((f) => f.name) : [],
+      encoding: config.encoding,
       createdBy: `dativo sink-parquet ${VERSION}`,
       metadata: { 'dativo.stream': stream.name, 'dativo.run_id': ctx.runId },
     };
