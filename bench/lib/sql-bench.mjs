@@ -42,7 +42,7 @@ export async function timeCommand(command) {
 }
 
 /** Writes the asset (`columns`) and a job with `source` settings into `work`. */
-export function writeJob(work, connector, sourceYaml, columns = TABLE_COLUMNS) {
+function writeJob(work, connector, sourceYaml, columns) {
   fresh(work);
   writeFileSync(path.join(work, 'asset.yaml'), `name: bench\nschema:\n${columns.map((c) => `  - { name: ${c.name}, type: "${c.asset ?? c.type}" }`).join('\n')}\n`);
   writeFileSync(
@@ -52,7 +52,7 @@ export function writeJob(work, connector, sourceYaml, columns = TABLE_COLUMNS) {
 }
 
 /** Alternates reference and dativo runs; prints medians, the ratio and dativo's peak RSS. */
-export async function compare({ name, work, runs, rows, reference, referenceLabel, goal, columns = TABLE_COLUMNS }) {
+async function compare({ name, work, runs, rows, reference, referenceLabel, goal, columns }) {
   const ref = [];
   const ours = [];
   for (let i = 0; i < runs; i++) {
