@@ -4,10 +4,12 @@
 // Protocol (all messages carry the file id):
 //   in:  open {props} (encoding starts with the first batch, which decides per-column encodings) · schema {ipc: schema-only Arrow IPC stream} · batch {batch: plain Data tree,
 //        buffers transferred} · close · abort
-//   out: consumed (a batch entered the encoder; backpressure) · chunk {data} · closed {stats} · error {message}
+//   out: consumed (a batch entered the encoder; backpressure) · chunk {data} · closed {stats, zstd: who compressed} · error {message}
+import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
 import { DataType, makeData, RecordBatch, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import * as P from 'parquet-wasm/node';
+import { ZstdPageRewriter } from './zstd-pages.mjs';
 
 const COMPRESSION = {
   zstd: P.Compression.ZSTD,
@@ -260,6 +262,30 @@ function decideDictionary(name, node, rowGroupRows) {
   return decision;
 }
 
+/** Arrow bytes a row group holds at most by default (it closes at `rowGroupRows` rows or this). */
+const ROW_GROUP_BYTES = 16 * 1024 * 1024;
+
+/** Bytes of one transferred column (its buffers and its children's). */
+function nodeBytes(node) {
+  let n = (node.values?.byteLength ?? 0) + (node.valueOffsets?.byteLength ?? 0) + (node.nullBitmap?.byteLength ?? 0);
+  for (const child of node.children ?? []) n += nodeBytes(child);
+  return n;
+}
+
+/**
+ * Rows per row group: `rowGroupRows`, fewer when the first batch's rows are wide enough that a row
+ * group would pass `rowGroupBytes` (the writer holds a whole row group while it encodes it), never
+ * under 1,024.
+ */
+function rowGroupRows(props, firstColumns) {
+  const limit = props.rowGroupBytes ?? ROW_GROUP_BYTES;
+  const rows = firstColumns?.[0]?.length ?? 0;
+  if (!firstColumns || rows === 0 || !(limit > 0)) return props.rowGroupRows;
+  const perRow = firstColumns.reduce((n, c) => n + nodeBytes(c), 0) / rows;
+  const byBytes = Math.max(1024, Math.floor(limit / perRow / 1024) * 1024);
+  return Math.min(props.rowGroupRows, byBytes);
+}
+
 const isString = (type) => DataType.isUtf8(type) || DataType.isLargeUtf8(type);
 const isIntegerLike = (type) => DataType.isInt(type) || DataType.isDate(type) || DataType.isTimestamp(type) || DataType.isTime(type);
 
@@ -272,7 +298,7 @@ const isIntegerLike = (type) => DataType.isInt(type) || DataType.isDate(type) ||
 function writerProperties(props, schema, firstColumns) {
   let builder = new P.WriterPropertiesBuilder()
     .setCompression(COMPRESSION[props.compression] ?? P.Compression.ZSTD)
-    .setMaxRowGroupSize(props.rowGroupRows)
+    .setMaxRowGroupSize(rowGroupRows(props, firstColumns))
     .setDictionaryEnabled(false)
     .setCreatedBy(props.createdBy);
   const candidates = new Set(props.dictionaryColumns);
@@ -298,6 +324,50 @@ function ownBuffer(chunk) {
   // Never transfer a view of wasm memory: copy when the chunk does not own its whole buffer.
   if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer !== P.wasmMemory().buffer) return chunk;
   return chunk.slice();
+}
+
+/** zstd level of the native path: parquet-rs's default, so sizes match the WebAssembly path. */
+const ZSTD_LEVEL = 1;
+
+/** @type {((bytes: Uint8Array, level: number) => Promise<Uint8Array>) | null | undefined} */
+let native;
+
+/**
+ * A native zstd (`@mongodb-js/zstd`, prebuilt for common platforms, run on libuv's thread pool),
+ * or undefined where it cannot load or `DATIVO_PARQUET_ZSTD=wasm` asks for the writer's own.
+ */
+async function nativeZstd() {
+  if (native === undefined) {
+    native = null;
+    if (process.env.DATIVO_PARQUET_ZSTD !== 'wasm') {
+      try {
+        // The binding itself: the package's wrapper drops the level argument (it would be 3).
+        const { compress } = createRequire(import.meta.url)('@mongodb-js/zstd/bindings.js');
+        await compress(Buffer.from('dativo'), ZSTD_LEVEL);
+        native = compress;
+      } catch {
+        native = null; // no binary for this platform: parquet-wasm compresses
+      }
+    }
+  }
+  return native ?? undefined;
+}
+
+/**
+ * The writer's uncompressed output, its pages compressed with native zstd: one chunk is compressed
+ * (on libuv's pool) while the writer encodes the next; the footer is rewritten at the end.
+ */
+async function compressPages(output, zstd, state, send) {
+  const rewriter = new ZstdPageRewriter(zstd, ZSTD_LEVEL);
+  let sending = Promise.resolve();
+  for await (const chunk of output) {
+    if (state.aborted) return;
+    await sending;
+    sending = rewriter.rewrite(ownBuffer(chunk)).then(send);
+    sending.catch(() => undefined); // awaited on the next turn; not an unhandled rejection meanwhile
+  }
+  await sending;
+  if (!state.aborted) send(await rewriter.finish(new Uint8Array(0)));
 }
 
 function open(id, props) {
@@ -343,13 +413,20 @@ function start(id, state) {
   );
   (async () => {
     try {
-      const output = await P.transformParquetStream(input, writerProperties(props, state.schema, state.queue[0]?.columns));
-      for await (const chunk of output) {
-        if (state.aborted) break;
-        const owned = ownBuffer(chunk);
-        post({ type: 'chunk', id, data: owned }, [owned.buffer]);
+      const zstd = (props.compression ?? 'zstd') === 'zstd' ? await nativeZstd() : undefined;
+      const wasmProps = zstd ? { ...props, compression: 'none' } : props;
+      const output = await P.transformParquetStream(input, writerProperties(wasmProps, state.schema, state.queue[0]?.columns));
+      const send = (data) => {
+        if (data.length > 0 && !state.aborted) post({ type: 'chunk', id, data }, [data.buffer]);
+      };
+      if (zstd) await compressPages(output, zstd, state, send);
+      else {
+        for await (const chunk of output) {
+          if (state.aborted) break;
+          send(ownBuffer(chunk));
+        }
       }
-      if (!state.aborted) post({ type: 'closed', id, stats: state.stats.map((s) => s.st) });
+      if (!state.aborted) post({ type: 'closed', id, stats: state.stats.map((s) => s.st), zstd: zstd ? 'native' : 'wasm' });
     } catch (error) {
       if (!state.aborted) post({ type: 'error', id, message: error instanceof Error ? error.message : String(error) });
     } finally {

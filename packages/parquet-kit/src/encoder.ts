@@ -27,7 +27,13 @@ export interface ColumnStats {
 
 export interface EncoderProps {
   compression: string;
+  /** Rows per row group at most. */
   rowGroupRows: number;
+  /**
+   * Arrow bytes per row group at most (estimated from the file's first batch): wide rows get row
+   * groups of fewer rows, so the encoder's memory stays bounded. Default 16 MiB.
+   */
+  rowGroupBytes?: number;
   /**
    * String columns that may be dictionary-encoded: each gets a dictionary only when the first
    * batch of the writer's first file shows few distinct values (the decision is kept for its
@@ -46,7 +52,7 @@ export interface EncoderProps {
 type WorkerMessage =
   | { type: 'consumed'; id: number }
   | { type: 'chunk'; id: number; data: Uint8Array }
-  | { type: 'closed'; id: number; stats: ColumnStats[] }
+  | { type: 'closed'; id: number; stats: ColumnStats[]; zstd: 'native' | 'wasm' }
   | { type: 'error'; id: number; message: string };
 
 /** Batches handed to the encoder but not yet taken by it; past this, `write` waits. */
@@ -70,6 +76,12 @@ export class EncodedFile {
   rows = 0;
   /** Column statistics, once the file is finished (when requested). */
   stats: ColumnStats[] = [];
+  /**
+   * Once finished: whether zstd pages were compressed by the native library (`@mongodb-js/zstd`)
+   * or by parquet-wasm (no binary for this platform, or `DATIVO_PARQUET_ZSTD=wasm`); `wasm` also
+   * for other codecs, which parquet-wasm always applies.
+   */
+  zstd: 'native' | 'wasm' | undefined = undefined;
   /** Arrow bytes handed to the encoder, and how many of them it had taken when output last arrived. */
   private inputBytes = 0;
   private consumedBytes = 0;
@@ -127,6 +139,7 @@ export class EncodedFile {
       }
       case 'closed':
         this.stats = message.stats;
+        this.zstd = message.zstd;
         void this.chain.then(() => (this.failure ? this.closed.reject(this.failure) : this.closed.resolve()));
         break;
       case 'error':

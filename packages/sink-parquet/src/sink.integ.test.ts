@@ -180,6 +180,46 @@ describe('parquet sink', () => {
     expect(statsAuto.find((r) => r.col === 'qty')).toMatchObject({ nulls: 155 });
     const types = (glob: string) => queryDuckDb(`SELECT column_name, column_type FROM (DESCRIBE ${select(glob)})`);
     expect(await types(auto)).toEqual(await types(plain));
+
+    // zstd by the native library (default) and by parquet-wasm's own (DATIVO_PARQUET_ZSTD=wasm): the
+    // same codec, values, statistics and encodings.
+    process.env.DATIVO_PARQUET_ZSTD = 'wasm';
+    let wasm: string;
+    try {
+      wasm = await write(path.join(dir.path, 'enc-auto-wasm-zstd'), 'auto');
+    } finally {
+      delete process.env.DATIVO_PARQUET_ZSTD;
+    }
+    const codecs = async (glob: string) => (await queryDuckDb(`SELECT DISTINCT compression FROM parquet_metadata(${sqlString(glob)})`)).map((r) => r.compression);
+    expect(await codecs(auto)).toEqual(['ZSTD']);
+    expect(await codecs(wasm)).toEqual(['ZSTD']);
+    expect(await queryDuckDb(select(wasm))).toEqual(left);
+    expect(await stats(wasm)).toEqual(statsAuto);
+    expect(await encodings(wasm)).toEqual(a);
+  });
+
+  it('closes row groups of wide rows by size (16 MiB of Arrow data), not only by row count', async () => {
+    const fields: FieldSpec[] = [
+      { name: 'id', type: parseDataType('bigint'), nullable: false },
+      { name: 'body', type: parseDataType('string'), nullable: false },
+    ];
+    const stream: StreamDescriptor = { name: 'docs', schema: fields, syncModes: ['full_refresh'] };
+    const root = path.join(dir.path, 'wide-rows');
+    const sink = parquetSink();
+    const writer = await sink.open(sink.configSchema.parse({ path: root, partitioning: [] }), stream, testRunContext());
+    const filler = 'lorem ipsum dolor sit amet '.repeat(80); // ~2 KiB a row
+    for (let b = 0; b < 3; b++) {
+      const builder = new BatchBuilder(fields, { maxRows: 5000, maxBytes: 64 * 1024 * 1024 });
+      for (let i = b * 5000; i < (b + 1) * 5000; i++) builder.appendRecord({ id: BigInt(i), body: `${i} ${filler}` });
+      await writer.write(builder.flush()!);
+    }
+    await writer.commit({ stream: 'docs', state: 'wide' });
+    await writer.close();
+    const groups = await queryDuckDb(`SELECT DISTINCT row_group_id, row_group_num_rows::INTEGER AS n FROM parquet_metadata(${sqlString(`${root}/*.parquet`)}) ORDER BY 1`);
+    // 16 MiB / ~2,170 bytes a row, in whole 1,024-row steps: 7,168 rows, well under row_group_rows (131,072).
+    expect(groups.map((g) => g.n)).toEqual([7168, 7168, 664]);
+    const [count] = await queryDuckDb(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids FROM read_parquet(${sqlString(`${root}/*.parquet`)})`);
+    expect(count).toEqual({ n: 15_000, ids: 15_000 });
   });
 
   it('rolls over to a new file past the target size and commits them together', async () => {

@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { Int32, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ParquetEncoder } from './encoder.js';
+
+let dir: string;
+let db: DuckDBConnection;
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'dativo-encoder-'));
+  db = await (await DuckDBInstance.create(':memory:')).connect();
+});
+afterAll(() => {
+  db?.closeSync();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Encodes 3 batches of 20,000 rows with a fresh encoder thread; returns the file and who compressed. */
+async function encode(name: string, compression: string, env: Record<string, string> = {}): Promise<{ file: string; zstd: string | undefined; bytes: number }> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env); // the encoder thread takes the environment when it starts
+  const encoder = new ParquetEncoder();
+  Object.assign(process.env, saved);
+  for (const key of Object.keys(env)) if (!(key in saved)) delete process.env[key];
+  const chunks: Uint8Array[] = [];
+  try {
+    const file = encoder.open({ compression, rowGroupRows: 8192, dictionaryColumns: ['city'], encoding: 'auto', createdBy: 'dativo test' }, async (chunk) => {
+      chunks.push(chunk);
+    });
+    for (let b = 0; b < 3; b++) {
+      const ids = Array.from({ length: 20_000 }, (_, i) => b * 20_000 + i);
+      const table = new Table({
+        id: vectorFromArray(ids, new Int32()),
+        city: vectorFromArray(ids.map((i) => (i % 17 === 0 ? null : `city ${i % 40}`)), new Utf8()),
+        note: vectorFromArray(ids.map((i) => `note ${i * 7919} ${'z'.repeat(i % 30)}`), new Utf8()),
+      });
+      for (const batch of table.batches) await file.write(batch);
+    }
+    await file.finish();
+    const out = path.join(dir, `${name}.parquet`);
+    writeFileSync(out, Buffer.concat(chunks));
+    return { file: out, zstd: file.zstd, bytes: chunks.reduce((n, c) => n + c.length, 0) };
+  } finally {
+    await encoder.terminate();
+  }
+}
+
+const query = async (sql: string) => (await db.runAndReadAll(sql)).getRowObjectsJS();
+
+describe('ParquetEncoder zstd', () => {
+  it('compresses zstd with the native library by default, with parquet-wasm when asked, the same values either way', async () => {
+    const native = await encode('native', 'zstd');
+    const wasm = await encode('wasm', 'zstd', { DATIVO_PARQUET_ZSTD: 'wasm' });
+    const snappy = await encode('snappy', 'snappy');
+    expect(native.zstd).toBe('native');
+    expect(wasm.zstd).toBe('wasm');
+    expect(snappy.zstd).toBe('wasm');
+    for (const { file } of [native, wasm]) {
+      expect(await query(`SELECT DISTINCT compression FROM parquet_metadata('${file}')`)).toEqual([{ compression: 'ZSTD' }]);
+      expect(await query(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, count(city)::INTEGER AS cities FROM '${file}'`)).toEqual([{ n: 60_000, ids: 60_000, cities: 56_470 }]);
+    }
+    for (const [a, b] of [
+      [native.file, wasm.file],
+      [wasm.file, native.file],
+      [native.file, snappy.file],
+    ]) {
+      expect(await query(`SELECT count(*)::INTEGER AS n FROM (SELECT * FROM '${a}' EXCEPT ALL SELECT * FROM '${b}')`)).toEqual([{ n: 0 }]);
+    }
+    const layout = (file: string) => query(`SELECT row_group_id, column_id, row_group_num_rows, num_values, encodings, stats_min_value, stats_max_value, stats_null_count FROM parquet_metadata('${file}') ORDER BY 1, 2`);
+    expect(await layout(native.file)).toEqual(await layout(wasm.file));
+  });
+});
