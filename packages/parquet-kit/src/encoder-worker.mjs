@@ -40,17 +40,32 @@ function rebuild(type, node) {
   });
 }
 
-/** Arrow IPC stream bytes of one transferred batch (and its statistics, when asked for). */
-function toIpc(state, payload) {
+/** Rows handed to parquet-wasm at a time: WebAssembly memory then holds a slice's IPC copy, not a whole batch's. */
+const SLICE_ROWS = 8192;
+
+/** Rebuilds a transferred batch (and counts its statistics, when asked for). */
+function toBatch(state, payload) {
   const schema = state.schema;
   const struct = new Struct(schema.fields);
   const children = schema.fields.map((f, i) => rebuild(f.type, payload.columns[i]));
   for (const s of state.stats ?? []) updateStats(s.st, children[s.column], s.kind);
-  const data = makeData({ type: struct, length: payload.length, nullCount: 0, children });
-  return tableToIPC(new Table([new RecordBatch(schema, data)]), 'stream');
+  return new RecordBatch(schema, makeData({ type: struct, length: payload.length, nullCount: 0, children }));
 }
 
-
+/**
+ * Arrow IPC stream bytes of the next slice of the queued batches; `last` when it ends a batch
+ * (the batch has then entered the encoder).
+ */
+function nextSlice(state) {
+  if (!state.current) state.current = { batch: toBatch(state, state.queue.shift()), at: 0 };
+  const { batch, at } = state.current;
+  const end = Math.min(batch.numRows, at + SLICE_ROWS);
+  const ipc = tableToIPC(new Table([at === 0 && end === batch.numRows ? batch : batch.slice(at, end)]), 'stream');
+  state.current.at = end;
+  const last = end >= batch.numRows;
+  if (last) state.current = undefined;
+  return { ipc, last };
+}
 
 // --- Column statistics (Iceberg metrics), computed here so the main thread stays free ---
 
@@ -202,7 +217,7 @@ function updateStats(st, data, kind) {
   st.max = max;
 }
 
-/** @type {Map<number, { queue: Uint8Array[], ended: boolean, aborted: boolean, wake: (() => void) | undefined, schema?: import('apache-arrow').Schema, stats?: { column: number, kind: string, st: ReturnType<typeof newStats> }[] }>} */
+/** @type {Map<number, { queue: object[], current?: { batch: RecordBatch, at: number }, ended: boolean, aborted: boolean, wake: (() => void) | undefined, schema?: import('apache-arrow').Schema, stats?: { column: number, kind: string, st: ReturnType<typeof newStats> }[] }>} */
 const files = new Map();
 
 // --- Per-column encodings, decided once per column from the first batch and remembered ---
@@ -387,13 +402,13 @@ function start(id, state) {
             if (state.aborted) {
               controller.error(new Error('aborted'));
               resolve();
-            } else if (state.queue.length > 0) {
-              const ipc = toIpc(state, state.queue.shift());
+            } else if (state.current || state.queue.length > 0) {
+              const { ipc, last } = nextSlice(state);
               const table = P.Table.fromIPCStream(ipc);
               const batches = table.recordBatches();
               table.free();
               for (const batch of batches) controller.enqueue(batch);
-              post({ type: 'consumed', id });
+              if (last) post({ type: 'consumed', id });
               resolve();
             } else if (state.ended) {
               controller.close();
@@ -462,6 +477,7 @@ parentPort.on('message', (message) => {
       if (state) {
         state.aborted = true;
         state.queue.length = 0;
+        state.current = undefined;
         if (!state.started) files.delete(message.id);
         state.wake?.();
       }

@@ -68,6 +68,12 @@ describe('ParquetEncoder zstd', () => {
     ]) {
       expect(await query(`SELECT count(*)::INTEGER AS n FROM (SELECT * FROM '${a}' EXCEPT ALL SELECT * FROM '${b}')`)).toEqual([{ n: 0 }]);
     }
+    // Rows around the encoder's 8,192-row slices of each 20,000-row batch (and batch edges) hold what was written.
+    const edges = [0, 8191, 8192, 8193, 16383, 16384, 16385, 19999, 20000, 20001, 28192, 59999];
+    const expected = edges.map((i) => ({ id: i, city: i % 17 === 0 ? null : `city ${i % 40}`, note: `note ${i * 7919} ${'z'.repeat(i % 30)}` }));
+    for (const { file } of [native, wasm]) {
+      expect(await query(`SELECT id, city, note FROM '${file}' WHERE id IN (${edges.join(', ')}) ORDER BY id`)).toEqual(expected);
+    }
     const layout = (file: string) => query(`SELECT row_group_id, column_id, row_group_num_rows, num_values, encodings, stats_min_value, stats_max_value, stats_null_count FROM parquet_metadata('${file}') ORDER BY 1, 2`);
     expect(await layout(native.file)).toEqual(await layout(wasm.file));
   });
