@@ -9,8 +9,7 @@
 //   (MYSQL_HOST, MYSQL_PORT, MYSQL_USER honoured)
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { benchCsv } from './lib/bench-util.mjs';
-import { benchTables, run, TABLE_COLUMNS, tablesOption, TEXT_COLUMNS, timeCommand } from './lib/sql-bench.mjs';
+import { benchTables, run, tablesOption, TEXT_COLUMNS, timeCommand } from './lib/sql-bench.mjs';
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '2000000' }, runs: { type: 'string', default: '3' }, table: { type: 'string', default: 'all' } },
@@ -30,8 +29,6 @@ async function rowsIn(table) {
 }
 
 async function standardTable() {
-  if ((await rowsIn('bench')) === rows) return;
-  process.stderr.write(`creating dativo_bench.bench with ${rows} rows…\n`);
   await cli(
     `DROP TABLE IF EXISTS bench;
      CREATE TABLE bench (id bigint PRIMARY KEY, customer_id int, name text, email text, amount decimal(12,2), score double, active boolean, signup_date date, updated_at datetime(6), note text) ENGINE=InnoDB;
@@ -43,10 +40,7 @@ async function standardTable() {
   );
 }
 
-async function textTable() {
-  if ((await rowsIn('bench_text')) === rows) return;
-  const { file } = await benchCsv(rows, 'text');
-  process.stderr.write(`creating dativo_bench.bench_text with ${rows} rows…\n`);
+async function textTable(file) {
   await cli(
     `DROP TABLE IF EXISTS bench_text;
      CREATE TABLE bench_text (${TEXT_COLUMNS.map((c) => `${c.name} ${c.my}`).join(', ')}) ENGINE=InnoDB;
@@ -55,14 +49,10 @@ async function textTable() {
   );
 }
 
-const TABLES = {
-  standard: { table: 'bench', columns: TABLE_COLUMNS, create: standardTable },
-  text: { table: 'bench_text', columns: TEXT_COLUMNS, create: textTable },
-};
-
 await benchTables({
   shapes: tablesOption(values.table),
-  tables: TABLES,
+  rowsIn,
+  create: { standard: standardTable, text: textTable },
   benchName: 'mysql-to-parquet',
   connector: 'mysql',
   sourceYaml: (table) => `  tables: [{ name: ${table} }]\n  connection: { host: "${host}", port: ${port}, user: "${user}", database: dativo_bench }\n`,

@@ -10,8 +10,7 @@
 //   node bench/postgres-to-parquet.mjs [--table all|standard|text] [--rows 2000000] [--runs 3]
 //   (PGHOST, PGPORT, PGUSER honoured)
 import { parseArgs } from 'node:util';
-import { benchCsv } from './lib/bench-util.mjs';
-import { benchTables, run, TABLE_COLUMNS, tablesOption, TEXT_COLUMNS, timeCommand } from './lib/sql-bench.mjs';
+import { benchTables, run, tablesOption, TEXT_COLUMNS, timeCommand } from './lib/sql-bench.mjs';
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '2000000' }, runs: { type: 'string', default: '3' }, table: { type: 'string', default: 'all' } },
@@ -31,8 +30,6 @@ async function rowsIn(table) {
 }
 
 async function standardTable() {
-  if ((await rowsIn('bench')) === rows) return;
-  process.stderr.write(`creating public.bench with ${rows} rows…\n`);
   await psql(
     'dativo_bench',
     `DROP TABLE IF EXISTS bench;
@@ -44,23 +41,16 @@ async function standardTable() {
   await psql('dativo_bench', 'VACUUM ANALYZE bench');
 }
 
-async function textTable() {
-  if ((await rowsIn('bench_text')) === rows) return;
-  const { file } = await benchCsv(rows, 'text');
-  process.stderr.write(`creating public.bench_text with ${rows} rows…\n`);
+async function textTable(file) {
   await psql('dativo_bench', `DROP TABLE IF EXISTS bench_text; CREATE TABLE bench_text (${TEXT_COLUMNS.map((c) => `${c.name} ${c.pg}`).join(', ')})`);
   await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', host, '-p', port, '-U', user, '-d', 'dativo_bench', '-c', `\\copy bench_text FROM '${file}' (FORMAT csv, HEADER true)`]);
   await psql('dativo_bench', 'VACUUM ANALYZE bench_text');
 }
 
-const TABLES = {
-  standard: { table: 'bench', columns: TABLE_COLUMNS, create: standardTable },
-  text: { table: 'bench_text', columns: TEXT_COLUMNS, create: textTable },
-};
-
 await benchTables({
   shapes: tablesOption(values.table),
-  tables: TABLES,
+  rowsIn,
+  create: { standard: standardTable, text: textTable },
   benchName: 'postgres-to-parquet',
   connector: 'postgres',
   sourceYaml: (table) => `  tables: [{ name: public.${table} }]\n  connection: { host: "${host}", port: ${port}, user: "${user}", database: dativo_bench }\n`,

@@ -3,10 +3,12 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DATA_DIR, fresh, measureDativo, median } from './bench-util.mjs';
-export { TEXT_COLUMNS } from './generate-csv.mjs';
+import { benchCsv, DATA_DIR, fresh, measureDativo, median } from './bench-util.mjs';
+import { TEXT_COLUMNS } from './generate-csv.mjs';
 
-export const TABLE_COLUMNS = [
+export { TEXT_COLUMNS };
+
+const TABLE_COLUMNS = [
   { name: 'id', asset: 'bigint' },
   { name: 'customer_id', asset: 'integer' },
   { name: 'name', asset: 'string' },
@@ -80,14 +82,25 @@ export function tablesOption(value) {
   throw new Error(`--table must be standard, text or all (got ${value})`);
 }
 
+/** The two tables every database benchmark reads (the same rows as the CSV benchmark's files). */
+const TABLES = {
+  standard: { table: 'bench', columns: TABLE_COLUMNS },
+  text: { table: 'bench_text', columns: TEXT_COLUMNS },
+};
+
 /**
- * Runs the comparison for each table shape: creates the table when needed, writes the job and
- * times `reference(select, outFile)` against `dativo run`.
+ * Runs the comparison for each table shape: creates the table unless `rowsIn(table)` already
+ * counts `rows` (`create.standard()`, or `create.text(csvFile)` loading the text-heavy
+ * CSV), writes the job and times `reference(select, outFile)` against `dativo run`.
  */
-export async function benchTables({ shapes, tables, benchName, connector, sourceYaml, referenceLabel, referenceFile, reference, rows, runs }) {
+export async function benchTables({ shapes, rowsIn, create, benchName, connector, sourceYaml, referenceLabel, referenceFile, reference, rows, runs }) {
   for (const shape of shapes) {
-    const { table, columns, create } = tables[shape];
-    await create();
+    const { table, columns } = TABLES[shape];
+    if ((await rowsIn(table)) !== rows) {
+      const csv = shape === 'text' ? (await benchCsv(rows, 'text')).file : undefined;
+      process.stderr.write(`creating ${table} with ${rows} rows in dativo_bench…\n`);
+      await create[shape](csv);
+    }
     const work = path.join(DATA_DIR, `${benchName}-${shape}`);
     writeJob(work, connector, sourceYaml(table), columns);
     const select = `SELECT ${columns.map((c) => c.name).join(', ')} FROM ${table}`;
