@@ -37,6 +37,17 @@ function concat(a, b) {
   return out;
 }
 
+/** The parts copied into one new buffer of their own (it is transferred to the main thread). */
+function join(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 const num = (f) => (f === undefined ? undefined : Number(f.value));
 
 export class ZstdPageRewriter {
@@ -147,14 +158,8 @@ export class ZstdPageRewriter {
     new DataView(tail.buffer).setUint32(0, footer.length, true);
     tail.set(MAGIC, 4);
     parts.push(footer, tail);
-    const total = parts.reduce((s, p) => s + p.length, 0);
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    this.outPos += total;
+    const out = join(parts);
+    this.outPos += out.length;
     this.inPos = base + n;
     return out;
   }
@@ -222,8 +227,8 @@ export class ZstdPageRewriter {
         if (limit === Infinity) break; // past the last page: the page indexes or the footer
         throw layoutError(`not an uncompressed page header at ${this.inPos + at}`);
       }
-      const type = num(field(header, 1));
-      const size = num(field(header, 3));
+      const type = header[0].value;
+      const size = header[2].value; // equal to the uncompressed size, checked above
       if (bodyAt + size > bytes.length) {
         if (limit === Infinity) break;
         throw layoutError(`page at ${this.inPos + at} runs past the pages`);
@@ -257,12 +262,7 @@ export class ZstdPageRewriter {
       const oldEnd = page.start + page.headerLength + num(field(page.header, 2));
       this.offsets.set(oldEnd, { pos, growth: this.headerGrowth });
     });
-    const out = new Uint8Array(pos - this.outPos);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
+    const out = join(parts);
     this.outPos = pos;
     this.inPos += at;
     return { out, used: at };
