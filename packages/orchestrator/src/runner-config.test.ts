@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '@dativo/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tenantEnv } from './executor.js';
+import { runEnv, tenantEnv } from './executor.js';
 import { queueNameOf } from './fleet.js';
 import { loadRunnerConfig, redisUrl } from './runner-config.js';
 
@@ -63,6 +63,12 @@ describe('tenant boundaries', () => {
     const env = { PATH: '/bin', DATIVO_API_TOKEN: 'admin-token', DATIVO_SECRET__ACME__pg__env: 'a', DATIVO_SECRET__GLOBEX__pg__env: 'g', DATIVO_SECRET__GLOBAL__stripe__text: 's', DATIVO_SECRET__all__x: 'x' };
     expect(tenantEnv(env, 'acme')).toEqual({ PATH: '/bin', DATIVO_SECRET__ACME__pg__env: 'a', DATIVO_SECRET__GLOBAL__stripe__text: 's', DATIVO_SECRET__all__x: 'x' });
     expect(Object.keys(tenantEnv(env, 'globex'))).not.toContain('DATIVO_SECRET__ACME__pg__env');
+  });
+
+  it('a run process gets two glibc malloc arenas unless the operator chose a value, and the same tenant filter', () => {
+    const env = { PATH: '/bin', DATIVO_SECRET__ACME__pg__env: 'a', DATIVO_SECRET__GLOBEX__pg__env: 'g' };
+    expect(runEnv(env, 'acme')).toEqual({ MALLOC_ARENA_MAX: '2', PATH: '/bin', DATIVO_SECRET__ACME__pg__env: 'a' });
+    expect(runEnv({ ...env, MALLOC_ARENA_MAX: '8' }, 'acme').MALLOC_ARENA_MAX).toBe('8');
   });
 
   it('queue names are safe for any tenant id and distinct', () => {

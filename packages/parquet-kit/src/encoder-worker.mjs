@@ -278,7 +278,7 @@ function decideDictionary(name, node, rowGroupRows) {
 }
 
 /** Arrow bytes a row group holds at most by default (it closes at `rowGroupRows` rows or this). */
-const ROW_GROUP_BYTES = 16 * 1024 * 1024;
+const ROW_GROUP_BYTES = 8 * 1024 * 1024;
 
 /** Bytes of one transferred column (its buffers and its children's). */
 function nodeBytes(node) {

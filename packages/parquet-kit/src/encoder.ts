@@ -31,7 +31,7 @@ export interface EncoderProps {
   rowGroupRows: number;
   /**
    * Arrow bytes per row group at most (estimated from the file's first batch): wide rows get row
-   * groups of fewer rows, so the encoder's memory stays bounded. Default 16 MiB.
+   * groups of fewer rows, so the encoder's memory stays bounded. Default 8 MiB.
    */
   rowGroupBytes?: number;
   /**

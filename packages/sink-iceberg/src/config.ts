@@ -76,6 +76,8 @@ export const icebergSinkConfigSchema = z.object({
   encoding: z.enum(PARQUET_ENCODINGS).default('plain'),
   target_file_size_mb: numberLike.pipe(z.number().positive()).default(512),
   row_group_rows: positiveIntLike.default(131_072),
+  /** …or this many MiB of Arrow data (see the Parquet sink's `row_group_mb`). */
+  row_group_mb: numberLike.pipe(z.number().min(1).max(1024)).default(8),
   max_open_files: positiveIntLike.default(64),
   commit_retries: positiveIntLike.default(10),
   properties: z.record(z.string(), z.string()).optional(),

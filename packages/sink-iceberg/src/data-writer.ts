@@ -13,6 +13,8 @@ import type { Placement } from './merge.js';
 export interface DataWriterOptions {
   compression: string;
   rowGroupRows: number;
+  /** Arrow bytes per row group at most (parquet-kit's default, 8 MiB, when absent). */
+  rowGroupBytes?: number;
   /** Encodings of columns without a dictionary (`plain` when absent). */
   encoding?: ParquetEncoding;
   targetBytes: number;
@@ -161,6 +163,7 @@ export class DataWriter {
     this.props = {
       compression: options.compression,
       rowGroupRows: options.rowGroupRows,
+      ...(options.rowGroupBytes ? { rowGroupBytes: options.rowGroupBytes } : {}),
       dictionaryColumns: schema.fields.filter((f) => f.type === 'string').map((f) => f.name),
       encoding: options.encoding ?? 'plain',
       createdBy: options.createdBy,

@@ -127,7 +127,7 @@ export async function compactTable(config: IcebergSinkConfig, table: string, ctx
       arrowSchemaWithIds(schema),
       spec,
       columns,
-      { compression: config.compression, rowGroupRows: config.row_group_rows, encoding: config.encoding, targetBytes, maxOpenFiles: config.max_open_files, createdBy: `dativo sink-iceberg ${VERSION}` },
+      { compression: config.compression, rowGroupRows: config.row_group_rows, rowGroupBytes: config.row_group_mb * 1024 * 1024, encoding: config.encoding, targetBytes, maxOpenFiles: config.max_open_files, createdBy: `dativo sink-iceberg ${VERSION}` },
       ctx,
     );
     let planned: { deleted: Set<string>; added: DataFile[] } | undefined;

@@ -352,3 +352,36 @@ describe('Iceberg column metrics', () => {
     expect(file!.nanValueCounts.get(ids.score as number)).toBe(1);
   });
 });
+
+describe('Iceberg data file layout', () => {
+  it('closes row groups at row_group_mb of Arrow data, as the Parquet sink does', async () => {
+    const fields: FieldSpec[] = [
+      { name: 'id', type: parseDataType('bigint'), nullable: false },
+      { name: 'body', type: parseDataType('string'), nullable: false },
+    ];
+    const stream: StreamDescriptor = { name: 'docs', schema: fields, syncModes: ['full_refresh'] };
+    const filler = 'lorem ipsum dolor sit amet '.repeat(80); // ~2 KiB a row
+    const groupsOf = async (table: string, extra: Record<string, unknown>): Promise<number[]> => {
+      const sink = icebergSink();
+      const warehouse = path.join(scratch.path, 'layout-warehouse');
+      const cfg = sink.configSchema.parse({ catalog: { type: 'filesystem' }, warehouse, namespace: 'acme', table, create_namespace: true, partitioning: [], ...extra });
+      const writer = await sink.open(cfg, stream, testRunContext({ tenant: 'acme', job: table }));
+      await writer.begin?.({ resumed: false });
+      const b = new BatchBuilder(fields, { maxRows: 3000, maxBytes: 64 * 1024 * 1024 });
+      for (let i = 0; i < 3000; i++) b.appendRecord({ id: BigInt(i), body: `${i} ${filler}` });
+      await writer.write(b.flush()!);
+      await writer.commit({ stream: 'docs', state: { done: true } });
+      await writer.close();
+      const dir = path.join(warehouse, 'acme', table, 'metadata');
+      const metadataLocation = `file://${path.join(dir, `v${readFileSync(path.join(dir, 'version-hint.text'), 'utf8').trim()}.metadata.json`)}`;
+      const [file] = await icebergDataFiles({ metadataLocation });
+      expect(file?.records).toBe(3000);
+      const groups = await queryDuckDb(`SELECT DISTINCT row_group_id, row_group_num_rows::INTEGER AS n FROM parquet_metadata(${sqlString(file!.path)}) ORDER BY 1`);
+      return groups.map((g) => g.n as number);
+    };
+    // Default 8 MiB: 3,072-row groups for ~2,170-byte rows, so 3,000 rows make one.
+    expect(await groupsOf('layout_default', {})).toEqual([3000]);
+    // 1 MiB: the 1,024-row floor.
+    expect(await groupsOf('layout_small', { row_group_mb: 1 })).toEqual([1024, 1024, 952]);
+  });
+});

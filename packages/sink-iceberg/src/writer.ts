@@ -70,6 +70,7 @@ export class IcebergSinkWriter implements SinkWriter {
     const options = {
       compression: setup.config.compression,
       rowGroupRows: setup.config.row_group_rows,
+      rowGroupBytes: setup.config.row_group_mb * 1024 * 1024,
       encoding: setup.config.encoding,
       targetBytes: setup.config.target_file_size_mb * 1024 * 1024,
       maxOpenFiles: setup.config.max_open_files,

@@ -16,6 +16,11 @@ export const parquetSinkConfigSchema = z
     target_file_size_mb: numberLike.pipe(z.number().positive()).default(256),
     /** Rows per Parquet row group. */
     row_group_rows: positiveIntLike.default(131_072),
+    /**
+     * …or this many MiB of Arrow data, whichever comes first (estimated from a file's first batch):
+     * the encoder holds a whole row group in memory while it encodes it.
+     */
+    row_group_mb: numberLike.pipe(z.number().min(1).max(1024)).default(8),
     /** `[ingest_date]` (v1 default) writes `ingest_date=YYYY-MM-DD/` directories; `[]` writes none. */
     partitioning: z.array(z.string()).default(['ingest_date']),
     file_format: z

@@ -198,7 +198,7 @@ describe('parquet sink', () => {
     expect(await encodings(wasm)).toEqual(a);
   });
 
-  it('closes row groups of wide rows by size (16 MiB of Arrow data), not only by row count', async () => {
+  it('closes row groups of wide rows by size (8 MiB of Arrow data), not only by row count', async () => {
     const fields: FieldSpec[] = [
       { name: 'id', type: parseDataType('bigint'), nullable: false },
       { name: 'body', type: parseDataType('string'), nullable: false },
@@ -206,20 +206,25 @@ describe('parquet sink', () => {
     const stream: StreamDescriptor = { name: 'docs', schema: fields, syncModes: ['full_refresh'] };
     const root = path.join(dir.path, 'wide-rows');
     const sink = parquetSink();
-    const writer = await sink.open(sink.configSchema.parse({ path: root, partitioning: [] }), stream, testRunContext());
     const filler = 'lorem ipsum dolor sit amet '.repeat(80); // ~2 KiB a row
-    for (let b = 0; b < 3; b++) {
-      const builder = new BatchBuilder(fields, { maxRows: 5000, maxBytes: 64 * 1024 * 1024 });
-      for (let i = b * 5000; i < (b + 1) * 5000; i++) builder.appendRecord({ id: BigInt(i), body: `${i} ${filler}` });
-      await writer.write(builder.flush()!);
-    }
-    await writer.commit({ stream: 'docs', state: 'wide' });
-    await writer.close();
-    const groups = await queryDuckDb(`SELECT DISTINCT row_group_id, row_group_num_rows::INTEGER AS n FROM parquet_metadata(${sqlString(`${root}/*.parquet`)}) ORDER BY 1`);
-    // 16 MiB / ~2,170 bytes a row, in whole 1,024-row steps: 7,168 rows, well under row_group_rows (131,072).
-    expect(groups.map((g) => g.n)).toEqual([7168, 7168, 664]);
-    const [count] = await queryDuckDb(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids FROM read_parquet(${sqlString(`${root}/*.parquet`)})`);
-    expect(count).toEqual({ n: 15_000, ids: 15_000 });
+    const groupsOf = async (where: string, config: Record<string, unknown>): Promise<number[]> => {
+      const writer = await sink.open(sink.configSchema.parse({ path: where, partitioning: [], ...config }), stream, testRunContext());
+      for (let b = 0; b < 3; b++) {
+        const builder = new BatchBuilder(fields, { maxRows: 5000, maxBytes: 64 * 1024 * 1024 });
+        for (let i = b * 5000; i < (b + 1) * 5000; i++) builder.appendRecord({ id: BigInt(i), body: `${i} ${filler}` });
+        await writer.write(builder.flush()!);
+      }
+      await writer.commit({ stream: 'docs', state: 'wide' });
+      await writer.close();
+      const [count] = await queryDuckDb(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids FROM read_parquet(${sqlString(`${where}/*.parquet`)})`);
+      expect(count).toEqual({ n: 15_000, ids: 15_000 });
+      const groups = await queryDuckDb(`SELECT DISTINCT row_group_id, row_group_num_rows::INTEGER AS n FROM parquet_metadata(${sqlString(`${where}/*.parquet`)}) ORDER BY 1`);
+      return groups.map((g) => g.n as number);
+    };
+    // 8 MiB (the default) / ~2,170 bytes a row, in whole 1,024-row steps: 3,072 rows, well under row_group_rows (131,072).
+    expect(await groupsOf(root, {})).toEqual([3072, 3072, 3072, 3072, 2712]);
+    // row_group_mb: 12 → 5,120-row groups.
+    expect(await groupsOf(`${root}-12`, { row_group_mb: 12 })).toEqual([5120, 5120, 4760]);
   });
 
   it('rolls over to a new file past the target size and commits them together', async () => {

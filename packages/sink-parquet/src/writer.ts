@@ -43,6 +43,7 @@ export class ParquetSinkWriter implements SinkWriter {
     this.props = {
       compression: config.compression,
       rowGroupRows: config.row_group_rows,
+      rowGroupBytes: config.row_group_mb * 1024 * 1024,
       dictionaryColumns: config.dictionary ? stream.schema.filter((f) => f.type.kind === 'string' || f.type.kind === 'json').map((f) => f.name) : [],
       encoding: config.encoding,
       createdBy: `dativo sink-parquet ${VERSION}`,

@@ -5,7 +5,7 @@ import { VERSION } from './version.js';
 export interface CsvSourceOptions {
   /** Rows per Arrow batch (default 32 768). */
   batchRows?: number;
-  /** Approximate bytes per batch (default 16 MiB). */
+  /** Approximate bytes per batch (default 4 MiB). */
   batchBytes?: number;
 }
 

@@ -11,7 +11,7 @@ import { narrowingWarnings, orderableForCursor } from './types.js';
 export interface SqlSourceOptions {
   /** Rows per Arrow batch (default 32 768; `source.batch_rows` overrides). */
   batchRows?: number;
-  /** Approximate bytes per batch (default 16 MiB). */
+  /** Approximate bytes per batch (default 4 MiB). */
   batchBytes?: number;
 }
 

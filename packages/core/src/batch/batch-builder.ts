@@ -10,7 +10,7 @@ export interface BatchLimits {
   maxBytes: number;
 }
 
-export const defaultBatchLimits: BatchLimits = { maxRows: 32_768, maxBytes: 16 * 1024 * 1024 };
+export const defaultBatchLimits: BatchLimits = { maxRows: 32_768, maxBytes: 4 * 1024 * 1024 };
 
 /** Why a row could not be appended. */
 export interface RowProblem {

@@ -38,7 +38,7 @@ export interface RunContextOptions {
   redactor?: Redactor;
   /** Default: a service with no rate limit, the default retry policy and a breaker. */
   resilience?: ResilienceService;
-  /** Limits of source batches (default 32 768 rows, 16 MiB). */
+  /** Limits of source batches (default 32 768 rows, 4 MiB). */
   batchLimits?: Partial<BatchLimits>;
 }
 

@@ -1,19 +1,19 @@
 import { PassThrough } from 'node:stream';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { classifyError, DativoError } from '@dativo/core';
 import type { S3Connection } from '../location.js';
 import type { Storage, StorageUpload } from './storage.js';
+
+type S3Module = typeof import('@aws-sdk/client-s3');
+type Sdk = { s3: S3Module; Upload: typeof import('@aws-sdk/lib-storage').Upload };
+
+let sdk: Promise<Sdk> | undefined;
+
+/** The AWS SDK, loaded on first use: runs that never touch S3 do not pay for it (~150 ms, ~6 MB of heap). */
+function loadSdk(): Promise<Sdk> {
+  sdk ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([s3, lib]) => ({ s3, Upload: lib.Upload }));
+  return sdk;
+}
 
 function joinKey(prefix: string, key: string): string {
   const p = prefix.replace(/^\/+|\/+$/g, '');
@@ -32,8 +32,9 @@ function isNotFound(error: unknown): boolean {
 /** Parquet files under an S3 prefix (AWS or any S3-compatible server: MinIO, Ceph, s3rver…). */
 export class S3Storage implements Storage {
   readonly location: string;
-  private readonly client: S3Client;
-  private readonly uploadClient: S3Client;
+  private readonly config: S3ClientConfig;
+  private readonly uploadAttempts: number;
+  private clients: Promise<{ sdk: Sdk; client: S3Client; uploadClient: S3Client }> | undefined;
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly endpoint: string;
@@ -58,10 +59,26 @@ export class S3Storage implements Storage {
         ...(connection.session_token ? { sessionToken: connection.session_token } : {}),
       };
     }
-    this.client = new S3Client(config);
+    this.config = config;
     // A part of a streamed upload cannot be sent again by a caller (its bytes are gone), so part
     // uploads ride out SlowDown / 5xx / resets longer, with the SDK's backoff.
-    this.uploadClient = new S3Client({ ...config, maxAttempts: Math.max(options.maxAttempts ?? 3, 8) });
+    this.uploadAttempts = Math.max(options.maxAttempts ?? 3, 8);
+  }
+
+  /** The SDK and this storage's two clients, created on first use. */
+  private connect(): Promise<{ sdk: Sdk; client: S3Client; uploadClient: S3Client }> {
+    this.clients ??= loadSdk().then((sdk) => ({
+      sdk,
+      client: new sdk.s3.S3Client(this.config),
+      uploadClient: new sdk.s3.S3Client({ ...this.config, maxAttempts: this.uploadAttempts }),
+    }));
+    return this.clients;
+  }
+
+  /** Sends one command built from the SDK's module. */
+  private async send<T>(command: (s3: S3Module, client: S3Client) => Promise<T>): Promise<T> {
+    const { sdk, client } = await this.connect();
+    return command(sdk.s3, client);
   }
 
   private key(key: string): string {
@@ -88,15 +105,16 @@ export class S3Storage implements Storage {
 
   async check(): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await this.send((s3, c) => c.send(new s3.HeadBucketCommand({ Bucket: this.bucket })));
     } catch (error) {
       throw this.fail(`reach bucket '${this.bucket}'`, error);
     }
   }
 
   async create(key: string): Promise<StorageUpload> {
+    const { sdk, uploadClient } = await this.connect();
     const body = new PassThrough({ highWaterMark: this.partSize });
-    const upload = new Upload({ client: this.uploadClient, params: { Bucket: this.bucket, Key: this.key(key), Body: body }, partSize: this.partSize, queueSize: 2, leavePartsOnError: false });
+    const upload = new sdk.Upload({ client: uploadClient, params: { Bucket: this.bucket, Key: this.key(key), Body: body }, partSize: this.partSize, queueSize: 2, leavePartsOnError: false });
     let bytes = 0;
     let failure: unknown;
     const done = upload.done().catch((error: unknown) => {
@@ -137,7 +155,7 @@ export class S3Storage implements Storage {
 
   async move(from: string, to: string): Promise<void> {
     try {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.key(to), CopySource: `${this.bucket}/${this.key(from).split('/').map(encodeURIComponent).join('/')}` }));
+      await this.send((s3, c) => c.send(new s3.CopyObjectCommand({ Bucket: this.bucket, Key: this.key(to), CopySource: `${this.bucket}/${this.key(from).split('/').map(encodeURIComponent).join('/')}` })));
     } catch (error) {
       if (isNotFound(error) && (await this.exists(to))) return;
       throw this.fail(`publish ${to}`, error);
@@ -147,7 +165,7 @@ export class S3Storage implements Storage {
 
   async exists(key: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      await this.send((s3, c) => c.send(new s3.HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) })));
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
@@ -161,7 +179,7 @@ export class S3Storage implements Storage {
     let token: string | undefined;
     try {
       do {
-        const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ...(token ? { ContinuationToken: token } : {}) }));
+        const page = await this.send((s3, c) => c.send(new s3.ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ...(token ? { ContinuationToken: token } : {}) })));
         for (const item of page.Contents ?? []) if (item.Key) out.push(this.prefix ? item.Key.slice(this.prefix.length + 1) : item.Key);
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
@@ -173,7 +191,7 @@ export class S3Storage implements Storage {
 
   async delete(key: string): Promise<void> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      await this.send((s3, c) => c.send(new s3.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) })));
     } catch (error) {
       if (!isNotFound(error)) throw this.fail(`delete ${key}`, error);
     }
@@ -190,7 +208,7 @@ export class S3Storage implements Storage {
 
   async readBytes(key: string): Promise<Uint8Array | undefined> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      const res = await this.send((s3, c) => c.send(new s3.GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) })));
       return await res.Body?.transformToByteArray();
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -200,7 +218,7 @@ export class S3Storage implements Storage {
 
   async writeBytes(key: string, data: Uint8Array): Promise<void> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: data }));
+      await this.send((s3, c) => c.send(new s3.PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: data })));
     } catch (error) {
       throw this.fail(`write ${key}`, error);
     }
@@ -219,7 +237,9 @@ export class S3Storage implements Storage {
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
-    this.uploadClient.destroy();
+    if (!this.clients) return;
+    const { client, uploadClient } = await this.clients;
+    client.destroy();
+    uploadClient.destroy();
   }
 }
