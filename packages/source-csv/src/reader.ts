@@ -81,6 +81,8 @@ export class CsvFileReader {
   private checkRowsUtf8 = false;
   /** Non-empty texts read as null. */
   private readonly nullTokens: Uint8Array[];
+  /** `nullLengths[n]` is 1 when some null token is n bytes long: most fields are ruled out by length alone. */
+  private readonly nullLengths: Uint8Array;
   /** Whether an empty field, quoted or not, is null (`""` among the null values). */
   private readonly emptyIsNull: boolean;
   /** Warnings about the header (ignored or missing columns), yielded once per file. */
@@ -90,6 +92,8 @@ export class CsvFileReader {
     this.o = options;
     this.scanner = new CsvScanner(options.options.delimiter, options.options.quote);
     this.nullTokens = options.options.nullValues.filter((v) => v !== '').map((v) => Buffer.from(v, 'utf8'));
+    this.nullLengths = new Uint8Array(Math.max(0, ...this.nullTokens.map((t) => t.length)) + 1);
+    for (const token of this.nullTokens) this.nullLengths[token.length] = 1;
     this.emptyIsNull = options.options.nullValues.includes('');
   }
 
@@ -266,8 +270,12 @@ export class CsvFileReader {
   }
 
   private matchesNullToken(buf: Uint8Array, start: number, end: number): boolean {
-    for (const token of this.nullTokens) {
-      if (token.length !== end - start) continue;
+    const length = end - start;
+    if (length >= this.nullLengths.length || this.nullLengths[length] === 0) return false;
+    const tokens = this.nullTokens;
+    for (let t = 0; t < tokens.length; t++) {
+      const token = tokens[t] as Uint8Array;
+      if (token.length !== length) continue;
       let same = true;
       for (let i = 0; i < token.length; i++) {
         if (buf[start + i] !== token[i]) {

@@ -30,6 +30,16 @@ describe('text parsers', () => {
       const fixed = value.toFixed(Math.floor(random() * 8));
       expect(parseFloatText(...b(fixed))).toBe(Number(fixed));
     }
+    // 16 and 17 significant digits on both sides of 2^53 (the fast path's limit), with fractions.
+    for (const text of ['9007199254740991', '9007199254740992', '9007199254740993', '9007199254740995', '900719925474099.3', '90071992547409.95', '0.9007199254740993', '1234567.333333333', '123456.33333333333', '4503599627370497.5', '1e22', '1e23', '9007199254740991e-22', '9007199254740993e-22']) {
+      expect([text, parseFloatText(...b(text))]).toEqual([text, Number(text)]);
+    }
+    for (let i = 0; i < 20_000; i++) {
+      const value = (random() * 2 ** 53) / 10 ** Math.floor(random() * 20);
+      const sixteen = value.toPrecision(16);
+      expect(parseFloatText(...b(sixteen))).toBe(Number(sixteen));
+      expect(parseFloatText(...b(String(value)))).toBe(value);
+    }
     expect(parseFloatText(...b('Infinity'))).toBe(Infinity);
     expect(parseFloatText(...b('-inf'))).toBe(-Infinity);
     for (const bad of ['', 'abc', '1.2.3', '1e', '--1']) expect(parseFloatText(...b(bad))).toBeNaN();

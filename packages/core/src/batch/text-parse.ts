@@ -78,14 +78,12 @@ export function parseFloatText(buf: Uint8Array, start: number, end: number): num
     i++;
   }
   let mantissa = 0;
-  let digits = 0;
   let exp10 = 0;
   let sawDigit = false;
   while (i < end) {
     const d = (buf[i] as number) - C_0;
     if (d < 0 || d > 9) break;
     sawDigit = true;
-    if (digits > 0 || d !== 0) digits++;
     mantissa = mantissa * 10 + d;
     i++;
   }
@@ -95,7 +93,6 @@ export function parseFloatText(buf: Uint8Array, start: number, end: number): num
       const d = (buf[i] as number) - C_0;
       if (d < 0 || d > 9) break;
       sawDigit = true;
-      if (digits > 0 || d !== 0) digits++;
       mantissa = mantissa * 10 + d;
       exp10--;
       i++;
@@ -123,7 +120,10 @@ export function parseFloatText(buf: Uint8Array, start: number, end: number): num
     if (i < end) return slowFloat(buf, start, end);
     exp10 += expNegative ? -e : e;
   }
-  if (digits <= 15 && mantissa <= Number.MAX_SAFE_INTEGER) {
+  // Clinger's fast path: the digits as an integer below 2^53 are exact (the accumulation only grows,
+  // so every step was exact too), and so is 10^k for k ≤ 22; one IEEE multiplication or division
+  // then rounds correctly. That covers 16-digit values such as 123456.3333333333 as well.
+  if (mantissa <= Number.MAX_SAFE_INTEGER) {
     let value: number;
     if (exp10 === 0) value = mantissa;
     else if (exp10 < 0 && exp10 >= -22) value = mantissa / (POW10[-exp10] as number);
