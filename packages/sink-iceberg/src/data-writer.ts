@@ -8,6 +8,8 @@ import { serializeValue } from './manifest.js';
 import { groupByPartition, partitionPath, type PartitionColumn } from './partition.js';
 import type { RawValue } from './transforms.js';
 import type { IcebergSchema, PartitionSpec } from './types.js';
+import type { IcebergSinkConfig } from './config.js';
+import { VERSION } from './version.js';
 import type { Placement } from './merge.js';
 
 export interface DataWriterOptions {
@@ -21,6 +23,19 @@ export interface DataWriterOptions {
   /** At most this many files open at once (one per partition being written). */
   maxOpenFiles: number;
   createdBy: string;
+}
+
+/** The data-file writer options of a table's configuration (appends, and compaction with its own target size). */
+export function dataWriterOptions(config: IcebergSinkConfig, targetBytes = config.target_file_size_mb * 1024 * 1024): DataWriterOptions {
+  return {
+    compression: config.compression,
+    rowGroupRows: config.row_group_rows,
+    rowGroupBytes: config.row_group_mb * 1024 * 1024,
+    encoding: config.encoding,
+    targetBytes,
+    maxOpenFiles: config.max_open_files,
+    createdBy: `dativo sink-iceberg ${VERSION}`,
+  };
 }
 
 interface OpenFile {

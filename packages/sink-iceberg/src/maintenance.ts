@@ -2,7 +2,7 @@ import { DativoError, type RunContext } from '@dativo/core';
 import type { LoadedTable } from './catalog/catalog.js';
 import { tableRef, type IcebergSinkConfig } from './config.js';
 import { conformBatch } from './conform.js';
-import { DataWriter } from './data-writer.js';
+import { DataWriter, dataWriterOptions } from './data-writer.js';
 import { readManifest, readManifestList, STATUS_DELETED, type DataFile } from './manifest.js';
 import { retryOnConflict } from './optimistic.js';
 import { bindSpec } from './partition.js';
@@ -11,7 +11,6 @@ import { arrowSchemaWithIds } from './schema.js';
 import { icebergTarget, type IcebergTarget } from './sink.js';
 import { commitChange, type LiveFile } from './snapshot.js';
 import { ancestors, branchSnapshot, currentSchema, defaultSpec, formatIdentifier, type Snapshot } from './types.js';
-import { VERSION } from './version.js';
 
 async function withTable<T>(config: IcebergSinkConfig, table: string, ctx: RunContext, run: (target: IcebergTarget, loaded: LoadedTable) => Promise<T>): Promise<T> {
   const target = icebergTarget(config, table, ctx);
@@ -127,7 +126,7 @@ export async function compactTable(config: IcebergSinkConfig, table: string, ctx
       arrowSchemaWithIds(schema),
       spec,
       columns,
-      { compression: config.compression, rowGroupRows: config.row_group_rows, rowGroupBytes: config.row_group_mb * 1024 * 1024, encoding: config.encoding, targetBytes, maxOpenFiles: config.max_open_files, createdBy: `dativo sink-iceberg ${VERSION}` },
+      dataWriterOptions(config, targetBytes),
       ctx,
     );
     let planned: { deleted: Set<string>; added: DataFile[] } | undefined;

@@ -4,7 +4,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { Catalog, LoadedTable } from './catalog/catalog.js';
 import { tableRef, type IcebergSinkConfig, type WriteMode } from './config.js';
 import { conformBatch } from './conform.js';
-import { DataWriter } from './data-writer.js';
+import { DataWriter, dataWriterOptions } from './data-writer.js';
 import type { FileIO } from './fileio.js';
 import type { DataFile } from './manifest.js';
 import { MergePlanner } from './merge.js';
@@ -67,15 +67,7 @@ export class IcebergSinkWriter implements SinkWriter {
     const schema = currentSchema(metadata);
     const spec = defaultSpec(metadata);
     this.columns = bindSpec(spec, schema);
-    const options = {
-      compression: setup.config.compression,
-      rowGroupRows: setup.config.row_group_rows,
-      rowGroupBytes: setup.config.row_group_mb * 1024 * 1024,
-      encoding: setup.config.encoding,
-      targetBytes: setup.config.target_file_size_mb * 1024 * 1024,
-      maxOpenFiles: setup.config.max_open_files,
-      createdBy: `dativo sink-iceberg ${VERSION}`,
-    };
+    const options = dataWriterOptions(setup.config);
     const arrow = arrowSchemaWithIds(schema);
     this.data = new DataWriter(setup.io, metadata.location, schema, arrow, spec, this.columns, options, setup.ctx);
     this.rewriter = new DataWriter(setup.io, metadata.location, schema, arrow, spec, this.columns, options, setup.ctx);
