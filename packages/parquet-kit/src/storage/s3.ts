@@ -6,6 +6,8 @@ import type { Storage, StorageUpload } from './storage.js';
 
 type S3Module = typeof import('@aws-sdk/client-s3');
 type Sdk = { s3: S3Module; Upload: typeof import('@aws-sdk/lib-storage').Upload };
+/** The SDK and one storage's two clients (commands, and multipart uploads with more attempts). */
+type Clients = { sdk: Sdk; client: S3Client; uploadClient: S3Client };
 
 let sdk: Promise<Sdk> | undefined;
 
@@ -34,7 +36,7 @@ export class S3Storage implements Storage {
   readonly location: string;
   private readonly config: S3ClientConfig;
   private readonly uploadAttempts: number;
-  private clients: Promise<{ sdk: Sdk; client: S3Client; uploadClient: S3Client }> | undefined;
+  private clients: Promise<Clients> | undefined;
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly endpoint: string;
@@ -66,7 +68,7 @@ export class S3Storage implements Storage {
   }
 
   /** The SDK and this storage's two clients, created on first use. */
-  private connect(): Promise<{ sdk: Sdk; client: S3Client; uploadClient: S3Client }> {
+  private connect(): Promise<Clients> {
     this.clients ??= loadSdk().then((sdk) => ({
       sdk,
       client: new sdk.s3.S3Client(this.config),
