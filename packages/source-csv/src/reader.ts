@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { appendTextFast, BatchBuilder, DativoError, HIDDEN_VALUE, isSensitiveField, textParse, type ColumnBuilder, type ExtractMessage, type FieldSpec, type RejectedMessage } from '@dativo/core';
+import { appendTextFast, BatchBuilder, BuilderCode, DativoError, HIDDEN_VALUE, isSensitiveField, textParse, type ColumnBuilder, type ExtractMessage, type FieldSpec, type RejectedMessage, type StringBuilder } from '@dativo/core';
 import type { CsvOptions } from './config.js';
 import { openUtf8Chunks, utf8Chunks } from './input.js';
 import { BAD_QUOTE, CsvScanner, FIELD_ESCAPED, FIELD_PLAIN, NEED_MORE, UNCLOSED_QUOTE, unescapeQuotes } from './scanner.js';
@@ -349,6 +349,8 @@ export class CsvFileReader {
           if (column.field.nullable) column.appendNull();
           else problem = 'is required but null';
         } else problem = appendTextFast(column, buf, start, end);
+      } else if (column.code === BuilderCode.STRING) {
+        (column as StringBuilder).appendUnescaped(buf, start, end, quote);
       } else {
         if (this.scratch.length < end - start) this.scratch = new Uint8Array((end - start) * 2);
         problem = appendTextFast(column, this.scratch, 0, unescapeQuotes(buf, start, end, quote, this.scratch));

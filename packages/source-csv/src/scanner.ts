@@ -31,11 +31,56 @@ export class CsvScanner {
   private readonly quote: number;
   /** Largest byte that can end an unquoted field: one comparison skips most bytes. */
   private readonly maxStop: number;
+  /** The delimiter in each byte of a 32-bit word, for {@link skipPlain}'s four-bytes-at-a-time test. */
+  private readonly delimiterWord: number;
+  /** The buffer {@link words} views (re-made when `scanRow` is given another buffer). */
+  private wordsOf: Uint8Array | undefined;
+  /** `buf` as 32-bit words when its start is 4-byte aligned (chunks from disk are), else undefined. */
+  private words: Int32Array | undefined;
 
   constructor(delimiter: number, quote: number) {
     this.delimiter = delimiter;
     this.quote = quote;
     this.maxStop = Math.max(delimiter, LF, CR);
+    this.delimiterWord = Math.imul(delimiter, 0x01010101);
+  }
+
+  /**
+   * The first byte at or after `j` (before `end`) that ends an unquoted field: a delimiter, LF or
+   * CR, or `end`. Long fields (addresses, comments, e-mail addresses) are skipped four bytes at a
+   * time: a word that holds no delimiter and no byte below 14 cannot hold a stop byte.
+   */
+  private skipPlain(buf: Uint8Array, j: number, end: number): number {
+    const delimiter = this.delimiter;
+    const maxStop = this.maxStop;
+    const words = this.words;
+    // Byte by byte up to a word boundary (and for short fields, which mostly end there).
+    while (j < end && (words === undefined || (j & 3) !== 0)) {
+      const c = buf[j] as number;
+      if (c <= maxStop && (c === delimiter || c === LF || c === CR)) return j;
+      j++;
+    }
+    if (words === undefined || j >= end) return j;
+    const dw = this.delimiterWord;
+    for (;;) {
+      let w = j >> 2;
+      const lastWord = end >> 2;
+      while (w < lastWord) {
+        const v = words[w] as number;
+        const x = v ^ dw;
+        // Standard SWAR tests: a zero byte in x (the delimiter in v), a byte below 14 in v (LF, CR).
+        if (((((x - 0x01010101) & ~x) | ((v - 0x0e0e0e0e) & ~v)) & 0x80808080) !== 0) break;
+        w++;
+      }
+      j = w << 2;
+      const stop = Math.min(end, j + 4);
+      for (; j < stop; j++) {
+        const c = buf[j] as number;
+        if (c <= maxStop && (c === delimiter || c === LF || c === CR)) return j;
+      }
+      if (j >= end) return end;
+      // A byte below 14 that is not LF or CR (a tab, say): keep going from the next word.
+    }
   }
 
   private grow(): void {
@@ -62,6 +107,10 @@ export class CsvScanner {
     let field = 0;
     let i = pos;
     this.innerLines = 0;
+    if (buf !== this.wordsOf) {
+      this.wordsOf = buf;
+      this.words = (buf.byteOffset & 3) === 0 ? new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 2) : undefined;
+    }
     for (;;) {
       if (field >= this.starts.length) this.grow();
       if (i < end && buf[i] === quote) {
@@ -116,14 +165,8 @@ export class CsvScanner {
         this.rowEnd = i;
         return BAD_QUOTE;
       }
-      let j = i;
-      let c = 0;
-      const maxStop = this.maxStop;
-      while (j < end) {
-        c = buf[j] as number;
-        if (c <= maxStop && (c === delimiter || c === LF || c === CR)) break;
-        j++;
-      }
+      const j = this.skipPlain(buf, i, end);
+      const c = j < end ? (buf[j] as number) : 0;
       this.starts[field] = i;
       this.ends[field] = j;
       this.flags[field] = FIELD_PLAIN;

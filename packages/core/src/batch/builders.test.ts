@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDataType, type FieldSpec } from '../schema/types.js';
 import { BatchBuilder, buffersOwned } from './batch-builder.js';
-import { appendTextFast, createColumnBuilder } from './builders/index.js';
+import { appendTextFast, createColumnBuilder, type StringBuilder } from './builders/index.js';
 import { readRows } from './read-rows.js';
 
 const field = (name: string, type: string, nullable = true): FieldSpec => ({ name, type: parseDataType(type), nullable });
@@ -126,6 +126,23 @@ describe('column builders', () => {
     }
     expect(n).toBe(256); // checked every 256 rows
     expect(wide.flush()!.numRows).toBe(256);
+  });
+
+  it('collapse doubled quotes while appending, growing the value buffer as needed', () => {
+    const builder = new BatchBuilder([field('s', 'string')], { maxRows: 10 });
+    const column = builder.columns[0] as StringBuilder;
+    const inside = (text: string): [Buffer, number, number] => {
+      const buf = Buffer.from(`x"${text}"y`);
+      return [buf, 2, buf.length - 2];
+    };
+    const long = `${'word ""quoted"" '.repeat(300)}é""`; // past the initial 1 KiB value buffer
+    for (const text of ['say ""hi""', '""', '""""', 'no quotes', long]) {
+      column.appendUnescaped(...inside(text), 34);
+      builder.endRow();
+    }
+    column.appendNull();
+    builder.endRow();
+    expect([...readRows(builder.flush()!, builder.fields)].map((r) => r.s)).toEqual(['say "hi"', '"', '""', 'no quotes', long.replaceAll('""', '"'), null]);
   });
 
   it('truncate recounts nulls after lazily created validity', () => {

@@ -55,6 +55,26 @@ abstract class VariableWidthBuilder extends ColumnBuilder {
     this.commitValid();
   }
 
+  /**
+   * Appends the inside of a quoted CSV field whose quotes are all doubled (`""` → `"`), collapsing
+   * them while copying: no scratch copy. `[start, end)` must hold only doubled quotes (the scanner
+   * guarantees it).
+   */
+  appendUnescaped(buf: Uint8Array, start: number, end: number, quote: number): void {
+    this.ensureCapacity(this.length + 1);
+    this.ensureBytes(end - start);
+    const d = this.data;
+    let p = this.used;
+    for (let i = start; i < end; i++) {
+      const c = buf[i] as number;
+      d[p++] = c;
+      if (c === quote) i++;
+    }
+    this.used = p;
+    this.offsets[this.length + 1] = p;
+    this.commitValid();
+  }
+
   protected appendUtf8String(value: string): void {
     this.ensureCapacity(this.length + 1);
     this.ensureBytes(value.length * 3);
