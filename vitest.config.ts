@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // The suite's secrets audit (tests/audit): secrets the tests use and everything Dativo emits are
 // collected here, and scanned by the last test. Workers and CLI child processes inherit it.
@@ -26,6 +27,7 @@ const PARALLEL_LANE = [
   'tests/faults.integ.test.ts',
   'tests/crash-harness.integ.test.ts',
   'tests/state-size.integ.test.ts',
+  'tests/state-size-saas.integ.test.ts',
   'tests/totals.integ.test.ts',
   'tests/malformed.integ.test.ts',
   // Files, Parquet and Iceberg (own directories, own S3 servers and catalogs, own PostgreSQL databases)
@@ -45,10 +47,31 @@ const PARALLEL_LANE = [
   'tests/console.integ.test.ts',
 ];
 
+// The longest files (minutes each), started first in their project: on a clean clone Vitest has no
+// durations yet and starts the largest files first, which left a long file running alone at the
+// end of the two-worker lane.
+const LONGEST_FIRST = ['tests/state-size-saas.integ.test.ts', 'tests/state-size.integ.test.ts', 'tests/orchestrated.integ.test.ts', 'tests/crash-harness.integ.test.ts', 'tests/stripe.integ.test.ts', 'tests/v1-corpus.integ.test.ts'];
+
+class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (spec: TestSpecification): number => {
+      const at = LONGEST_FIRST.findIndex((file) => spec.moduleId.endsWith(`/${file}`));
+      return at < 0 ? LONGEST_FIRST.length : at;
+    };
+    const projects = [...new Set(sorted.map((spec) => spec.project.name))];
+    return sorted
+      .map((spec, i) => ({ spec, i }))
+      .sort((a, b) => projects.indexOf(a.spec.project.name) - projects.indexOf(b.spec.project.name) || rank(a.spec) - rank(b.spec) || a.i - b.i)
+      .map(({ spec }) => spec);
+  }
+}
+
 export default defineConfig({
   test: {
     // Two workers on a 2-core machine (Vitest's default is one fewer than the cores).
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirstSequencer },
     globalSetup: ['tests/audit/global.ts'],
     projects: [
       {
