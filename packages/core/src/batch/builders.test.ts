@@ -128,6 +128,20 @@ describe('column builders', () => {
     expect(wide.flush()!.numRows).toBe(256);
   });
 
+  it('copy values of every length exactly, through the copy loop and the native copy', () => {
+    const builder = new BatchBuilder([field('s', 'string')], { maxRows: 20 });
+    const lengths = [0, 1, 23, 24, 255, 256, 257, 5000];
+    const texts = lengths.map((n) => Array.from({ length: n }, (_, i) => String.fromCharCode(97 + ((i * 7 + n) % 26))).join(''));
+    const buf = Buffer.from(`|${texts.join('|')}|`);
+    let at = 1;
+    for (const text of texts) {
+      expect(appendTextFast(builder.columns[0]!, buf, at, at + text.length)).toBeUndefined();
+      builder.endRow();
+      at += text.length + 1;
+    }
+    expect([...readRows(builder.flush()!, builder.fields)].map((r) => r.s)).toEqual(texts);
+  });
+
   it('collapse doubled quotes while appending, growing the value buffer as needed', () => {
     const builder = new BatchBuilder([field('s', 'string')], { maxRows: 10 });
     const column = builder.columns[0] as StringBuilder;
