@@ -15,6 +15,7 @@ export { mergeResilience, ResilienceService } from './resilience/service.js';
 // Schema and batches
 export { FIELD_META_CLASSIFICATION, FIELD_META_TYPE, toArrowField, toArrowSchema } from './schema/arrow.js';
 export { BatchBuilder, buffersOwned, defaultBatchLimits, markBuffersOwned, type BatchLimits, type RowProblem } from './batch/batch-builder.js';
+export { clearBufferPool, MAX_POOLED_BYTES, pooledBufferBytes, recycleBatchBuffers, zeroedBuffer } from './batch/buffer-pool.js';
 export { appendTextFast, BuilderCode, ColumnBuilder, createColumnBuilder, jsonReplacer, type BinaryBuilder, type DateBuilder, type DecimalBuilder, type Int64PairBuilder, type StringBuilder } from './batch/builders/index.js';
 export * as textParse from './batch/text-parse.js';
 export { formatDate, formatDecimal, formatTimeMicros, formatTimestampMicros, readRows, readValue, type PlainValue } from './batch/read-rows.js';

@@ -20,9 +20,10 @@ export interface TransferredBatch {
 /**
  * Prepares a batch for another thread. Buffers a builder handed over (see `markBuffersOwned`) are
  * moved without copying; other buffers are copied (only the viewed bytes), so the caller's batch
- * stays intact.
+ * stays intact. `owned`: the buffers are the builder's own (they may come back for reuse, see
+ * `recycleBatchBuffers`).
  */
-export function serializeBatch(batch: RecordBatch): { payload: TransferredBatch; transfer: ArrayBuffer[] } {
+export function serializeBatch(batch: RecordBatch): { payload: TransferredBatch; transfer: ArrayBuffer[]; owned: boolean } {
   const owned = buffersOwned(batch);
   const transfer = new Set<ArrayBuffer>();
   const take = (view: ArrayBufferView | undefined): ArrayBufferView | undefined => {
@@ -46,5 +47,5 @@ export function serializeBatch(batch: RecordBatch): { payload: TransferredBatch;
     ...(data.nullBitmap && data.nullCount > 0 ? { nullBitmap: take(data.nullBitmap) } : {}),
     children: data.children.map(node),
   });
-  return { payload: { length: batch.numRows, columns: batch.data.children.map(node) }, transfer: [...transfer] };
+  return { payload: { length: batch.numRows, columns: batch.data.children.map(node) }, transfer: [...transfer], owned };
 }

@@ -4,7 +4,7 @@
 // Protocol (all messages carry the file id):
 //   in:  open {props} (encoding starts with the first batch, which decides per-column encodings) · schema {ipc: schema-only Arrow IPC stream} · batch {batch: plain Data tree,
 //        buffers transferred} · close · abort
-//   out: consumed (a batch entered the encoder; backpressure) · chunk {data} · closed {stats, zstd: who compressed} · error {message}
+//   out: consumed {buffers: the batch's buffers, moved back for reuse} (a batch entered the encoder; backpressure) · chunk {data} · closed {stats, zstd: who compressed} · error {message}
 import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
 import { DataType, makeData, RecordBatch, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
@@ -57,14 +57,29 @@ function toBatch(state, payload) {
  * (the batch has then entered the encoder).
  */
 function nextSlice(state) {
-  if (!state.current) state.current = { batch: toBatch(state, state.queue.shift()), at: 0 };
+  if (!state.current) {
+    const payload = state.queue.shift();
+    state.current = { batch: toBatch(state, payload), at: 0, buffers: payloadBuffers(payload) };
+  }
   const { batch, at } = state.current;
   const end = Math.min(batch.numRows, at + SLICE_ROWS);
   const ipc = tableToIPC(new Table([at === 0 && end === batch.numRows ? batch : batch.slice(at, end)]), 'stream');
   state.current.at = end;
   const last = end >= batch.numRows;
+  const buffers = last ? state.current.buffers : undefined;
   if (last) state.current = undefined;
-  return { ipc, last };
+  return { ipc, last, buffers };
+}
+
+/** The distinct buffers of a transferred batch: handed back once it is consumed, for reuse. */
+function payloadBuffers(payload) {
+  const buffers = new Set();
+  const visit = (node) => {
+    for (const view of [node.values, node.valueOffsets, node.nullBitmap]) if (view && view.byteLength > 0) buffers.add(view.buffer);
+    for (const child of node.children ?? []) visit(child);
+  };
+  for (const column of payload.columns) visit(column);
+  return [...buffers];
 }
 
 // --- Column statistics (Iceberg metrics), computed here so the main thread stays free ---
@@ -403,12 +418,13 @@ function start(id, state) {
               controller.error(new Error('aborted'));
               resolve();
             } else if (state.current || state.queue.length > 0) {
-              const { ipc, last } = nextSlice(state);
+              const { ipc, last, buffers } = nextSlice(state);
               const table = P.Table.fromIPCStream(ipc);
               const batches = table.recordBatches();
               table.free();
               for (const batch of batches) controller.enqueue(batch);
-              if (last) post({ type: 'consumed', id });
+              // The batch is in WebAssembly memory now (the IPC bytes were a copy): its buffers go back.
+              if (last) post({ type: 'consumed', id, buffers }, buffers);
               resolve();
             } else if (state.ended) {
               controller.close();

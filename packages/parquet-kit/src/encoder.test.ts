@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Int32, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchBuilder, clearBufferPool, parseDataType, pooledBufferBytes, type FieldSpec } from '@dativo/core';
 import { ParquetEncoder } from './encoder.js';
 
 let dir: string;
@@ -76,5 +77,50 @@ describe('ParquetEncoder zstd', () => {
     }
     const layout = (file: string) => query(`SELECT row_group_id, column_id, row_group_num_rows, num_values, encodings, stats_min_value, stats_max_value, stats_null_count FROM parquet_metadata('${file}') ORDER BY 1, 2`);
     expect(await layout(native.file)).toEqual(await layout(wasm.file));
+  });
+});
+
+describe('ParquetEncoder buffer reuse', () => {
+  it("hands a builder's buffers back once a batch is encoded; batches built in reused buffers keep every value", async () => {
+    clearBufferPool();
+    const fields: FieldSpec[] = [
+      { name: 'id', type: parseDataType('bigint'), nullable: false },
+      { name: 'score', type: parseDataType('double'), nullable: true },
+      { name: 'note', type: parseDataType('string'), nullable: true },
+    ];
+    const builder = new BatchBuilder(fields, { maxRows: 4096 });
+    const encoder = new ParquetEncoder();
+    const chunks: Uint8Array[] = [];
+    let pooledSeen = 0;
+    try {
+      const file = encoder.open({ compression: 'zstd', rowGroupRows: 10_000, dictionaryColumns: [], encoding: 'plain', createdBy: 'dativo test' }, async (chunk) => {
+        chunks.push(chunk);
+      });
+      const rows = 30 * 4096;
+      for (let i = 0; i < rows; i++) {
+        // Later batches write shorter notes and more nulls than earlier ones: stale bytes of a reused buffer would show.
+        const batchNo = Math.floor(i / 4096);
+        expect(builder.appendRecord({ id: i, score: i % (batchNo + 2) === 0 ? null : i / 4, note: i % 11 === 0 ? null : `n${i}-${'x'.repeat(40 - batchNo)}` })).toBeUndefined();
+        if (builder.full) {
+          await file.write(builder.flush()!);
+          pooledSeen = Math.max(pooledSeen, pooledBufferBytes());
+        }
+      }
+      const tail = builder.flush();
+      if (tail) await file.write(tail);
+      await file.finish();
+    } finally {
+      await encoder.terminate();
+    }
+    expect(pooledSeen).toBeGreaterThan(0);
+    const out = path.join(dir, 'reuse.parquet');
+    writeFileSync(out, Buffer.concat(chunks));
+    const expected = (i: number) => {
+      const batchNo = Math.floor(i / 4096);
+      return { id: i, score: i % (batchNo + 2) === 0 ? null : i / 4, note: i % 11 === 0 ? null : `n${i}-${'x'.repeat(40 - batchNo)}` };
+    };
+    const got = await query(`SELECT id::INTEGER AS id, score, note FROM '${out}' ORDER BY id`);
+    expect(got.length).toBe(30 * 4096);
+    for (let i = 0; i < got.length; i++) if (JSON.stringify(got[i]) !== JSON.stringify(expected(i))) expect(got[i]).toEqual(expected(i));
   });
 });

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { DativoError } from '@dativo/core';
+import { DativoError, recycleBatchBuffers } from '@dativo/core';
 import { Schema, Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import { serializeBatch } from './batch-transfer.js';
 import type { ParquetEncoding } from './encodings.js';
@@ -50,7 +50,7 @@ export interface EncoderProps {
 }
 
 type WorkerMessage =
-  | { type: 'consumed'; id: number }
+  | { type: 'consumed'; id: number; buffers?: ArrayBuffer[] }
   | { type: 'chunk'; id: number; data: Uint8Array }
   | { type: 'closed'; id: number; stats: ColumnStats[]; zstd: 'native' | 'wasm' }
   | { type: 'error'; id: number; message: string };
@@ -87,6 +87,7 @@ export class EncodedFile {
   private consumedBytes = 0;
   private consumedAtLastOutput = 0;
   private readonly inFlightSizes: number[] = [];
+  private readonly inFlightOwned: boolean[] = [];
   private inFlight = 0;
   private schemaSent = false;
   private pendingOutput = 0;
@@ -117,6 +118,8 @@ export class EncodedFile {
       case 'consumed':
         this.inFlight--;
         this.consumedBytes += this.inFlightSizes.shift() ?? 0;
+        // A builder's own buffers, moved to the encoding thread and back: the next batches reuse them.
+        if (this.inFlightOwned.shift() && message.buffers) recycleBatchBuffers(message.buffers);
         this.wakeAll();
         break;
       case 'chunk': {
@@ -174,10 +177,11 @@ export class EncodedFile {
       this.encoder.post({ type: 'schema', id: this.id, ipc: schemaIpc(batch.schema) });
       this.schemaSent = true;
     }
-    const { payload, transfer } = serializeBatch(batch);
+    const { payload, transfer, owned } = serializeBatch(batch);
     const size = transfer.reduce((n, b) => n + b.byteLength, 0);
     this.inputBytes += size;
     this.inFlightSizes.push(size);
+    this.inFlightOwned.push(owned);
     this.inFlight++;
     this.rows += batch.numRows;
     this.encoder.post({ type: 'batch', id: this.id, batch: payload }, transfer);

@@ -1,5 +1,6 @@
 import type { Data, DataType as ArrowType } from 'apache-arrow';
 import type { DataType, FieldSpec } from '../../schema/types.js';
+import { zeroedBuffer } from '../buffer-pool.js';
 
 const ENCODER = new TextEncoder();
 
@@ -79,7 +80,7 @@ export abstract class ColumnBuilder {
   appendNull(): void {
     this.ensureCapacity(this.length + 1);
     if (!this.validity) {
-      this.validity = new Uint8Array(Math.ceil(this.capacity / 8));
+      this.validity = new Uint8Array(zeroedBuffer(Math.ceil(this.capacity / 8)));
       const full = this.length >> 3;
       this.validity.fill(0xff, 0, full);
       for (let i = full * 8; i < this.length; i++) (this.validity[i >> 3] as number) |= 1 << (i & 7);

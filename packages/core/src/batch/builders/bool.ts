@@ -1,6 +1,7 @@
 import { Bool, makeData, type Data } from 'apache-arrow';
 import type { FieldSpec } from '../../schema/types.js';
 import { parseBoolText } from '../text-parse.js';
+import { zeroedBuffer } from '../buffer-pool.js';
 import { BuilderCode, ColumnBuilder } from './base.js';
 
 export class BoolBuilder extends ColumnBuilder {
@@ -11,7 +12,7 @@ export class BoolBuilder extends ColumnBuilder {
 
   constructor(field: FieldSpec, capacity: number) {
     super(field, capacity);
-    this.bits = new Uint8Array(Math.ceil(this.capacity / 8));
+    this.bits = new Uint8Array(zeroedBuffer(Math.ceil(this.capacity / 8)));
   }
 
   appendText(buf: Uint8Array, start: number, end: number): string | undefined {
@@ -50,7 +51,7 @@ export class BoolBuilder extends ColumnBuilder {
     return this.length >> 3;
   }
   protected reset(): void {
-    this.bits = new Uint8Array(Math.ceil(this.capacity / 8));
+    this.bits = new Uint8Array(zeroedBuffer(Math.ceil(this.capacity / 8)));
   }
   protected buildData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
     return makeData({ type: this.arrowType, length, nullCount, nullBitmap, data: this.bits.subarray(0, Math.ceil(length / 8)) });

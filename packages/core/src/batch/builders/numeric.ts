@@ -1,6 +1,7 @@
 import { Decimal, Float32, Float64, Int16, Int32, Int64, makeData, type Data } from 'apache-arrow';
 import type { FieldSpec } from '../../schema/types.js';
 import { isNaNText, parseBigIntText, parseDecimalText, parseFloatText, parseSafeInt } from '../text-parse.js';
+import { zeroedBuffer } from '../buffer-pool.js';
 import { BuilderCode, ColumnBuilder } from './base.js';
 
 const TWO_32 = 4294967296;
@@ -78,7 +79,7 @@ export class Int16Builder extends SmallIntBuilder<Int16Array> {
   protected readonly min = -32768;
   protected readonly max = 32767;
   protected alloc(n: number): Int16Array {
-    return new Int16Array(n);
+    return new Int16Array(zeroedBuffer(n * 2));
   }
 }
 
@@ -89,7 +90,7 @@ export class Int32Builder extends SmallIntBuilder<Int32Array> {
   protected readonly min = -2147483648;
   protected readonly max = 2147483647;
   protected alloc(n: number): Int32Array {
-    return new Int32Array(n);
+    return new Int32Array(zeroedBuffer(n * 4));
   }
 }
 
@@ -99,7 +100,7 @@ export abstract class Int64PairBuilder extends ColumnBuilder {
 
   constructor(field: FieldSpec, capacity: number) {
     super(field, capacity);
-    this.words = new Int32Array(this.capacity * 2);
+    this.words = new Int32Array(zeroedBuffer(this.capacity * 8));
   }
 
   /** Stores a safe integer (|v| ≤ 2^53). */
@@ -156,7 +157,7 @@ export abstract class Int64PairBuilder extends ColumnBuilder {
     return this.length * 8;
   }
   protected reset(): void {
-    this.words = new Int32Array(this.capacity * 2);
+    this.words = new Int32Array(zeroedBuffer(this.capacity * 8));
   }
   protected int64Data(): BigInt64Array {
     return new BigInt64Array(this.words.buffer, this.words.byteOffset, this.length);
@@ -239,7 +240,7 @@ export class Float64Builder extends FloatBuilder<Float64Array> {
   readonly expected = 'double';
   protected readonly maxFinite = Number.MAX_VALUE;
   protected alloc(n: number): Float64Array {
-    return new Float64Array(n);
+    return new Float64Array(zeroedBuffer(n * 8));
   }
 }
 
@@ -249,7 +250,7 @@ export class Float32Builder extends FloatBuilder<Float32Array> {
   readonly expected = 'real';
   protected readonly maxFinite = 3.4028234663852886e38;
   protected alloc(n: number): Float32Array {
-    return new Float32Array(n);
+    return new Float32Array(zeroedBuffer(n * 4));
   }
 }
 
@@ -272,7 +273,7 @@ export class DecimalBuilder extends ColumnBuilder {
     this.arrowType = new Decimal(this.scale, this.precision, 128);
     this.expected = `decimal(${this.precision},${this.scale})`;
     this.limit = 10 ** Math.min(this.precision, 16);
-    this.words = new Uint32Array(this.capacity * 4);
+    this.words = new Uint32Array(zeroedBuffer(this.capacity * 16));
   }
 
   appendText(buf: Uint8Array, start: number, end: number): string | undefined {
@@ -348,7 +349,7 @@ export class DecimalBuilder extends ColumnBuilder {
     return this.length * 16;
   }
   protected reset(): void {
-    this.words = new Uint32Array(this.capacity * 4);
+    this.words = new Uint32Array(zeroedBuffer(this.capacity * 16));
   }
   protected buildData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
     return makeData({ type: this.arrowType, length, nullCount, nullBitmap, data: this.words.subarray(0, length * 4) });

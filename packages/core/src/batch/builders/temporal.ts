@@ -1,6 +1,7 @@
 import { DateDay, makeData, TimeMicrosecond, TimestampMicrosecond, type Data } from 'apache-arrow';
 import type { FieldSpec } from '../../schema/types.js';
 import { parseDateText, parseTimestampBig, parseTimestampText, parseTimeText } from '../text-parse.js';
+import { zeroedBuffer } from '../buffer-pool.js';
 import { BuilderCode } from './base.js';
 import { FixedWidthBuilder, Int64PairBuilder } from './numeric.js';
 
@@ -13,7 +14,7 @@ export class DateBuilder extends FixedWidthBuilder<Int32Array> {
   readonly expected = 'a date (YYYY-MM-DD)';
 
   protected alloc(n: number): Int32Array {
-    return new Int32Array(n);
+    return new Int32Array(zeroedBuffer(n * 4));
   }
 
   appendText(buf: Uint8Array, start: number, end: number): string | undefined {

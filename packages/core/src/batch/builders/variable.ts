@@ -1,6 +1,7 @@
 import { Binary, makeData, Utf8, type Data } from 'apache-arrow';
 import type { FieldSpec } from '../../schema/types.js';
 import { utf8Text } from '../text-parse.js';
+import { zeroedBuffer } from '../buffer-pool.js';
 import { BuilderCode, ColumnBuilder } from './base.js';
 
 const ENCODER = new TextEncoder();
@@ -18,8 +19,8 @@ abstract class VariableWidthBuilder extends ColumnBuilder {
 
   constructor(field: FieldSpec, capacity: number) {
     super(field, capacity);
-    this.offsets = new Int32Array(this.capacity + 1);
-    this.data = new Uint8Array(Math.max(1024, this.capacity * 16));
+    this.offsets = new Int32Array(zeroedBuffer((this.capacity + 1) * 4));
+    this.data = new Uint8Array(zeroedBuffer(Math.max(1024, this.capacity * 16)));
   }
 
   protected ensureBytes(extra: number): void {
@@ -106,8 +107,8 @@ abstract class VariableWidthBuilder extends ColumnBuilder {
   }
 
   protected reset(): void {
-    this.offsets = new Int32Array(this.capacity + 1);
-    this.data = new Uint8Array(Math.max(1024, Math.min(this.data.length, this.capacity * 64)));
+    this.offsets = new Int32Array(zeroedBuffer((this.capacity + 1) * 4));
+    this.data = new Uint8Array(zeroedBuffer(Math.max(1024, Math.min(this.data.length, this.capacity * 64))));
     this.used = 0;
   }
 }
