@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clearBufferPool, MAX_POOLED_BYTES, pooledBufferBytes, recycleBatchBuffers, zeroedBuffer } from './buffer-pool.js';
 
 afterEach(() => clearBufferPool());
@@ -29,5 +29,17 @@ describe('batch buffer pool', () => {
     const taken = [zeroedBuffer(size), zeroedBuffer(size), zeroedBuffer(size), zeroedBuffer(size)];
     expect(taken).not.toContain(buffers[0]); // the oldest made room for the fifth
     expect(new Set(taken)).toEqual(new Set(buffers.slice(1)));
+  });
+
+  it('is one pool for every copy of the package loaded in the thread', async () => {
+    vi.resetModules();
+    // A second instance of the module, as a second copy of the package would be.
+    const other = (await import(`./buffer-pool.js?copy=${2}`)) as typeof import('./buffer-pool.js');
+    const a = new ArrayBuffer(64 * 1024);
+    expect(other.recycleBatchBuffers).not.toBe(recycleBatchBuffers); // really another instance
+    other.recycleBatchBuffers([a]);
+    expect(pooledBufferBytes()).toBe(64 * 1024);
+    expect(zeroedBuffer(64 * 1024)).toBe(a);
+    expect(other.pooledBufferBytes()).toBe(0);
   });
 });

@@ -17,17 +17,27 @@ export const MAX_POOLED_BYTES = 32 * 1024 * 1024;
 /** Buffers smaller than this are not worth keeping (the allocator recycles them well). */
 const MIN_POOLED_BYTES = 16 * 1024;
 
-const pool = new Map<number, ArrayBuffer[]>();
-/** Kept buffers, oldest first: when full, the oldest go (sizes no builder asks for any more). */
-const order: ArrayBuffer[] = [];
-let pooledBytes = 0;
+interface Pool {
+  bySize: Map<number, ArrayBuffer[]>;
+  /** Kept buffers, oldest first: when full, the oldest go (sizes no builder asks for any more). */
+  order: ArrayBuffer[];
+  bytes: number;
+}
+
+// One pool per thread, shared by every copy of this package loaded in it (a connector may bring its
+// own @dativo/core): the encoder hands buffers to whichever copy the builders take them from.
+const POOL_KEY = Symbol.for('dativo.core.batchBufferPool');
+const holder = globalThis as { [POOL_KEY]?: Pool };
+const shared: Pool = (holder[POOL_KEY] ??= { bySize: new Map(), order: [], bytes: 0 });
+const pool = shared.bySize;
+const order = shared.order;
 
 function drop(buffer: ArrayBuffer): void {
   const list = pool.get(buffer.byteLength);
   const at = list?.indexOf(buffer) ?? -1;
   if (list && at >= 0) {
     list.splice(at, 1);
-    pooledBytes -= buffer.byteLength;
+    shared.bytes -= buffer.byteLength;
   }
 }
 
@@ -36,7 +46,7 @@ export function zeroedBuffer(bytes: number): ArrayBuffer {
   if (bytes >= MIN_POOLED_BYTES) {
     const kept = pool.get(bytes)?.pop();
     if (kept) {
-      pooledBytes -= bytes;
+      shared.bytes -= bytes;
       order.splice(order.indexOf(kept), 1);
       new Uint8Array(kept).fill(0);
       return kept;
@@ -50,23 +60,23 @@ export function recycleBatchBuffers(buffers: Iterable<ArrayBuffer>): void {
   for (const buffer of buffers) {
     const bytes = buffer.byteLength; // 0 once detached (moved to another thread)
     if (bytes < MIN_POOLED_BYTES || bytes > MAX_POOLED_BYTES || order.includes(buffer)) continue;
-    while (pooledBytes + bytes > MAX_POOLED_BYTES) drop(order.shift() as ArrayBuffer);
+    while (shared.bytes + bytes > MAX_POOLED_BYTES) drop(order.shift() as ArrayBuffer);
     let list = pool.get(bytes);
     if (!list) pool.set(bytes, (list = []));
     list.push(buffer);
     order.push(buffer);
-    pooledBytes += bytes;
+    shared.bytes += bytes;
   }
 }
 
 /** Bytes currently kept (for tests and diagnostics). */
 export function pooledBufferBytes(): number {
-  return pooledBytes;
+  return shared.bytes;
 }
 
 /** Drops every kept buffer. */
 export function clearBufferPool(): void {
   pool.clear();
   order.length = 0;
-  pooledBytes = 0;
+  shared.bytes = 0;
 }
