@@ -1,3 +1,5 @@
+import { textParse } from '@dativo/core';
+
 const LF = 10;
 const CR = 13;
 
@@ -62,9 +64,9 @@ export class CsvScanner {
     }
     if (words === undefined || j >= end) return j;
     const dw = this.delimiterWord;
+    const lastWord = end >> 2;
     for (;;) {
       let w = j >> 2;
-      const lastWord = end >> 2;
       while (w < lastWord) {
         const v = words[w] as number;
         const x = v ^ dw;
@@ -193,11 +195,5 @@ export class CsvScanner {
 
 /** Copies a quoted field's bytes with doubled quotes collapsed; returns the length written. */
 export function unescapeQuotes(buf: Uint8Array, start: number, end: number, quote: number, out: Uint8Array): number {
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const c = buf[i] as number;
-    out[n++] = c;
-    if (c === quote && buf[i + 1] === quote) i++;
-  }
-  return n;
+  return textParse.collapseDoubledQuotes(buf, start, end, quote, out, 0);
 }

@@ -494,6 +494,20 @@ export function utf8Text(buf: Uint8Array, start: number, end: number): string {
   return DECODER.decode(buf.subarray(start, end));
 }
 
+/**
+ * Copies `buf[start, end)` — the inside of a quoted CSV field — into `out` from `at`, each doubled
+ * quote (`""`) collapsed to one; returns the position after the last byte written.
+ */
+export function collapseDoubledQuotes(buf: Uint8Array, start: number, end: number, quote: number, out: Uint8Array, at: number): number {
+  let p = at;
+  for (let i = start; i < end; i++) {
+    const c = buf[i] as number;
+    out[p++] = c;
+    if (c === quote && buf[i + 1] === quote) i++;
+  }
+  return p;
+}
+
 /** A short preview of a value for error messages (never more than 60 characters). */
 export function previewText(buf: Uint8Array, start: number, end: number): string {
   const text = utf8Text(buf, start, Math.min(end, start + 240));

@@ -1,6 +1,6 @@
 import { Binary, makeData, Utf8, type Data } from 'apache-arrow';
 import type { FieldSpec } from '../../schema/types.js';
-import { utf8Text } from '../text-parse.js';
+import { collapseDoubledQuotes, utf8Text } from '../text-parse.js';
 import { zeroedBuffer } from '../buffer-pool.js';
 import { BuilderCode, ColumnBuilder } from './base.js';
 
@@ -60,20 +60,13 @@ abstract class VariableWidthBuilder extends ColumnBuilder {
   }
 
   /**
-   * Appends the inside of a quoted CSV field whose quotes are all doubled (`""` → `"`), collapsing
-   * them while copying: no scratch copy. `[start, end)` must hold only doubled quotes (the scanner
-   * guarantees it).
+   * Appends the inside of a quoted CSV field, its doubled quotes (`""` → `"`) collapsed while
+   * copying: no scratch copy.
    */
   appendUnescaped(buf: Uint8Array, start: number, end: number, quote: number): void {
     this.ensureCapacity(this.length + 1);
     this.ensureBytes(end - start);
-    const d = this.data;
-    let p = this.used;
-    for (let i = start; i < end; i++) {
-      const c = buf[i] as number;
-      d[p++] = c;
-      if (c === quote) i++;
-    }
+    const p = collapseDoubledQuotes(buf, start, end, quote, this.data, this.used);
     this.used = p;
     this.offsets[this.length + 1] = p;
     this.commitValid();
