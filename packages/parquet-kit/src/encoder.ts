@@ -86,9 +86,8 @@ export class EncodedFile {
   private inputBytes = 0;
   private consumedBytes = 0;
   private consumedAtLastOutput = 0;
-  private readonly inFlightSizes: number[] = [];
-  private readonly inFlightOwned: boolean[] = [];
-  private inFlight = 0;
+  /** Batches sent and not yet consumed, oldest first: their Arrow bytes and whether the buffers were the builder's own. */
+  private readonly inFlightBatches: { size: number; owned: boolean }[] = [];
   private schemaSent = false;
   private pendingOutput = 0;
   private chain: Promise<void> = Promise.resolve();
@@ -116,10 +115,10 @@ export class EncodedFile {
   onMessage(message: WorkerMessage): void {
     switch (message.type) {
       case 'consumed':
-        this.inFlight--;
-        this.consumedBytes += this.inFlightSizes.shift() ?? 0;
+        const consumed = this.inFlightBatches.shift();
+        this.consumedBytes += consumed?.size ?? 0;
         // A builder's own buffers, moved to the encoding thread and back: the next batches reuse them.
-        if (this.inFlightOwned.shift() && message.buffers) recycleBatchBuffers(message.buffers);
+        if (consumed?.owned && message.buffers) recycleBatchBuffers(message.buffers);
         this.wakeAll();
         break;
       case 'chunk': {
@@ -165,7 +164,7 @@ export class EncodedFile {
   }
 
   private async waitForRoom(): Promise<void> {
-    while (!this.failure && (this.inFlight >= MAX_IN_FLIGHT || this.pendingOutput > MAX_PENDING_OUTPUT)) {
+    while (!this.failure && (this.inFlightBatches.length >= MAX_IN_FLIGHT || this.pendingOutput > MAX_PENDING_OUTPUT)) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     if (this.failure) throw this.failure;
@@ -180,9 +179,7 @@ export class EncodedFile {
     const { payload, transfer, owned } = serializeBatch(batch);
     const size = transfer.reduce((n, b) => n + b.byteLength, 0);
     this.inputBytes += size;
-    this.inFlightSizes.push(size);
-    this.inFlightOwned.push(owned);
-    this.inFlight++;
+    this.inFlightBatches.push({ size, owned });
     this.rows += batch.numRows;
     this.encoder.post({ type: 'batch', id: this.id, batch: payload }, transfer);
   }
