@@ -67,9 +67,14 @@ export async function loadDefinition(packageName: string, cwd: string): Promise<
   return connectorOf(await importDefinition(packageName, cwd), packageName);
 }
 
+/** The package of a connector named in a job: a built-in's, or the name itself when it is a package name. */
+export function connectorPackageName(name: string, role: 'source' | 'target'): string | undefined {
+  return (role === 'source' ? BUILT_IN_SOURCES : BUILT_IN_SINKS)[name] ?? (looksLikePackage(name) ? name : undefined);
+}
+
 async function load(name: string, role: 'source' | 'target', cwd: string, where: { file?: string; path: string }): Promise<{ pkg: ConnectorPackage; packageName: string }> {
   const table = role === 'source' ? BUILT_IN_SOURCES : BUILT_IN_SINKS;
-  const packageName = table[name] ?? (looksLikePackage(name) ? name : undefined);
+  const packageName = connectorPackageName(name, role);
   if (!packageName) {
     throw new ConfigError(`unknown ${role} connector '${name}'; expected one of ${Object.keys(table).join(', ')}, or an npm package name of a third-party connector`, {
       ...(where.file ? { file: where.file } : {}),

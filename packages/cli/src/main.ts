@@ -55,7 +55,11 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       .option('--progress-interval <seconds>', 'off a terminal: a progress log line per stream every N seconds (default 30; 0: none)')
       .addOption(new Option('--mode <mode>', 'v1 run mode').choices(['self_hosted', 'cloud']).default('self_hosted')),
   ).action(async (job: string | undefined, opts: Record<string, string | undefined>) => {
-    exitCode = await (await import('./commands/run.js')).runCommand({ ...opts, ...(job && !opts.config ? { config: job } : {}) }, await globals());
+    const g = await globals();
+    const config = opts.config ?? job;
+    // The job's connectors start their slow boots (the Parquet encoding thread) while the run loads.
+    if (config && !opts.jobDir) await (await import('./warm-up.js')).warmUpJob(config, g.cwd);
+    exitCode = await (await import('./commands/run.js')).runCommand({ ...opts, ...(job && !opts.config ? { config: job } : {}) }, g);
   });
 
   secretOptions(

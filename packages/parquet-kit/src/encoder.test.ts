@@ -6,6 +6,7 @@ import { Int32, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchBuilder, clearBufferPool, parseDataType, pooledBufferBytes, type FieldSpec } from '@dativo/core';
 import { ParquetEncoder } from './encoder.js';
+import { hasSpareEncoderThread, warmEncoderThread } from './encoder-thread.js';
 
 let dir: string;
 let db: DuckDBConnection;
@@ -49,6 +50,35 @@ async function encode(name: string, compression: string, env: Record<string, str
 }
 
 const query = async (sql: string) => (await db.runAndReadAll(sql)).getRowObjectsJS();
+
+describe('ParquetEncoder thread warm-up', () => {
+  it('encodes on the thread warmed up ahead of the run (one spare at most), then on new threads', async () => {
+    warmEncoderThread();
+    expect(hasSpareEncoderThread()).toBe(true);
+    warmEncoderThread(); // already one waiting: no second thread
+    const warmed = await encode('warmed', 'zstd'); // takes the spare
+    expect(hasSpareEncoderThread()).toBe(false);
+    const fresh = await encode('fresh', 'zstd'); // no spare left: a new thread
+    expect(warmed.zstd).toBe('native');
+    for (const { file } of [warmed, fresh]) {
+      expect(await query(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, max(id)::INTEGER AS last FROM '${file}'`)).toEqual([{ n: 60_000, ids: 60_000, last: 59_999 }]);
+    }
+    expect(await query(`SELECT count(*)::INTEGER AS n FROM (SELECT * FROM '${warmed.file}' EXCEPT ALL SELECT * FROM '${fresh.file}')`)).toEqual([{ n: 0 }]);
+  });
+
+  it('a spare thread does not keep the process alive', async () => {
+    const { spawnSync } = await import('node:child_process');
+    // The built entry (the CLI's): Node 20 cannot load the TypeScript source in a child process.
+    const definition = new URL('../dist/definition.js', import.meta.url).pathname;
+    // The CLI warms a thread up before validating the job: a run that then fails must still exit.
+    // (A script file, not `-e`: the thread inherits the process's flags.) It reports once the spare is booted and listening.
+    const script = path.join(dir, 'warm.mjs');
+    writeFileSync(script, `const m = await import(${JSON.stringify(definition)}); m.warmEncoderThread(); setTimeout(() => console.log(m.hasSpareEncoderThread()), 3000);`);
+    const child = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.error).toBeUndefined();
+    expect({ status: child.status, out: child.stdout.trim(), err: child.stderr }).toEqual({ status: 0, out: 'true', err: '' });
+  });
+});
 
 describe('ParquetEncoder zstd', () => {
   it('compresses zstd with the native library by default, with parquet-wasm when asked, the same values either way', async () => {

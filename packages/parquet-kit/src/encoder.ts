@@ -1,8 +1,8 @@
-import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { DativoError, recycleBatchBuffers } from '@dativo/core';
 import { Schema, Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import { serializeBatch } from './batch-transfer.js';
+import { takeEncoderThread } from './encoder-thread.js';
 import type { ParquetEncoding } from './encodings.js';
 
 /** A top-level column to compute statistics for (value, null and NaN counts, bounds). */
@@ -221,7 +221,8 @@ export class ParquetEncoder {
   private crashed: Error | undefined;
 
   constructor() {
-    this.worker = new Worker(fileURLToPath(new URL('./encoder-worker.mjs', import.meta.url)));
+    // The thread warmed up for this run (see warmEncoderThread), or a new one.
+    this.worker = takeEncoderThread();
     this.worker.on('message', (message: WorkerMessage) => this.files.get(message.id)?.onMessage(message));
     this.worker.on('error', (error) => this.crash(error));
     this.worker.on('exit', (code) => {

@@ -1,5 +1,5 @@
 import { defineConnector, isPlainObject, lazySink, type ConnectorCommand, type Sink, type V1JobContext, type V1TargetResult } from '@dativo/core/definition';
-import { v1S3Connection } from '@dativo/parquet-kit/definition';
+import { v1S3Connection, warmEncoderThread } from '@dativo/parquet-kit/definition';
 import { icebergSinkConfigSchema, type IcebergSinkConfig } from './config.js';
 import { VERSION } from './version.js';
 
@@ -93,4 +93,12 @@ const commands: ConnectorCommand[] = [
 ];
 
 /** Loaded by the CLI for `target_connector: iceberg` (without the runtime). */
-export const dativoConnector = defineConnector({ specificationVersion: 'v1', ids: ['iceberg'], sink: icebergSink, v1: { target: icebergV1Target }, commands });
+export const dativoConnector = defineConnector({
+  specificationVersion: 'v1',
+  ids: ['iceberg'],
+  sink: icebergSink,
+  // Data files are Parquet: the encoding thread boots while the run loads.
+  warmUp: warmEncoderThread,
+  v1: { target: icebergV1Target },
+  commands,
+});

@@ -1,5 +1,5 @@
 import { defineConnector, lazySink, type Sink } from '@dativo/core/definition';
-import { v1LocationTarget } from '@dativo/parquet-kit/definition';
+import { v1LocationTarget, warmEncoderThread } from '@dativo/parquet-kit/definition';
 import { parquetSinkConfigSchema, type ParquetSinkConfig } from './config.js';
 import { VERSION } from './version.js';
 
@@ -26,5 +26,7 @@ export const dativoConnector = defineConnector({
   specificationVersion: 'v1',
   ids: ['parquet', 's3', 'minio', 'local', 'file'],
   sink: parquetSink,
+  // The encoding thread boots on the other core while the run loads (instead of after the first batch).
+  warmUp: warmEncoderThread,
   v1: { target: v1LocationTarget },
 });

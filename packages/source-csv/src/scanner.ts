@@ -102,11 +102,13 @@ export class CsvScanner {
    * Scans one row starting at `pos`. Returns the number of fields, {@link NEED_MORE} when the row
    * continues past `end` (and `final` is false), {@link BAD_QUOTE} for a stray character after a
    * closing quote, or {@link UNCLOSED_QUOTE} for a quote still open at the end of the input.
+   * Field i is written at index `at + i` of `starts`, `ends` and `flags` (several rows side by side
+   * for column-wise parsing).
    */
-  scanRow(buf: Uint8Array, pos: number, end: number, final: boolean): number {
+  scanRow(buf: Uint8Array, pos: number, end: number, final: boolean, at = 0): number {
     const delimiter = this.delimiter;
     const quote = this.quote;
-    let field = 0;
+    let field = at;
     let i = pos;
     this.innerLines = 0;
     if (buf !== this.wordsOf) {
@@ -147,7 +149,7 @@ export class CsvScanner {
         if (i >= end) {
           if (!final) return NEED_MORE;
           this.rowEnd = end;
-          return field + 1;
+          return field + 1 - at;
         }
         const c = buf[i];
         if (c === delimiter) {
@@ -157,12 +159,12 @@ export class CsvScanner {
         }
         if (c === LF) {
           this.rowEnd = i + 1;
-          return field + 1;
+          return field + 1 - at;
         }
         if (c === CR) {
           if (i + 1 >= end && !final) return NEED_MORE;
           this.rowEnd = buf[i + 1] === LF ? i + 2 : i + 1;
-          return field + 1;
+          return field + 1 - at;
         }
         this.rowEnd = i;
         return BAD_QUOTE;
@@ -175,7 +177,7 @@ export class CsvScanner {
       if (j >= end) {
         if (!final) return NEED_MORE;
         this.rowEnd = end;
-        return field + 1;
+        return field + 1 - at;
       }
       if (c === delimiter) {
         field++;
@@ -184,11 +186,11 @@ export class CsvScanner {
       }
       if (c === LF) {
         this.rowEnd = j + 1;
-        return field + 1;
+        return field + 1 - at;
       }
       if (j + 1 >= end && !final) return NEED_MORE;
       this.rowEnd = buf[j + 1] === LF ? j + 2 : j + 1;
-      return field + 1;
+      return field + 1 - at;
     }
   }
 }

@@ -88,6 +88,11 @@ export class BatchBuilder {
     this.rows++;
   }
 
+  /** Call after appending `count` values to every column (rows appended column by column). */
+  endRows(count: number): void {
+    this.rows += count;
+  }
+
   /** Undoes the values appended since the last complete row. */
   rollbackRow(): void {
     for (const column of this.columns) if (column.length > this.rows) column.truncate(this.rows);

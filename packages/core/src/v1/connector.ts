@@ -73,6 +73,13 @@ export interface ConnectorPackage {
   readonly source?: () => Extractor<unknown>;
   readonly sink?: () => Sink<unknown>;
   /**
+   * Optional: called by the CLI as soon as it knows a job will run with this connector, before the
+   * job's modules load: start what the run will need and takes long to boot (a thread, compiled
+   * WebAssembly), so it boots on another core meanwhile. Must be quick, must not throw, and must not
+   * keep the process alive on its own (the run may still fail validation, or not use it).
+   */
+  readonly warmUp?: (role: 'source' | 'target') => void;
+  /**
    * Optional: how the connector reads v1 job files — their key shapes, environment fallbacks and
    * default locations. Without hooks, `source:` and `target:` are validated as they are.
    */
