@@ -80,8 +80,10 @@ describe('table metadata updates and requirements', () => {
 
   it('creates v2 metadata with an empty history and 63-bit snapshot ids', () => {
     expect(table).toMatchObject({ 'format-version': 2, location: 'file:///w/t', 'current-snapshot-id': -1, 'last-sequence-number': 0, 'last-partition-id': 999 });
-    const id = newSnapshotId();
-    expect(id > 0n && id < 2n ** 63n).toBe(true);
+    // Always a bigint past 2^53 (read back as one), positive, 63 bits, and random.
+    const ids = Array.from({ length: 5000 }, () => newSnapshotId());
+    expect(ids.filter((id) => !(id >= 2n ** 62n && id < 2n ** 63n))).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('adds a snapshot, moves main and logs it; requirements see the new branch head', () => {
