@@ -1,4 +1,5 @@
 import { BatchBuilder, parseDataType, readRows, type ExtractMessage, type FieldSpec } from '@dativo/core';
+import { seededRandom as random } from '@dativo/testing';
 import { describe, expect, it } from 'vitest';
 import { csvOptions, csvSourceConfigSchema } from './config.js';
 import { CsvFileReader, type FileProgress } from './reader.js';
@@ -11,18 +12,6 @@ const f = (name: string, type: string, nullable = true): FieldSpec => ({ name, t
 /** The asset: `note` is not in the files (read as nulls); the files' `extra` column is not in the asset. */
 const FIELDS: FieldSpec[] = [f('id', 'bigint', false), f('name', 'string'), f('age', 'int'), f('balance', 'decimal(10,2)'), f('joined', 'date'), f('seen', 'timestamp'), f('vip', 'boolean'), f('note', 'string')];
 const HEADER = 'id,name,age,balance,joined,seen,vip,extra';
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A file of ordinary rows sprinkled with everything a row-by-row reader treats specially. */
 function makeFile(seed: number, rows: number): Buffer {

@@ -207,34 +207,28 @@ export class CsvFileReader {
     const builder = o.builder;
     const final = mode === 'final';
     while (pos < stopAt) {
-      if (this.rowWise === 0 && o.columnWise !== false && this.layout && !this.checkRowsUtf8 && this.rows >= this.skipUntil && this.rawRows >= o.options.skipRows) {
-        const end = this.readBlock(buf, pos, stopAt);
-        if (end > pos) {
-          pos = end;
-          if (builder.full) {
-            yield* this.batchDone(pos);
-            if (o.signal?.aborted) return pos;
-          }
+      const rowStart = pos;
+      const blocks = this.rowWise === 0 && o.columnWise !== false && this.layout && !this.checkRowsUtf8 && this.rows >= this.skipUntil && this.rawRows >= o.options.skipRows;
+      if (blocks) pos = this.readBlock(buf, pos, stopAt);
+      if (pos === rowStart) {
+        // One row on its own.
+        const n = this.scanner.scanRow(buf, pos, buf.length, final);
+        if (n === NEED_MORE) break;
+        if (n === UNCLOSED_QUOTE) {
+          const unclosed = this.unclosedQuote(buf, pos);
+          if (unclosed.message) yield unclosed.message;
+          pos = unclosed.next;
           continue;
         }
+        if (n === BAD_QUOTE) {
+          pos = this.skipBadRow(buf, pos);
+          // Its line goes on past this buffer: it is rejected whole once the rest is read (up to the row limit).
+          if (!final && buf[pos - 1] !== 10 && buf.length - rowStart <= o.options.maxRowBytes) return rowStart;
+        } else pos = this.scanner.rowEnd;
+        if (this.rowWise > 0) this.rowWise--;
+        const message = this.handleRow(buf, rowStart, n);
+        if (message !== undefined && message !== ROW_OK && message !== SKIPPED) yield message;
       }
-      const n = this.scanner.scanRow(buf, pos, buf.length, final);
-      if (n === NEED_MORE) break;
-      const rowStart = pos;
-      if (n === UNCLOSED_QUOTE) {
-        const unclosed = this.unclosedQuote(buf, pos);
-        if (unclosed.message) yield unclosed.message;
-        pos = unclosed.next;
-        continue;
-      }
-      if (n === BAD_QUOTE) {
-        pos = this.skipBadRow(buf, pos);
-        // Its line goes on past this buffer: it is rejected whole once the rest is read (up to the row limit).
-        if (!final && buf[pos - 1] !== 10 && buf.length - rowStart <= o.options.maxRowBytes) return rowStart;
-      } else pos = this.scanner.rowEnd;
-      if (this.rowWise > 0) this.rowWise--;
-      const message = this.handleRow(buf, rowStart, n);
-      if (message !== undefined && message !== ROW_OK && message !== SKIPPED) yield message;
       if (builder.full) {
         yield* this.batchDone(pos);
         if (o.signal?.aborted) return pos;
@@ -269,18 +263,16 @@ export class CsvFileReader {
     const next = Math.min(builder.limits.maxRows, (builder.rows & ~255) + 256);
     const room = next - builder.rows;
     if (room <= 1 || width === 0) return pos;
-    const maxRowBytes = o.options.maxFieldBytes;
-    if (o.options.rejectNul && (this.nulBuf !== buf || (this.nulAt !== -1 && this.nulAt < pos))) {
-      this.nulBuf = buf;
-      this.nulAt = buf.indexOf(0, pos);
-    }
-    const nulAt = o.options.rejectNul && this.nulAt !== -1 ? this.nulAt : Number.MAX_SAFE_INTEGER;
+    // A row no longer than the field limit cannot hold an oversized field.
+    const fieldLimit = o.options.maxFieldBytes;
+    const nul = o.options.rejectNul ? this.nextNul(buf, pos) : -1;
+    const nulAt = nul === -1 ? Number.MAX_SAFE_INTEGER : nul;
     let rows = 0;
     let at = pos;
     let lines = 0;
     while (rows < room && at < stopAt) {
       const n = s.scanRow(buf, at, buf.length, false, rows * width);
-      if (n !== width || s.rowEnd - at > maxRowBytes || s.rowEnd > nulAt) break;
+      if (n !== width || s.rowEnd - at > fieldLimit || s.rowEnd > nulAt) break;
       if (n === 1 && s.flags[rows * width] === FIELD_PLAIN && s.starts[rows * width] === s.ends[rows * width]) break; // blank line
       lines += 1 + s.innerLines;
       at = s.rowEnd;
@@ -524,6 +516,15 @@ export class CsvFileReader {
     return ROW_OK;
   }
 
+  /** The next NUL byte of `buf` at or after `from` (-1: none left), searched once per stretch of the buffer. */
+  private nextNul(buf: Uint8Array, from: number): number {
+    if (this.nulBuf !== buf || (this.nulAt !== -1 && this.nulAt < from)) {
+      this.nulBuf = buf;
+      this.nulAt = buf.indexOf(0, from);
+    }
+    return this.nulAt;
+  }
+
   /** The first field of the row that is too large or holds a NUL byte (both rare: checked in bulk first). */
   private malformedField(buf: Uint8Array, rowStart: number, n: number): { column: string; problem: string; code: string } | undefined {
     const s = this.scanner;
@@ -539,14 +540,10 @@ export class CsvFileReader {
       }
     }
     if (!options.rejectNul) return undefined;
-    // The next NUL byte of this buffer at or after the row (-1: none left), found once per stretch.
-    if (this.nulBuf !== buf || (this.nulAt !== -1 && this.nulAt < rowStart)) {
-      this.nulBuf = buf;
-      this.nulAt = buf.indexOf(0, rowStart);
-    }
-    if (this.nulAt === -1 || this.nulAt >= s.rowEnd) return undefined;
+    const nulAt = this.nextNul(buf, rowStart);
+    if (nulAt === -1 || nulAt >= s.rowEnd) return undefined;
     for (let k = 0; k < n; k++) {
-      if (this.nulAt >= (s.starts[k] as number) && this.nulAt < (s.ends[k] as number)) {
+      if (nulAt >= (s.starts[k] as number) && nulAt < (s.ends[k] as number)) {
         return { column: name(k), problem: 'contains a NUL byte (binary data, or a file in another encoding such as UTF-16: set source.engine.options.encoding; nul_bytes: keep loads it as it is)', code: 'CSV_NUL_BYTE' };
       }
     }
