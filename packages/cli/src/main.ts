@@ -59,7 +59,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     const config = opts.config ?? job;
     // The job's connectors start their slow boots (the Parquet encoding thread) while the run loads.
     if (config && !opts.jobDir) await (await import('./warm-up.js')).warmUpJob(config, g.cwd);
-    exitCode = await (await import('./commands/run.js')).runCommand({ ...opts, ...(job && !opts.config ? { config: job } : {}) }, g);
+    exitCode = await (await import('./commands/run.js')).runCommand({ ...opts, ...(config ? { config } : {}) }, g);
   });
 
   secretOptions(

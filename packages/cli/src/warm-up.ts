@@ -9,8 +9,7 @@ import { connectorPackageName, loadDefinition } from './connectors.js';
  * both happen at once on two cores. Best effort and silent: the run itself reports any problem with
  * the file, and a connector that was warmed up for nothing costs only the idle thread it started.
  */
-export async function warmUpJob(file: string | undefined, cwd: string): Promise<void> {
-  if (!file) return;
+export async function warmUpJob(file: string, cwd: string): Promise<void> {
   let job: unknown;
   try {
     job = parse(await fs.readFile(path.resolve(cwd, file), 'utf8'));

@@ -8,11 +8,12 @@
 import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
 import { DataType, makeData, RecordBatch, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { ZstdPageRewriter } from './zstd-pages.mjs';
+
 // parquet-wasm's Node build is CommonJS: `require` it. An `import` would first have Node's ESM loader
 // scan its 100 KB of glue for export names (cjs-module-lexer), which got hot enough for V8 to compile
 // the scanner with TurboFan in every run (~60 ms of CPU per process, measured on a 1,000-row job).
 const P = createRequire(import.meta.url)('parquet-wasm/node');
-import { ZstdPageRewriter } from './zstd-pages.mjs';
 
 const COMPRESSION = {
   zstd: P.Compression.ZSTD,
