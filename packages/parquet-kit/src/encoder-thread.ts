@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The Parquet encoding thread, started ahead of need. Booting it (a new isolate, Apache Arrow,
+ * The Parquet encoding thread, started ahead of need. Booting it (a new isolate,
  * parquet-wasm's WebAssembly, the native zstd binding) takes a few hundred milliseconds; started
  * when a run is known to write Parquet, it boots on the second core while the main thread is still
  * loading the run's modules, instead of after the first batch while the source waits for it.

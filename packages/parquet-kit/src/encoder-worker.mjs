@@ -2,12 +2,12 @@
 // `new Worker(...)`, so the same file serves the sources and the published bundle.
 //
 // Protocol (all messages carry the file id):
-//   in:  open {props} (encoding starts with the first batch, which decides per-column encodings) · schema {ipc: schema-only Arrow IPC stream} · batch {batch: plain Data tree,
-//        buffers transferred} · close · abort
+//   in:  open {props} (encoding starts with the first batch, which decides per-column encodings) · schema {ipc: schema-only Arrow IPC stream,
+//        layout: SchemaLayout (ipc-layout.ts)} · batch {batch: plain Data tree, buffers transferred} · close · abort
 //   out: consumed {buffers: the batch's buffers, moved back for reuse} (a batch entered the encoder; backpressure) · chunk {data} · closed {stats, zstd: who compressed} · error {message}
 import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
-import { DataType, makeData, RecordBatch, Struct, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { IpcStreamWriter } from './arrow-ipc.mjs';
 import { ZstdPageRewriter } from './zstd-pages.mjs';
 
 // parquet-wasm's Node build is CommonJS: `require` it. An `import` would first have Node's ESM loader
@@ -26,8 +26,17 @@ const COMPRESSION = {
   uncompressed: P.Compression.UNCOMPRESSED,
 };
 
+/**
+ * Apache Arrow, loaded only for schemas whose types `IpcStreamWriter` does not lay out
+ * (64-bit offsets, unions, …): Arrow's own writer then makes each slice's IPC stream.
+ * @type {Promise<typeof import('apache-arrow')> | undefined}
+ */
+let arrowModule;
+const loadArrow = () => (arrowModule ??= import('apache-arrow'));
+
 /** Rebuilds an Arrow Data tree sent by `serializeBatch` (batch-transfer.ts). */
-function rebuild(type, node) {
+function rebuild(A, type, node) {
+  const { makeData, Struct } = A;
   return makeData({
     type,
     length: node.length,
@@ -38,8 +47,8 @@ function rebuild(type, node) {
     ...(node.nullBitmap ? { nullBitmap: node.nullBitmap } : {}),
     ...(type.children && type.children.length
       ? node.children.length === 1 && !(type instanceof Struct)
-        ? { child: rebuild(type.children[0].type, node.children[0]) }
-        : { children: type.children.map((field, i) => rebuild(field.type, node.children[i])) }
+        ? { child: rebuild(A, type.children[0].type, node.children[0]) }
+        : { children: type.children.map((field, i) => rebuild(A, field.type, node.children[i])) }
       : {}),
   });
 }
@@ -47,29 +56,29 @@ function rebuild(type, node) {
 /** Rows handed to parquet-wasm at a time: WebAssembly memory then holds a slice's IPC copy, not a whole batch's. */
 const SLICE_ROWS = 8192;
 
-/** Rebuilds a transferred batch (and counts its statistics, when asked for). */
-function toBatch(state, payload) {
-  const schema = state.schema;
-  const struct = new Struct(schema.fields);
-  const children = schema.fields.map((f, i) => rebuild(f.type, payload.columns[i]));
-  for (const s of state.stats ?? []) updateStats(s.st, children[s.column], s.kind);
-  return new RecordBatch(schema, makeData({ type: struct, length: payload.length, nullCount: 0, children }));
+/** Rebuilds a transferred batch as an Arrow RecordBatch (schemas `IpcStreamWriter` does not lay out). */
+function toBatch(A, schema, payload) {
+  const children = schema.fields.map((f, i) => rebuild(A, f.type, payload.columns[i]));
+  return new A.RecordBatch(schema, A.makeData({ type: new A.Struct(schema.fields), length: payload.length, nullCount: 0, children }));
 }
 
 /**
- * Arrow IPC stream bytes of the next slice of the queued batches; `last` when it ends a batch
- * (the batch has then entered the encoder).
+ * Arrow IPC stream bytes of the next slice of the queued batches (a view the next slice
+ * overwrites); `last` when it ends a batch (the batch has then entered the encoder).
  */
 function nextSlice(state) {
   if (!state.current) {
     const payload = state.queue.shift();
-    state.current = { batch: toBatch(state, payload), at: 0, buffers: payloadBuffers(payload) };
+    for (const s of state.stats) updateStats(s.st, payload.columns[s.column], s.kind);
+    state.current = { payload, at: 0, buffers: payloadBuffers(payload), batch: state.writer ? undefined : toBatch(state.arrow, state.arrowSchema, payload) };
   }
-  const { batch, at } = state.current;
-  const end = Math.min(batch.numRows, at + SLICE_ROWS);
-  const ipc = tableToIPC(new Table([at === 0 && end === batch.numRows ? batch : batch.slice(at, end)]), 'stream');
+  const { payload, batch, at } = state.current;
+  const end = Math.min(payload.length, at + SLICE_ROWS);
+  const ipc = state.writer
+    ? state.writer.write(payload.columns, at, end - at)
+    : state.arrow.tableToIPC(new state.arrow.Table([at === 0 && end === payload.length ? batch : batch.slice(at, end)]), 'stream');
   state.current.at = end;
-  const last = end >= batch.numRows;
+  const last = end >= payload.length;
   const buffers = last ? state.current.buffers : undefined;
   if (last) state.current = undefined;
   return { ipc, last, buffers };
@@ -125,7 +134,6 @@ function compareRange(a, s1, e1, b, s2, e2) {
 
 function updateBytesStats(st, data, valid) {
   const n = data.length;
-  const off = data.offset;
   const bytes = data.values;
   const offsets = data.valueOffsets;
   let min = st.min;
@@ -133,8 +141,8 @@ function updateBytesStats(st, data, valid) {
   let truncated = st.truncated;
   for (let i = 0; i < n; i++) {
     if (valid && !valid(i)) continue;
-    const s = offsets[off + i];
-    const e = offsets[off + i + 1];
+    const s = offsets[i];
+    const e = offsets[i + 1];
     const pe = Math.min(e, s + PREFIX);
     if (min === null || compareRange(bytes, s, pe, min, 0, min.length) < 0) min = bytes.slice(s, pe);
     const c = max === null ? 1 : compareRange(bytes, s, pe, max, 0, max.length);
@@ -151,7 +159,6 @@ function updateBytesStats(st, data, valid) {
 /** Min and max of 64-bit integers compared as (signed high word, unsigned low word): no BigInt per value. */
 function updateInt64Stats(st, data, valid) {
   const n = data.length;
-  const off = data.offset;
   const v = data.values;
   const w = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
   let minI = -1;
@@ -162,8 +169,8 @@ function updateInt64Stats(st, data, valid) {
   let maxLo = 0;
   for (let i = 0; i < n; i++) {
     if (valid && !valid(i)) continue;
-    const lo = w[(off + i) * 2] >>> 0;
-    const hi = w[(off + i) * 2 + 1];
+    const lo = w[i * 2] >>> 0;
+    const hi = w[i * 2 + 1];
     if (minI < 0 || hi < minHi || (hi === minHi && lo < minLo)) {
       minI = i;
       minHi = hi;
@@ -176,8 +183,8 @@ function updateInt64Stats(st, data, valid) {
     }
   }
   if (minI < 0) return;
-  const lo = v[off + minI];
-  const hi = v[off + maxI];
+  const lo = v[minI];
+  const hi = v[maxI];
   if (st.min === null || lo < st.min) st.min = lo;
   if (st.max === null || hi > st.max) st.max = hi;
 }
@@ -197,10 +204,10 @@ function updateStats(st, data, kind) {
     let maxI = -1;
     for (let i = 0; i < n; i++) {
       if (valid && !valid(i)) continue;
-      if (minI < 0 || compareDecimal(w, off + i, off + minI) < 0) minI = i;
-      if (maxI < 0 || compareDecimal(w, off + i, off + maxI) > 0) maxI = i;
+      if (minI < 0 || compareDecimal(w, i, minI) < 0) minI = i;
+      if (maxI < 0 || compareDecimal(w, i, maxI) > 0) maxI = i;
     }
-    const words = (i) => Array.from(w.subarray((off + i) * 4, (off + i) * 4 + 4));
+    const words = (i) => Array.from(w.subarray(i * 4, i * 4 + 4));
     if (minI >= 0) {
       if (st.min === null || compareDecimal(Uint32Array.from([...words(minI), ...st.min]), 0, 1) < 0) st.min = words(minI);
       if (st.max === null || compareDecimal(Uint32Array.from([...words(maxI), ...st.max]), 0, 1) > 0) st.max = words(maxI);
@@ -223,7 +230,7 @@ function updateStats(st, data, kind) {
   let max = st.max;
   for (let i = 0; i < n; i++) {
     if (valid && !valid(i)) continue;
-    const v = values[off + i];
+    const v = values[i];
     if (isFloat && v !== v) {
       st.nans++;
       continue;
@@ -236,7 +243,15 @@ function updateStats(st, data, kind) {
   st.max = max;
 }
 
-/** @type {Map<number, { queue: object[], current?: { batch: RecordBatch, at: number }, ended: boolean, aborted: boolean, wake: (() => void) | undefined, schema?: import('apache-arrow').Schema, stats?: { column: number, kind: string, st: ReturnType<typeof newStats> }[] }>} */
+/**
+ * Files being encoded. `writer` lays out each slice's IPC stream; without one (a type it does not
+ * lay out) Arrow's writer does, from `arrowSchema` and each batch rebuilt as `batch`.
+ * `uncompressed`: row groups output and not yet compressed (see MAX_UNCOMPRESSED_ROW_GROUPS); `wake`
+ * resumes the writer's input once there is a batch, the end, or room.
+ * @type {Map<number, { queue: object[], current?: { payload: object, batch?: object, at: number, buffers: ArrayBuffer[] }, ended: boolean, aborted: boolean, wake: (() => void) | undefined, uncompressed: number,
+ *   layout?: import('./ipc-layout.js').SchemaLayout, schemaIpc?: Uint8Array, writer?: IpcStreamWriter, arrow?: typeof import('apache-arrow'), arrowSchema?: object,
+ *   stats: { column: number, kind: string, st: ReturnType<typeof newStats> }[] }>}
+ */
 const files = new Map();
 
 // --- Per-column encodings, decided once per column from the first batch and remembered ---
@@ -266,8 +281,8 @@ function sampleCardinality(node) {
     const at = node.offset + i;
     if (valid && ((valid[at >> 3] >> (at & 7)) & 1) === 0) continue;
     values++;
-    const s = offsets[at];
-    const e = offsets[at + 1];
+    const s = offsets[i];
+    const e = offsets[i + 1];
     let h = 0x811c9dc5 ^ (e - s);
     for (let k = s; k < e; k++) h = Math.imul(h ^ bytes[k], 0x01000193);
     if (!seen.has(h)) {
@@ -320,16 +335,13 @@ function rowGroupRows(props, firstColumns) {
   return Math.min(props.rowGroupRows, byBytes);
 }
 
-const isString = (type) => DataType.isUtf8(type) || DataType.isLargeUtf8(type);
-const isIntegerLike = (type) => DataType.isInt(type) || DataType.isDate(type) || DataType.isTimestamp(type) || DataType.isTime(type);
-
 /**
  * Writer properties for one file. Top-level string columns that are dictionary candidates get a
  * dictionary when the first batch says it pays. With `encoding: 'auto'`, the other string columns
  * are written DELTA_BYTE_ARRAY and integer, date, time and timestamp columns DELTA_BINARY_PACKED:
  * less data for zstd (the bulk of the encoding time), smaller files. `'plain'` keeps PLAIN.
  */
-function writerProperties(props, schema, firstColumns) {
+function writerProperties(props, fields, firstColumns) {
   let builder = new P.WriterPropertiesBuilder()
     .setCompression(COMPRESSION[props.compression] ?? P.Compression.ZSTD)
     .setMaxRowGroupSize(rowGroupRows(props, firstColumns))
@@ -337,15 +349,15 @@ function writerProperties(props, schema, firstColumns) {
     .setCreatedBy(props.createdBy);
   const candidates = new Set(props.dictionaryColumns);
   const delta = props.encoding === 'auto';
-  (schema?.fields ?? []).forEach((field, i) => {
+  (fields ?? []).forEach((field, i) => {
     const node = firstColumns?.[i];
-    if (isString(field.type)) {
+    if (field.string) {
       const dictionary = candidates.has(field.name) && decideDictionary(field.name, node, props.rowGroupRows);
       if (dictionary) builder = builder.setColumnDictionaryEnabled(field.name, true);
       else if (delta) builder = builder.setColumnEncoding(field.name, P.Encoding.DELTA_BYTE_ARRAY);
-    } else if (delta && isIntegerLike(field.type)) builder = builder.setColumnEncoding(field.name, P.Encoding.DELTA_BINARY_PACKED);
+    } else if (delta && field.integerLike) builder = builder.setColumnEncoding(field.name, P.Encoding.DELTA_BINARY_PACKED);
   });
-  if (!schema) for (const column of props.dictionaryColumns) builder = builder.setColumnDictionaryEnabled(column, true);
+  if (!fields) for (const column of props.dictionaryColumns) builder = builder.setColumnDictionaryEnabled(column, true);
   if (props.metadata && Object.keys(props.metadata).length) builder = builder.setKeyValueMetadata(new Map(Object.entries(props.metadata)));
   return builder.build();
 }
@@ -388,6 +400,14 @@ async function nativeZstd() {
 }
 
 /**
+ * Row groups the writer has output uncompressed and the native zstd has not finished: while there
+ * are this many, the writer gets no more input. Each is a 6–8 MB copy out of WebAssembly memory;
+ * unchecked, the writer ran ahead of the compression and held a dozen of them (peak RSS +20–40 MB
+ * on the text-heavy PostgreSQL benchmark, no faster: docs/benchmarks.md).
+ */
+const MAX_UNCOMPRESSED_ROW_GROUPS = 1;
+
+/**
  * The writer's uncompressed output, its pages compressed with native zstd: one chunk is compressed
  * (on libuv's pool) while the writer encodes the next; the footer is rewritten at the end.
  */
@@ -396,8 +416,13 @@ async function compressPages(output, zstd, state, send) {
   let sending = Promise.resolve();
   for await (const chunk of output) {
     if (state.aborted) return;
+    state.uncompressed++;
     await sending;
-    sending = rewriter.rewrite(ownBuffer(chunk)).then(send);
+    sending = rewriter.rewrite(ownBuffer(chunk)).then((data) => {
+      send(data);
+      state.uncompressed--;
+      state.wake?.();
+    });
     sending.catch(() => undefined); // awaited on the next turn; not an unhandled rejection meanwhile
   }
   await sending;
@@ -405,7 +430,7 @@ async function compressPages(output, zstd, state, send) {
 }
 
 function open(id, props) {
-  const state = { props, started: false, queue: [], ended: false, aborted: false, wake: undefined, stats: (props.stats ?? []).map((s) => ({ ...s, st: newStats() })) };
+  const state = { props, started: false, queue: [], ended: false, aborted: false, wake: undefined, uncompressed: 0, stats: (props.stats ?? []).map((s) => ({ ...s, st: newStats() })) };
   files.set(id, state);
 }
 
@@ -421,7 +446,7 @@ function start(id, state) {
             if (state.aborted) {
               controller.error(new Error('aborted'));
               resolve();
-            } else if (state.current || state.queue.length > 0) {
+            } else if ((state.current || state.queue.length > 0) && state.uncompressed < MAX_UNCOMPRESSED_ROW_GROUPS) {
               const { ipc, last, buffers } = nextSlice(state);
               const table = P.Table.fromIPCStream(ipc);
               const batches = table.recordBatches();
@@ -430,7 +455,7 @@ function start(id, state) {
               // The batch is in WebAssembly memory now (the IPC bytes were a copy): its buffers go back.
               if (last) post({ type: 'consumed', id, buffers }, buffers);
               resolve();
-            } else if (state.ended) {
+            } else if (state.ended && !state.current && state.queue.length === 0) {
               controller.close();
               resolve();
             } else {
@@ -450,7 +475,11 @@ function start(id, state) {
     try {
       const zstd = (props.compression ?? 'zstd') === 'zstd' ? await nativeZstd() : undefined;
       const wasmProps = zstd ? { ...props, compression: 'none' } : props;
-      const output = await P.transformParquetStream(input, writerProperties(wasmProps, state.schema, state.queue[0]?.columns));
+      if (state.layout && !state.writer) {
+        state.arrow = await loadArrow();
+        state.arrowSchema = state.arrow.tableFromIPC(state.schemaIpc).schema;
+      }
+      const output = await P.transformParquetStream(input, writerProperties(wasmProps, state.layout?.fields, state.queue[0]?.columns));
       const send = (data) => {
         if (data.length > 0 && !state.aborted) post({ type: 'chunk', id, data }, [data.buffer]);
       };
@@ -477,7 +506,11 @@ parentPort.on('message', (message) => {
       open(message.id, message.props);
       break;
     case 'schema':
-      if (state) state.schema = tableFromIPC(message.ipc).schema;
+      if (state) {
+        state.layout = message.layout;
+        state.schemaIpc = message.ipc;
+        if (message.layout.columns) state.writer = new IpcStreamWriter(message.ipc, message.layout.columns);
+      }
       break;
     case 'batch':
       if (state) {

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { Int32, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { Bool, Dictionary, Float64, Int32, Int64, LargeUtf8, Table, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchBuilder, clearBufferPool, parseDataType, pooledBufferBytes, type FieldSpec } from '@dativo/core';
-import { ParquetEncoder } from './encoder.js';
+import { ParquetEncoder, type ColumnStats, type StatsRequest } from './encoder.js';
 import { hasSpareEncoderThread, warmEncoderThread } from './encoder-thread.js';
 
 let dir: string;
@@ -152,5 +152,82 @@ describe('ParquetEncoder buffer reuse', () => {
     const got = await query(`SELECT id::INTEGER AS id, score, note FROM '${out}' ORDER BY id`);
     expect(got.length).toBe(30 * 4096);
     for (let i = 0; i < got.length; i++) if (JSON.stringify(got[i]) !== JSON.stringify(expected(i))) expect(got[i]).toEqual(expected(i));
+  });
+});
+
+describe('ParquetEncoder batches that are slices, and types only Arrow lays out', () => {
+  /** Encodes the batches into one file with statistics on every column; the file and its statistics. */
+  async function encodeBatches(name: string, batches: RecordBatch[], stats: StatsRequest[]): Promise<{ file: string; stats: ColumnStats[] }> {
+    const encoder = new ParquetEncoder();
+    const chunks: Uint8Array[] = [];
+    try {
+      const file = encoder.open({ compression: 'zstd', rowGroupRows: 4096, dictionaryColumns: ['city'], encoding: 'auto', createdBy: 'dativo test', stats }, async (chunk) => {
+        chunks.push(chunk);
+      });
+      for (const batch of batches) await file.write(batch);
+      await file.finish();
+      const out = path.join(dir, `${name}.parquet`);
+      writeFileSync(out, Buffer.concat(chunks));
+      return { file: out, stats: file.stats };
+    } finally {
+      await encoder.terminate();
+    }
+  }
+
+  const ROWS = 30_000;
+  const value = (i: number) => ({
+    id: BigInt(i) * 3n - 40_000n,
+    score: i % 7 === 0 ? null : (i % 1000) / 8 - 20,
+    flag: i % 5 === 0 ? null : i % 3 === 0,
+    note: i % 11 === 0 ? null : `note ${String(i).padStart(6, '0')}`,
+  });
+  const table = new Table({
+    id: vectorFromArray(Array.from({ length: ROWS }, (_, i) => value(i).id), new Int64()),
+    score: vectorFromArray(Array.from({ length: ROWS }, (_, i) => value(i).score), new Float64()),
+    flag: vectorFromArray(Array.from({ length: ROWS }, (_, i) => value(i).flag), new Bool()),
+    note: vectorFromArray(Array.from({ length: ROWS }, (_, i) => value(i).note), new Utf8()),
+  });
+  const statsRequests: StatsRequest[] = [
+    { column: 0, kind: 'long' },
+    { column: 1, kind: 'double' },
+    { column: 2, kind: 'boolean' },
+    { column: 3, kind: 'string' },
+  ];
+
+  it('writes and measures the rows of sliced batches, not the rows around them', async () => {
+    const whole = table.batches[0]!;
+    // Rows 1,003 to 28,996 in three slices of the one batch; the rows outside hold the extremes.
+    const slices = [whole.slice(1003, 9000), whole.slice(9000, 20_001), whole.slice(20_001, 28_997)];
+    const { file, stats } = await encodeBatches('slices', slices, statsRequests);
+    const rows = Array.from({ length: 28_997 - 1003 }, (_, k) => value(k + 1003));
+    expect(await query(`SELECT count(*)::INTEGER AS n, min(id)::BIGINT AS lo, max(id)::BIGINT AS hi, count(score)::INTEGER AS scores, count(note)::INTEGER AS notes FROM '${file}'`)).toEqual([
+      { n: rows.length, lo: rows[0]!.id, hi: rows.at(-1)!.id, scores: rows.filter((r) => r.score !== null).length, notes: rows.filter((r) => r.note !== null).length },
+    ]);
+    const edges = [1003, 1004, 8999, 9000, 9001, 20_000, 20_001, 28_996];
+    expect(await query(`SELECT id::BIGINT AS id, score, flag, note FROM '${file}' WHERE id IN (${edges.map((i) => value(i).id).join(', ')}) ORDER BY id`)).toEqual(edges.map(value));
+    const scores = rows.map((r) => r.score).filter((s): s is number => s !== null);
+    const notes = rows.map((r) => r.note).filter((s): s is string => s !== null).sort();
+    expect(stats[0]).toMatchObject({ values: rows.length, nulls: 0, min: rows[0]!.id, max: rows.at(-1)!.id });
+    expect(stats[1]).toMatchObject({ values: rows.length, nulls: rows.length - scores.length, min: Math.min(...scores), max: Math.max(...scores) });
+    expect(stats[2]).toMatchObject({ nulls: rows.filter((r) => r.flag === null).length, min: false, max: true });
+    expect(Buffer.from(stats[3]!.min as Uint8Array).toString()).toBe(notes[0]);
+    expect(Buffer.from(stats[3]!.max as Uint8Array).toString()).toBe(notes.at(-1)!.slice(0, 16));
+  });
+
+  it('refuses dictionary-encoded columns with an error that names them', async () => {
+    const cities = new Table({ city: vectorFromArray(['a', 'b', 'a'], new Dictionary(new Utf8(), new Int32())), n: vectorFromArray([1, 2, 3], new Int32()) });
+    await expect(encodeBatches('dictionary', cities.batches, [])).rejects.toThrow(/dictionary-encoded Arrow columns are not supported: city \(Dictionary<Int32, Utf8>\)/);
+  });
+
+  it("encodes columns only Arrow's IPC writer lays out (64-bit offsets) with it, value for value", async () => {
+    const wide = new Table({
+      text: vectorFromArray(Array.from({ length: 10_000 }, (_, i) => (i % 13 === 0 ? null : `text ${i % 40}`)), new LargeUtf8()),
+      n: vectorFromArray(Array.from({ length: 10_000 }, (_, i) => i), new Int32()),
+    });
+    const batch = wide.batches[0]!;
+    const { file } = await encodeBatches('large-utf8', [batch.slice(0, 6000), batch.slice(6000, 10_000)], []);
+    const got = await query(`SELECT text, n::INTEGER AS n FROM '${file}' ORDER BY n`);
+    expect(got).toHaveLength(10_000);
+    for (const [i, row] of got.entries()) if (row.text !== (i % 13 === 0 ? null : `text ${i % 40}`) || row.n !== i) expect(row).toEqual({ text: i % 13 === 0 ? null : `text ${i % 40}`, n: i });
   });
 });

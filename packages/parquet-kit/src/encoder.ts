@@ -3,6 +3,7 @@ import { DativoError, recycleBatchBuffers } from '@dativo/core';
 import { Schema, Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import { serializeBatch } from './batch-transfer.js';
 import { takeEncoderThread } from './encoder-thread.js';
+import { schemaLayout, unsupportedColumns } from './ipc-layout.js';
 import type { ParquetEncoding } from './encodings.js';
 
 /** A top-level column to compute statistics for (value, null and NaN counts, bounds). */
@@ -173,7 +174,16 @@ export class EncodedFile {
   async write(batch: RecordBatch): Promise<void> {
     await this.waitForRoom();
     if (!this.schemaSent) {
-      this.encoder.post({ type: 'schema', id: this.id, ipc: schemaIpc(batch.schema) });
+      const unsupported = unsupportedColumns(batch.schema);
+      if (unsupported.length) {
+        const error = new DativoError(`Parquet encoding: dictionary-encoded Arrow columns are not supported: ${unsupported.join(', ')}; decode them to their value type first`, {
+          kind: 'permanent',
+          code: 'PARQUET_UNSUPPORTED_TYPE',
+        });
+        this.fail(error);
+        throw error;
+      }
+      this.encoder.post({ type: 'schema', id: this.id, ipc: schemaIpc(batch.schema), layout: schemaLayout(batch.schema) });
       this.schemaSent = true;
     }
     const { payload, transfer, owned } = serializeBatch(batch);
