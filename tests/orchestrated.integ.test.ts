@@ -50,6 +50,21 @@ async function waitRun(fleet: Fleet, tenant: string, id: string, timeoutMs = 120
   return view;
 }
 
+/** Process ids whose parent is `pid` (Linux: /proc). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 function commitsOf(tenant: string, name: string): number {
   const commits = path.join(dir, 'out', tenant, name, '_dativo', 'commits');
   return existsSync(commits) ? (readdirSync(commits, { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).length : 0;
@@ -141,8 +156,18 @@ describe('dativo worker / submit on Redis', () => {
       await a.waitFor(/worker started/);
       const id = await submit(prefix, jobFile);
       await until(() => commitsOf('acme', 'lost_lock') >= 1, 120_000, 'a first commit');
-      // As if the lock had expired while Redis was out of reach: the next renewal fails.
-      await fleet.redis.del(`${prefix}:${queueNameOf('acme')}:${id}:lock`);
+      // The run's own process is paused until the worker has noticed (a whole run can take less
+      // than one lock renewal): the worker, not the run, renews the lock.
+      const [run] = childrenOf(a.pid);
+      expect(run, 'the run has a process of its own').toBeDefined();
+      process.kill(run!, 'SIGSTOP');
+      try {
+        // As if the lock had expired while Redis was out of reach: the next renewal fails.
+        await fleet.redis.del(`${prefix}:${queueNameOf('acme')}:${id}:lock`);
+        await a.waitFor(/lost the lock of this run/);
+      } finally {
+        process.kill(run!, 'SIGCONT');
+      }
       const b = worker(prefix);
       try {
         const done = await waitRun(fleet, 'acme', id);
