@@ -120,10 +120,15 @@ describe('dativo worker / submit on Redis', () => {
       const id = await submit(prefix, jobFile);
       // The run is under way and has committed at least once.
       await until(() => commitsOf('acme', 'killed') >= 1, 120_000, 'a first commit');
-      // Killed mid-run (right after its first commit); a second worker starts and takes the run
-      // over once the dead worker's lock and lease have expired.
+      // Killed mid-run (right after its first commit; the run's process is paused meanwhile, so the
+      // run cannot end first); a second worker starts and takes the run over once the dead
+      // worker's lock and lease have expired. The run's process, resumed, sees its worker gone and ends.
+      const [run] = childrenOf(a.pid);
+      expect(run, 'the run has a process of its own').toBeDefined();
+      process.kill(run!, 'SIGSTOP');
       a.child.kill('SIGKILL');
       await a.exited;
+      process.kill(run!, 'SIGCONT');
       const owner = await viewOf((await fleet.run('acme', id))!);
       expect(owner.status).toBe('running');
       expect(owner.worker).toBe(`${owner.worker?.split(':')[0]}:${a.pid}`);
@@ -329,9 +334,17 @@ describe('dativo worker / submit on Redis', () => {
       const id = await submit(prefix, jobFile, own.url);
       const queued = [await submit(prefix, tinyFile, own.url), await submit(prefix, tinyFile, own.url)];
       await until(() => commitsOf('acme', 'restart') >= 1, 120_000, 'a first commit');
-      await own.stop();
-      await new Promise((r) => setTimeout(r, 1500));
-      await own.start();
+      // Redis goes away and comes back while the run is under way (its process paused meanwhile).
+      const [run] = childrenOf(w.pid);
+      expect(run, 'the run has a process of its own').toBeDefined();
+      process.kill(run!, 'SIGSTOP');
+      try {
+        await own.stop();
+        await new Promise((r) => setTimeout(r, 1500));
+        await own.start();
+      } finally {
+        process.kill(run!, 'SIGCONT');
+      }
       const done = await waitRun(fleet, 'acme', id);
       expect(done.status, JSON.stringify(done)).toBe('succeeded');
       expect(done.attempts).toBe(1);

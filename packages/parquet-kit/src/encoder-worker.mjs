@@ -132,10 +132,13 @@ function compareRange(a, s1, e1, b, s2, e2) {
   return e1 - s1 - (e2 - s2);
 }
 
+/** Value offsets as numbers (64-bit ones, of large strings and binaries, are BigInts). */
+const numericOffsets = (offsets) => (offsets instanceof BigInt64Array ? Float64Array.from(offsets, Number) : offsets);
+
 function updateBytesStats(st, data, valid) {
   const n = data.length;
   const bytes = data.values;
-  const offsets = data.valueOffsets;
+  const offsets = numericOffsets(data.valueOffsets);
   let min = st.min;
   let max = st.max;
   let truncated = st.truncated;
@@ -271,7 +274,7 @@ const dictionaryDecisions = new Map();
 /** Distinct values (FNV-1a hashes) and their bytes among the first values of a string column. */
 function sampleCardinality(node) {
   const n = Math.min(node.length, MAX_SAMPLE_ROWS);
-  const offsets = node.valueOffsets;
+  const offsets = numericOffsets(node.valueOffsets.subarray(0, n + 1));
   const bytes = node.values;
   const valid = node.nullBitmap && node.nullCount > 0 ? node.nullBitmap : undefined;
   const seen = new Set();

@@ -219,15 +219,20 @@ describe('ParquetEncoder batches that are slices, and types only Arrow lays out'
     await expect(encodeBatches('dictionary', cities.batches, [])).rejects.toThrow(/dictionary-encoded Arrow columns are not supported: city \(Dictionary<Int32, Utf8>\)/);
   });
 
-  it("encodes columns only Arrow's IPC writer lays out (64-bit offsets) with it, value for value", async () => {
+  it("encodes columns only Arrow's IPC writer lays out (64-bit offsets) with it, value for value, with statistics and a dictionary", async () => {
+    const text = (i: number) => (i % 13 === 0 ? null : `city ${String(i % 40).padStart(2, '0')}`);
     const wide = new Table({
-      text: vectorFromArray(Array.from({ length: 10_000 }, (_, i) => (i % 13 === 0 ? null : `text ${i % 40}`)), new LargeUtf8()),
+      city: vectorFromArray(Array.from({ length: 10_000 }, (_, i) => text(i)), new LargeUtf8()),
       n: vectorFromArray(Array.from({ length: 10_000 }, (_, i) => i), new Int32()),
     });
     const batch = wide.batches[0]!;
-    const { file } = await encodeBatches('large-utf8', [batch.slice(0, 6000), batch.slice(6000, 10_000)], []);
-    const got = await query(`SELECT text, n::INTEGER AS n FROM '${file}' ORDER BY n`);
+    const { file, stats } = await encodeBatches('large-utf8', [batch.slice(0, 6000), batch.slice(6000, 10_000)], [{ column: 0, kind: 'string' }]);
+    const got = await query(`SELECT city, n::INTEGER AS n FROM '${file}' ORDER BY n`);
     expect(got).toHaveLength(10_000);
-    for (const [i, row] of got.entries()) if (row.text !== (i % 13 === 0 ? null : `text ${i % 40}`) || row.n !== i) expect(row).toEqual({ text: i % 13 === 0 ? null : `text ${i % 40}`, n: i });
+    for (const [i, row] of got.entries()) if (row.city !== text(i) || row.n !== i) expect(row).toEqual({ city: text(i), n: i });
+    expect(stats[0]).toMatchObject({ values: 10_000, nulls: Math.ceil(10_000 / 13), truncated: false });
+    expect(Buffer.from(stats[0]!.min as Uint8Array).toString()).toBe('city 00');
+    expect(Buffer.from(stats[0]!.max as Uint8Array).toString()).toBe('city 39');
+    expect(await query(`SELECT DISTINCT encodings FROM parquet_metadata('${file}') WHERE path_in_schema = 'city'`)).toEqual([{ encodings: expect.stringContaining('DICTIONARY') }]);
   });
 });
