@@ -65,6 +65,22 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
+/**
+ * Runs `action` while the process of the run `worker` is running is paused (SIGSTOP … SIGCONT), so
+ * the run is still mid-way whatever `action` takes: the worker, not the run, renews locks and talks
+ * to Redis.
+ */
+async function whileRunPaused(worker: CliProcess, action: () => Promise<void>): Promise<void> {
+  const [run] = childrenOf(worker.pid);
+  expect(run, 'the run has a process of its own').toBeDefined();
+  process.kill(run!, 'SIGSTOP');
+  try {
+    await action();
+  } finally {
+    process.kill(run!, 'SIGCONT');
+  }
+}
+
 function commitsOf(tenant: string, name: string): number {
   const commits = path.join(dir, 'out', tenant, name, '_dativo', 'commits');
   return existsSync(commits) ? (readdirSync(commits, { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).length : 0;
@@ -123,12 +139,10 @@ describe('dativo worker / submit on Redis', () => {
       // Killed mid-run (right after its first commit; the run's process is paused meanwhile, so the
       // run cannot end first); a second worker starts and takes the run over once the dead
       // worker's lock and lease have expired. The run's process, resumed, sees its worker gone and ends.
-      const [run] = childrenOf(a.pid);
-      expect(run, 'the run has a process of its own').toBeDefined();
-      process.kill(run!, 'SIGSTOP');
-      a.child.kill('SIGKILL');
-      await a.exited;
-      process.kill(run!, 'SIGCONT');
+      await whileRunPaused(a, async () => {
+        a.child.kill('SIGKILL');
+        await a.exited;
+      });
       const owner = await viewOf((await fleet.run('acme', id))!);
       expect(owner.status).toBe('running');
       expect(owner.worker).toBe(`${owner.worker?.split(':')[0]}:${a.pid}`);
@@ -163,16 +177,11 @@ describe('dativo worker / submit on Redis', () => {
       await until(() => commitsOf('acme', 'lost_lock') >= 1, 120_000, 'a first commit');
       // The run's own process is paused until the worker has noticed (a whole run can take less
       // than one lock renewal): the worker, not the run, renews the lock.
-      const [run] = childrenOf(a.pid);
-      expect(run, 'the run has a process of its own').toBeDefined();
-      process.kill(run!, 'SIGSTOP');
-      try {
+      await whileRunPaused(a, async () => {
         // As if the lock had expired while Redis was out of reach: the next renewal fails.
         await fleet.redis.del(`${prefix}:${queueNameOf('acme')}:${id}:lock`);
         await a.waitFor(/lost the lock of this run/);
-      } finally {
-        process.kill(run!, 'SIGCONT');
-      }
+      });
       const b = worker(prefix);
       try {
         const done = await waitRun(fleet, 'acme', id);
@@ -335,16 +344,11 @@ describe('dativo worker / submit on Redis', () => {
       const queued = [await submit(prefix, tinyFile, own.url), await submit(prefix, tinyFile, own.url)];
       await until(() => commitsOf('acme', 'restart') >= 1, 120_000, 'a first commit');
       // Redis goes away and comes back while the run is under way (its process paused meanwhile).
-      const [run] = childrenOf(w.pid);
-      expect(run, 'the run has a process of its own').toBeDefined();
-      process.kill(run!, 'SIGSTOP');
-      try {
+      await whileRunPaused(w, async () => {
         await own.stop();
         await new Promise((r) => setTimeout(r, 1500));
         await own.start();
-      } finally {
-        process.kill(run!, 'SIGCONT');
-      }
+      });
       const done = await waitRun(fleet, 'acme', id);
       expect(done.status, JSON.stringify(done)).toBe('succeeded');
       expect(done.attempts).toBe(1);

@@ -19,7 +19,7 @@ export interface SchemaLayout {
 
 const FLOAT_BYTES: Record<Precision, number> = { [Precision.HALF]: 2, [Precision.SINGLE]: 4, [Precision.DOUBLE]: 8 };
 
-/** The layout of a type, or undefined for types laid out only by Arrow's own writer (dictionaries, unions, views, 64-bit offsets, …). */
+/** The layout of a type, or undefined for types laid out only by Arrow's own writer (unions, views, intervals, 64-bit offsets, …; dictionaries are refused before, see unsupportedColumns). */
 export function ipcLayout(type: DataType): IpcLayout | undefined {
   if (DataType.isInt(type) || DataType.isTime(type) || DataType.isDecimal(type)) return { k: 'fixed', width: type.bitWidth / 8 };
   if (DataType.isFloat(type)) return { k: 'fixed', width: FLOAT_BYTES[type.precision] };
